@@ -1,0 +1,1 @@
+"""OCOP Assistant: the chatbot for Vietnam's One Commune One Product programme."""

@@ -1,0 +1,1 @@
+"""Channels turn platform updates into `Incoming` and `Reply` objects into platform calls."""

@@ -1,0 +1,215 @@
+"""Telegram through python-telegram-bot: updates in, replies rendered, nothing more.
+
+The Bot API base URLs come from settings, so a self-hosted Bot API server
+(or the tests' loopback fake) is one environment variable away.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.config import Settings
+from bot.core.dispatcher import Dispatcher
+from bot.core.types import Capabilities, Contact, FileRef, Incoming, Location, Reply
+
+log = logging.getLogger(__name__)
+
+CAPABILITIES = Capabilities(
+    inline_buttons=True,
+    contact_request=True,
+    location_request=True,
+    file_upload=True,
+    max_text=4096,
+    max_caption=1024,
+)
+CHANNEL = "telegram"
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+def to_incoming(update: Update) -> Incoming | None:
+    """The parts of a Telegram update the core understands; None for the rest."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None or user.is_bot:
+        return None
+    incoming = Incoming(
+        channel=CHANNEL,
+        chat_id=str(chat.id),
+        user_id=str(user.id),
+        user_name=user.full_name,
+        language=user.language_code,
+    )
+    if update.callback_query is not None:
+        incoming.callback = update.callback_query.data or ""
+        return incoming
+    message = update.message
+    if message is None:
+        return None
+    if message.text is not None:
+        incoming.text = message.text
+    elif message.caption is not None:
+        incoming.text = None  # a caption is not an answer; the attachment is
+    if message.photo:
+        biggest = message.photo[-1]
+        incoming.photo = FileRef(biggest.file_id, size=biggest.file_size, mime="image/jpeg")
+    elif message.document is not None:
+        document = message.document
+        incoming.document = FileRef(
+            document.file_id,
+            size=document.file_size,
+            mime=document.mime_type,
+            name=document.file_name,
+        )
+    elif message.contact is not None:
+        contact = message.contact
+        owner = str(contact.user_id) if contact.user_id is not None else None
+        incoming.contact = Contact(contact.phone_number, owner)
+    elif message.location is not None:
+        incoming.location = Location(message.location.latitude, message.location.longitude)
+    elif message.text is None:
+        incoming.text = ""  # a sticker, voice note…: answered as empty input
+    return incoming
+
+
+def _markup(reply: Reply) -> Markup | None:
+    if reply.buttons:
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(button.label, callback_data=data)
+                    for button, data in zip(row, data_row, strict=True)
+                ]
+                for row, data_row in zip(reply.buttons, reply.callback_data, strict=True)
+            ]
+        )
+    if reply.request_contact:
+        key = KeyboardButton(reply.request_contact, request_contact=True)
+        return ReplyKeyboardMarkup([[key]], resize_keyboard=True, one_time_keyboard=True)
+    if reply.request_location:
+        key = KeyboardButton(reply.request_location, request_location=True)
+        return ReplyKeyboardMarkup([[key]], resize_keyboard=True, one_time_keyboard=True)
+    if reply.remove_keyboard:
+        return ReplyKeyboardRemove()
+    return None
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Pieces of at most `limit` characters, cut at line breaks where possible."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        cut = cut if cut > 0 else limit
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    return [*pieces, text] if text else pieces
+
+
+async def send_replies(bot: Bot, chat_id: int, replies: list[Reply]) -> list[Message]:
+    sent: list[Message] = []
+    for reply in replies:
+        markup = _markup(reply)
+        if reply.photo is not None:
+            photo = reply.photo.read_bytes() if isinstance(reply.photo, Path) else reply.photo
+            caption = reply.text if len(reply.text) <= CAPABILITIES.max_caption else None
+            sent.append(
+                await bot.send_photo(
+                    chat_id,
+                    photo,
+                    caption=caption or None,
+                    reply_markup=markup if caption else None,
+                )
+            )
+            if caption is not None or not reply.text:
+                continue
+        if reply.document is not None:
+            sent.append(
+                await bot.send_document(
+                    chat_id,
+                    reply.document,
+                    filename=reply.document_name,
+                    caption=reply.text[:1024] or None,
+                )
+            )
+            continue
+        pieces = split_text(reply.text, CAPABILITIES.max_text)
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            sent.append(
+                await bot.send_message(chat_id, piece, reply_markup=markup if last else None)
+            )
+    return sent
+
+
+class TelegramChannel:
+    """Feeds every update to the dispatcher and renders what comes back."""
+
+    def __init__(self, settings: Settings, dispatcher: Dispatcher) -> None:
+        if not settings.telegram_token:
+            raise ValueError("OCOP_TELEGRAM_TOKEN is not set")
+        self.dispatcher = dispatcher
+        self.application: Application = (  # type: ignore[type-arg]
+            ApplicationBuilder()
+            .token(settings.telegram_token)
+            .base_url(settings.telegram_api_url)
+            .base_file_url(settings.telegram_file_url)
+            # Updates of different chats run side by side; the dispatcher
+            # keeps each chat's updates in order.
+            .concurrent_updates(settings.telegram_concurrent_updates)
+            .build()
+        )
+        self.application.add_handler(TypeHandler(Update, self.on_update))
+        self.application.add_error_handler(self.on_error)
+        self.poll_timeout = settings.telegram_poll_timeout
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        incoming = to_incoming(update)
+        if incoming is None:
+            return
+        bot = context.bot
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer()  # stops the button's spinner
+            except TelegramError:
+                log.debug("callback answer failed", exc_info=True)
+
+        async def fetch(file_id: str) -> bytes:
+            file = await bot.get_file(file_id)
+            return bytes(await file.download_as_bytearray())
+
+        replies = await self.dispatcher.handle(incoming, CAPABILITIES, fetch)
+        await send_replies(bot, int(incoming.chat_id), replies)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram error: %s", type(context.error).__name__, exc_info=context.error)
+
+    async def start(self) -> None:
+        """Long polling in the background (call stop() to end)."""
+        await self.application.initialize()
+        await self.application.start()
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(
+            poll_interval=0, timeout=self.poll_timeout, drop_pending_updates=False
+        )
+
+    async def stop(self) -> None:
+        assert self.application.updater is not None
+        if self.application.updater.running:
+            await self.application.updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()

@@ -1,0 +1,140 @@
+"""ocop-bot: run | chat | migrate | seed | set-status."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+
+from bot.channels.console import ConsoleChannel
+from bot.channels.telegram import TelegramChannel
+from bot.config import Settings, load_settings
+from bot.core.codes import normalize_code
+from bot.core.ocop import LISTING_STATUSES
+from bot.runtime import build_runtime, configure_logging
+from storage.db import Database
+from storage.products import product_by_code, set_listing
+
+log = logging.getLogger("ocop")
+
+
+async def _run(settings: Settings, demo: bool) -> None:
+    runtime = await build_runtime(settings)
+    try:
+        if demo:
+            await _seed(runtime.db, runtime.settings)
+        if not settings.telegram_token:
+            print("OCOP_TELEGRAM_TOKEN is not set: starting the console chat (/quit to leave).")
+            await ConsoleChannel(runtime.dispatcher).run()
+            return
+        channel = TelegramChannel(settings, runtime.dispatcher)
+        await channel.start()
+        log.info("Telegram polling started")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await channel.stop()
+    finally:
+        await runtime.close()
+
+
+async def _chat(settings: Settings, demo: bool) -> None:
+    runtime = await build_runtime(settings)
+    try:
+        if demo:
+            await _seed(runtime.db, runtime.settings)
+        await ConsoleChannel(runtime.dispatcher).run()
+    finally:
+        await runtime.close()
+
+
+async def _seed(db: Database, settings: Settings) -> None:
+    from bot.demo import seed_demo
+
+    async with db.transaction() as session:
+        created = await seed_demo(session, settings)
+    print(f"Demo data: {created} producers added." if created else "Demo data already loaded.")
+
+
+async def _seed_command(settings: Settings) -> None:
+    runtime = await build_runtime(settings)
+    try:
+        await _seed(runtime.db, settings)
+    finally:
+        await runtime.close()
+
+
+async def _seed_command(settings: Settings) -> None:
+    runtime = await build_runtime(settings)
+    try:
+        await _seed(runtime.db, settings)
+    finally:
+        await runtime.close()
+
+
+async def _migrate(settings: Settings) -> None:
+    db = Database(settings.database_url)
+    await db.migrate()
+    await db.dispose()
+    print("Database is at the newest schema.")
+
+
+async def _set_status(settings: Settings, args: argparse.Namespace) -> int:
+    runtime = await build_runtime(settings)
+    try:
+        marketplace = settings.marketplace(args.marketplace)
+        if marketplace is None:
+            known = ", ".join(m.id for m in settings.marketplaces)
+            print(f"Unknown marketplace {args.marketplace!r}; known: {known}")
+            return 2
+        async with runtime.db.transaction() as session:
+            product = await product_by_code(session, normalize_code(args.code))
+            if product is None:
+                print(f"No product with code {args.code!r}")
+                return 2
+            await set_listing(session, product, marketplace.id, args.status, args.url, args.reason)
+        print(f"{product.code} on {marketplace.name}: {args.status}")
+        return 0
+    finally:
+        await runtime.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ocop-bot", description="OCOP Assistant")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="Telegram polling, or the console chat without a token")
+    run.add_argument("--demo", action="store_true", help="load the demo data first")
+    chat = commands.add_parser("chat", help="chat in this terminal")
+    chat.add_argument("--demo", action="store_true", help="load the demo data first")
+    commands.add_parser("migrate", help="upgrade the database schema")
+    seed = commands.add_parser("seed", help="load data")
+    seed.add_argument("--demo", action="store_true", required=True, help="fictional demo data")
+    status = commands.add_parser("set-status", help="set a product's listing status")
+    status.add_argument("code")
+    status.add_argument("marketplace")
+    status.add_argument("status", choices=LISTING_STATUSES)
+    status.add_argument("--url")
+    status.add_argument("--reason")
+    args = parser.parse_args(argv)
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    if args.command == "run":
+        asyncio.run(_run(settings, args.demo))
+    elif args.command == "chat":
+        asyncio.run(_chat(settings, args.demo))
+    elif args.command == "migrate":
+        asyncio.run(_migrate(settings))
+    elif args.command == "seed":
+        asyncio.run(_seed_command(settings))
+    elif args.command == "set-status":
+        return asyncio.run(_set_status(settings, args))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,111 @@
+"""Typed settings: config.toml for every default, the environment on top.
+
+Secrets (the bot token) are read from the environment only, never from a
+file, and are kept out of `repr` so they cannot leak into logs.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Marketplace:
+    """One e-commerce platform and what it asks of a listing."""
+
+    id: str
+    name: str
+    min_photos: int = 3
+    min_photo_side: int = 500
+    title_min: int = 10
+    title_max: int = 120
+    needs_weight: bool = True
+    needs_dimensions: bool = True
+    food_safety: bool = True
+
+
+@dataclass(frozen=True)
+class MediaSettings:
+    dir: Path
+    max_photo_bytes: int = 10 * 1024 * 1024
+    min_photo_side: int = 200
+    max_photo_side: int = 10_000
+    max_photo_pixels: int = 50_000_000
+    max_photos_per_product: int = 10
+    thumbnail_side: int = 320
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_text: int = 1000
+    max_long_text: int = 3000
+    max_price_vnd: int = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    media: MediaSettings
+    limits: Limits
+    marketplaces: tuple[Marketplace, ...]
+    default_language: str = "vi"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    log_level: str = "INFO"
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_file_url: str = "https://api.telegram.org/file/bot"
+    telegram_poll_timeout: int = 30
+    telegram_concurrent_updates: int = 256
+    # Secret: from OCOP_TELEGRAM_TOKEN only; repr=False keeps it out of logs.
+    telegram_token: str | None = field(default=None, repr=False)
+
+    def marketplace(self, marketplace_id: str) -> Marketplace | None:
+        return next((m for m in self.marketplaces if m.id == marketplace_id), None)
+
+
+def _resolve_sqlite_path(url: str, base: Path) -> str:
+    """Makes a relative SQLite path relative to the config file, not the cwd."""
+    prefix = "sqlite+aiosqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        return prefix + str(base / url.removeprefix(prefix))
+    return url
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Reads config.toml (OCOP_CONFIG or the project's own) and applies the environment."""
+    env = os.environ if environ is None else environ
+    config_path = path or Path(env.get("OCOP_CONFIG", PROJECT_ROOT / "config.toml"))
+    raw: dict[str, Any] = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    base = config_path.resolve().parent
+
+    bot = raw.get("bot", {})
+    telegram = raw.get("telegram", {})
+    media = dict(raw.get("media", {}))
+    media_dir = Path(env.get("OCOP_MEDIA_DIR", media.pop("dir", "data/media")))
+    media.pop("dir", None)
+    if not media_dir.is_absolute():
+        media_dir = base / media_dir
+    database_url = env.get("OCOP_DATABASE_URL") or raw.get("database", {}).get(
+        "url", "sqlite+aiosqlite:///data/ocop.db"
+    )
+    language = env.get("OCOP_DEFAULT_LANGUAGE", bot.get("default_language", "vi"))
+    return Settings(
+        database_url=_resolve_sqlite_path(database_url, base),
+        media=MediaSettings(dir=media_dir, **media),
+        limits=Limits(**raw.get("limits", {})),
+        marketplaces=tuple(Marketplace(**m) for m in raw.get("marketplaces", [])),
+        default_language=language,
+        timezone=bot.get("timezone", "Asia/Ho_Chi_Minh"),
+        log_level=env.get("OCOP_LOG_LEVEL", bot.get("log_level", "INFO")),
+        telegram_api_url=env.get("OCOP_TELEGRAM_API_URL", telegram.get("api_url", "")),
+        telegram_file_url=env.get("OCOP_TELEGRAM_FILE_URL", telegram.get("file_url", "")),
+        telegram_poll_timeout=int(telegram.get("poll_timeout", 30)),
+        telegram_concurrent_updates=int(telegram.get("concurrent_updates", 256)),
+        telegram_token=env.get("OCOP_TELEGRAM_TOKEN") or None,
+    )

@@ -1,0 +1,1 @@
+"""Channel-agnostic core: types, dispatcher, context. Never imports a channel library."""

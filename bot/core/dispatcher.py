@@ -1,0 +1,216 @@
+"""From an `Incoming` to the replies: one chat at a time, one transaction per update.
+
+The dispatcher owns the cross-cutting rules so handlers need not repeat them:
+updates of one chat are handled in order; each runs in one transaction that
+also saves the conversation under its version check (retried if another
+worker advanced it); buttons get short callback data bound to the current
+screen; channels without buttons get numbered menus; an unexpected error
+is logged with a reference id the user is shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from bot.core.context import App, Context
+from bot.core.types import Capabilities, Incoming, Reply
+from storage.db import Database
+from storage.models import Conversation, User
+from storage.users import get_or_create_user
+
+log = logging.getLogger(__name__)
+
+Router = Callable[[Context], Awaitable[list[Reply]]]
+FileFetcher = Callable[[str], Awaitable[bytes]]
+
+# Navigation actions a channel without buttons offers as typed commands.
+NAV_COMMANDS = {
+    "flow:back": "/back",
+    "flow:skip": "/skip",
+    "flow:later": "/later",
+    "flow:cancel": "/cancel",
+}
+_TOKEN_BYTES = 3  # 4 base64 characters: plenty to tell screens of one chat apart
+MAX_ATTEMPTS = 4
+
+
+class ChatLocks:
+    """One asyncio lock per chat, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: tuple[str, str]) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+class Dispatcher:
+    def __init__(self, app: App, db: Database, router: Router) -> None:
+        self.app = app
+        self.db = db
+        self.router = router
+        self.locks = ChatLocks()
+
+    async def handle(
+        self, incoming: Incoming, caps: Capabilities, fetch: FileFetcher | None = None
+    ) -> list[Reply]:
+        async with self.locks.hold((incoming.channel, incoming.chat_id)):
+            try:
+                await self._download(incoming, fetch)
+                for attempt in range(MAX_ATTEMPTS):
+                    try:
+                        return await self._handle_once(incoming, caps)
+                    except (StaleDataError, IntegrityError):
+                        # Another worker saved this conversation (or created this
+                        # user) first: handle the update again on fresh state.
+                        log.info("conversation %s raced, attempt %d", incoming.chat_id, attempt)
+                raise RuntimeError("conversation kept racing")
+            except Exception:
+                return [await self._error_reply(incoming)]
+
+    async def _download(self, incoming: Incoming, fetch: FileFetcher | None) -> None:
+        """Fetches an attached file before the transaction, so no lock waits on the network."""
+        ref = incoming.photo or incoming.document
+        if ref is None or fetch is None or incoming.file_bytes is not None:
+            return
+        if ref.size is not None and ref.size > self.app.settings.media.max_photo_bytes:
+            return  # too large: the handler says so without downloading it
+        incoming.file_bytes = await fetch(ref.file_id)
+
+    async def _handle_once(self, incoming: Incoming, caps: Capabilities) -> list[Reply]:
+        async with self.db.transaction() as session:
+            user = await get_or_create_user(
+                session, incoming.channel, incoming.user_id, incoming.user_name
+            )
+            conversation = await _load_conversation(session, incoming, user)
+            ctx = Context(
+                app=self.app,
+                session=session,
+                incoming=incoming,
+                caps=caps,
+                user=user,
+                conversation=conversation,
+                t=self.app.catalogs.translator(user.language),
+            )
+            _resolve_action(ctx)
+            replies = await self.router(ctx)
+            _bind_buttons(conversation, replies, caps, ctx)
+            # Touching the row bumps its version even when nothing else
+            # changed, so a second worker holding the same version fails.
+            conversation.updated_at = self.app.clock()
+        return replies
+
+    async def _error_reply(self, incoming: Incoming) -> Reply:
+        reference = secrets.token_hex(4).upper()
+        log.exception("update failed, reference %s (chat %s)", reference, incoming.chat_id)
+        language = None
+        try:
+            async with self.db.transaction() as session:
+                user = await session.scalar(
+                    select(User).where(
+                        User.channel == incoming.channel, User.external_id == incoming.user_id
+                    )
+                )
+                language = user.language if user else None
+        except Exception:  # the database itself may be what failed
+            log.warning("could not read the language for error %s", reference)
+        t = self.app.catalogs.translator(language)
+        return Reply(t("error.unexpected", reference=reference))
+
+
+async def _load_conversation(session: AsyncSession, incoming: Incoming, user: User) -> Conversation:
+    conversation = await session.get(Conversation, (incoming.channel, incoming.chat_id))
+    if conversation is None:
+        conversation = Conversation(
+            channel=incoming.channel,
+            chat_id=incoming.chat_id,
+            user_id=user.id,
+            data={},
+            drafts={},
+            actions={},
+            token="",
+        )
+        session.add(conversation)
+    return conversation
+
+
+def _resolve_action(ctx: Context) -> None:
+    """Turns a button press (or a typed menu number) into the action it stands for.
+
+    A press whose token is not the current screen's is stale: the router
+    sees action "stale" and shows the current screen again.
+    """
+    incoming, conversation = ctx.incoming, ctx.conversation
+    actions: list[str] = conversation.actions.get("list", [])
+    if incoming.callback is not None:
+        token, _, index = incoming.callback.partition(":")
+        if token != conversation.token or not index.isdigit() or int(index) >= len(actions):
+            ctx.action = "stale"
+        else:
+            ctx.action = actions[int(index)]
+        return
+    text = (incoming.text or "").strip()
+    numbers: dict[str, int] = conversation.actions.get("numbers", {})
+    if text in numbers and not conversation.actions.get("free_text"):
+        ctx.action = actions[numbers[text]]
+        return
+    command = incoming.command
+    if command and not command[1]:
+        for action, typed in NAV_COMMANDS.items():
+            if typed == "/" + command[0] and action in actions:
+                ctx.action = action
+                return
+
+
+def _bind_buttons(
+    conversation: Conversation, replies: list[Reply], caps: Capabilities, ctx: Context
+) -> None:
+    """Gives this screen's buttons a fresh token; numbers them where buttons can't show."""
+    if not any(reply.buttons for reply in replies):
+        return
+    conversation.token = secrets.token_urlsafe(_TOKEN_BYTES)
+    actions: list[str] = []
+    numbers: dict[str, int] = {}
+    for reply in replies:
+        reply.callback_data = []
+        lines: list[str] = []
+        nav: list[str] = []
+        for row in reply.buttons:
+            data_row = []
+            for button in row:
+                data_row.append(f"{conversation.token}:{len(actions)}")
+                if button.action in NAV_COMMANDS:
+                    nav.append(f"{NAV_COMMANDS[button.action]} {button.label}")
+                else:
+                    number = str(len(numbers) + 1)
+                    numbers[number] = len(actions)
+                    lines.append(f"{number}. {button.label}")
+                actions.append(button.action)
+            reply.callback_data.append(data_row)
+        if not caps.inline_buttons and (lines or nav):
+            menu = "\n".join(lines + ([" · ".join(nav)] if nav else []))
+            reply.text = f"{reply.text}\n\n{menu}" if reply.text else menu
+    conversation.actions = {"list": actions, "numbers": numbers, "free_text": ctx.expects_text}

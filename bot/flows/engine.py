@@ -1,0 +1,388 @@
+"""The flow engine: a conversation declared as a table of steps.
+
+A `Flow` lists its `Step`s in order; each says what it asks (a message key),
+how typed input is read (a pure parser), which buttons it offers, whether
+it may be skipped, and when it applies. The engine does the rest for every
+flow alike: back, skip, cancel, "later" (a saved draft resumed at the same
+step), a confirmation summary, edit mode (one field and the steps that
+follow from it), and bad input answered with what is expected while
+everything entered so far stays.
+
+State lives in the conversation row: `flow`, `step`, and `data` holding
+`values`, `history` (steps answered, for back), `options` (the values
+behind the buttons on screen), `only` (edit mode) and `target` (the record
+being edited).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.context import Context
+from bot.core.errors import Invalid
+from bot.core.text import clean, fold
+from bot.core.types import Button, Reply
+from bot.flows.parsers import Parser
+
+CONFIRM = "_confirm"
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: Any  # JSON-ready
+    label: str
+
+
+ChoiceSource = Callable[[Context, dict[str, Any]], list[Choice]]
+Search = Callable[[dict[str, Any], str], list[Choice]]
+Check = Callable[[Context, dict[str, Any], Any], None]
+Show = Callable[[Context, Any], str]
+Finish = Callable[[Context, dict[str, Any], int | None], Awaitable[list[Reply]]]
+Exit = Callable[[Context, int | None], Awaitable[list[Reply]]]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One question of a flow; its answer is stored under `name`."""
+
+    name: str
+    prompt: str  # message key
+    parse: Parser | None = None  # typed text → value, or raises Invalid
+    choices: ChoiceSource | None = None  # buttons; a press picks the value
+    search: Search | None = None  # typed text → matching choices (places)
+    optional: bool = False
+    accepts: str = "text"  # text | contact | location
+    multi: bool = False  # several choices toggled, then Done
+    when: Callable[[dict[str, Any]], bool] | None = None  # asked only if true
+    follows: bool = False  # in edit mode, asked right after the step before it
+    check: Check | None = None  # a rule needing the clock or other answers
+    show: Show | None = None  # how a stored answer reads back to the user
+    params: Callable[[Context, dict[str, Any]], dict[str, object]] | None = None  # for the prompt
+    columns: int = 2
+
+    def applies(self, values: dict[str, Any]) -> bool:
+        return self.when is None or self.when(values)
+
+    @property
+    def takes_text(self) -> bool:
+        return self.parse is not None or self.search is not None
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    title: str  # message key naming the flow ("Thêm sản phẩm")
+    steps: tuple[Step, ...]
+    finish: Finish  # saves the values; `target` is the record edited, if any
+    exit: Exit  # what to show after cancel or "later"
+    summary: Callable[[Context, dict[str, Any]], str] | None = None  # confirm before saving
+
+    def step(self, name: str) -> Step:
+        return next(step for step in self.steps if step.name == name)
+
+
+# --- starting ----------------------------------------------------------
+
+
+async def start(
+    ctx: Context,
+    flow: Flow,
+    *,
+    values: dict[str, Any] | None = None,
+    only: list[str] | None = None,
+    target: int | None = None,
+) -> list[Reply]:
+    """Starts a flow (or resumes its draft, when a new one is asked for and one waits)."""
+    draft = ctx.conversation.drafts.get(flow.name)
+    if draft and only is None and values is None:
+        return await resume(ctx, flow)
+    data = {"values": dict(values or {}), "history": [], "only": only, "target": target}
+    first = _next_step(flow, data, None)
+    if first is None:  # nothing applies: straight to saving
+        return await _complete(ctx, flow, data)
+    _set(ctx, flow, first, data)
+    return prompt(ctx, flow)
+
+
+async def resume(ctx: Context, flow: Flow) -> list[Reply]:
+    drafts = dict(ctx.conversation.drafts)
+    draft = drafts.pop(flow.name, None)
+    if draft is None:
+        return await start(ctx, flow)
+    ctx.conversation.drafts = drafts
+    _set(ctx, flow, draft["step"], draft["data"])
+    return [Reply(ctx.t("flow.resumed", title=ctx.t(flow.title)))] + prompt(ctx, flow)
+
+
+def _set(ctx: Context, flow: Flow, step: str, data: dict[str, Any]) -> None:
+    ctx.conversation.flow = flow.name
+    ctx.conversation.step = step
+    ctx.conversation.data = data
+
+
+def _clear(ctx: Context) -> None:
+    ctx.conversation.flow = None
+    ctx.conversation.step = None
+    ctx.conversation.data = {}
+
+
+# --- handling input ----------------------------------------------------
+
+
+async def handle(ctx: Context, flow: Flow) -> list[Reply]:
+    """Answers one update given while `flow` is active."""
+    action = ctx.action or ""
+    data = _copy(ctx.conversation.data)
+    name = ctx.conversation.step or ""
+    if action == "flow:cancel":
+        return await _cancel(ctx, flow, data)
+    if action == "flow:later":
+        return await _later(ctx, flow, data)
+    if action == "flow:back":
+        return _back(ctx, flow, data)
+    if name == CONFIRM:
+        if action == "flow:save":
+            return await _complete(ctx, flow, data)
+        return [Reply(ctx.t("flow.press_save"))] + prompt(ctx, flow)
+    step = flow.step(name)
+    try:
+        value = _read(ctx, step, data, action)
+    except Invalid as error:
+        return [Reply(ctx.t(error.key, **error.params))] + prompt(ctx, flow)
+    if value is _PENDING:
+        ctx.conversation.data = data
+        return prompt(ctx, flow)
+    if value is _SKIPPED:
+        return await _advance(ctx, flow, data, step, None)
+    if step.check is not None:
+        try:
+            step.check(ctx, data["values"], value)
+        except Invalid as error:
+            return [Reply(ctx.t(error.key, **error.params))] + prompt(ctx, flow)
+    replies: list[Reply] = []
+    if step.accepts != "text" and ctx.caps.contact_request:
+        # Confirms the shared contact/location and takes the share key away.
+        replies.append(Reply(ctx.t("flow.received"), remove_keyboard=True))
+    return replies + await _advance(ctx, flow, data, step, value)
+
+
+_PENDING = object()  # the input changed what is on screen but gave no answer yet
+_SKIPPED = object()
+
+
+def _read(ctx: Context, step: Step, data: dict[str, Any], action: str) -> Any:
+    """The answer this update gives to `step`, or _PENDING/_SKIPPED; raises Invalid."""
+    incoming = ctx.incoming
+    if action == "flow:skip":
+        if not step.optional:
+            raise Invalid("flow.not_optional")
+        return _SKIPPED
+    if action.startswith("flow:pick:"):
+        index = int(action.removeprefix("flow:pick:"))
+        options: list[Any] = data.get("options", [])
+        value = options[index]
+        if step.multi:
+            chosen = list(data["values"].get(step.name) or [])
+            data["values"][step.name] = (
+                [v for v in chosen if v != value] if value in chosen else [*chosen, value]
+            )
+            return _PENDING
+        return value
+    if action == "flow:done" and step.multi:
+        return list(data["values"].get(step.name) or [])
+    if action:
+        raise Invalid("flow.use_buttons")
+    if step.accepts == "contact" and incoming.contact is not None:
+        if incoming.contact.user_id not in (None, incoming.user_id):
+            raise Invalid("invalid.not_own_contact")
+        assert step.parse is not None
+        return step.parse(incoming.contact.phone)
+    if step.accepts == "location" and incoming.location is not None:
+        return {"lat": incoming.location.latitude, "lon": incoming.location.longitude}
+    if incoming.photo or incoming.document or incoming.contact or incoming.location:
+        raise Invalid("flow.expected_text" if step.takes_text else "flow.use_buttons")
+    raw = incoming.text or ""
+    if step.search is not None:
+        found = step.search(data["values"], raw)
+        if not clean(raw):
+            raise Invalid("invalid.empty")
+        if not found:
+            raise Invalid("invalid.no_match", query=clean(raw)[:50])
+        exact = [c for c in found if fold(c.label) == fold(raw)]
+        if len(found) == 1 or len(exact) == 1:
+            return (exact or found)[0].value
+        data["options"] = [c.value for c in found]
+        data["search"] = [c.label for c in found]
+        return _PENDING
+    if step.choices is not None:
+        match = _match_choice(step.choices(ctx, data["values"]), raw)
+        if match is not None:
+            return match if not step.multi else [match]
+    if step.parse is None:
+        raise Invalid("flow.use_buttons")
+    return step.parse(raw)
+
+
+def _match_choice(choices: list[Choice], raw: str) -> Any:
+    wanted = fold(raw)
+    for choice in choices:
+        if wanted and fold(choice.label) == wanted:
+            return choice.value
+    return None
+
+
+async def _advance(
+    ctx: Context, flow: Flow, data: dict[str, Any], step: Step, value: Any
+) -> list[Reply]:
+    data["values"][step.name] = value
+    data["history"] = [*data["history"], step.name]
+    data.pop("options", None)
+    data.pop("search", None)
+    following = _next_step(flow, data, step.name)
+    if following is None:
+        if data.get("only") is None and flow.summary is not None:
+            _set(ctx, flow, CONFIRM, data)
+            return prompt(ctx, flow)
+        return await _complete(ctx, flow, data)
+    _set(ctx, flow, following, data)
+    return prompt(ctx, flow)
+
+
+def _next_step(flow: Flow, data: dict[str, Any], after: str | None) -> str | None:
+    """The next step that applies; in edit mode only the chosen ones and their followers."""
+    names = [step.name for step in flow.steps]
+    start_at = 0 if after is None else names.index(after) + 1
+    only: list[str] | None = data.get("only")
+    for step in flow.steps[start_at:]:
+        if not step.applies(data["values"]):
+            continue
+        if only is None:
+            return step.name
+        if step.name in only:
+            return step.name
+        if step.follows and after is not None:
+            return step.name
+        if after is not None:
+            return None  # edit mode: the chain of followers has ended
+    return None
+
+
+def _back(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
+    history = list(data.get("history", []))
+    if not history:
+        return [Reply(ctx.t("flow.at_first_step"))] + prompt(ctx, flow)
+    previous = history.pop()
+    data["history"] = history
+    data.pop("options", None)
+    data.pop("search", None)
+    _set(ctx, flow, previous, data)
+    return prompt(ctx, flow)
+
+
+async def _cancel(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
+    _clear(ctx)
+    drafts = dict(ctx.conversation.drafts)
+    drafts.pop(flow.name, None)
+    ctx.conversation.drafts = drafts
+    return [Reply(ctx.t("flow.cancelled"), remove_keyboard=True)] + await flow.exit(
+        ctx, data.get("target")
+    )
+
+
+async def _later(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
+    step = ctx.conversation.step
+    _clear(ctx)
+    if data.get("only") is not None:  # an edit is short: nothing worth keeping
+        return [Reply(ctx.t("flow.cancelled"), remove_keyboard=True)] + await flow.exit(
+            ctx, data.get("target")
+        )
+    ctx.conversation.drafts = {
+        **ctx.conversation.drafts,
+        flow.name: {"step": step, "data": data, "title": flow.title},
+    }
+    return [
+        Reply(ctx.t("flow.saved_for_later", title=ctx.t(flow.title)), remove_keyboard=True)
+    ] + await flow.exit(ctx, data.get("target"))
+
+
+async def _complete(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
+    _clear(ctx)
+    drafts = dict(ctx.conversation.drafts)
+    drafts.pop(flow.name, None)
+    ctx.conversation.drafts = drafts
+    return await flow.finish(ctx, data["values"], data.get("target"))
+
+
+def _copy(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy to change, so the ORM sees a new value when it is assigned back."""
+    copied = dict(data)
+    copied["values"] = dict(data.get("values", {}))
+    copied.setdefault("history", [])
+    return copied
+
+
+# --- showing the current step -----------------------------------------
+
+
+def prompt(ctx: Context, flow: Flow) -> list[Reply]:
+    """The current step's question with its buttons; remembers the values behind them."""
+    data = _copy(ctx.conversation.data)
+    ctx.conversation.data = data
+    name = ctx.conversation.step or ""
+    t = ctx.t
+    if name == CONFIRM:
+        assert flow.summary is not None
+        text = flow.summary(ctx, data["values"]) + "\n\n" + t("flow.confirm")
+        buttons = [[Button(t("button.save"), "flow:save")], _nav(ctx, optional=False)]
+        return [Reply(text, buttons=buttons)]
+    step = flow.step(name)
+    ctx.expects_text = step.takes_text
+    text = t(step.prompt, **(step.params(ctx, data["values"]) if step.params else {}))
+    current = data["values"].get(step.name)
+    if current not in (None, [], "") and step.show is not None and not step.multi:
+        text += "\n" + t("flow.current_value", value=step.show(ctx, current))
+    if data.get("search"):
+        text = t("flow.pick_one")
+    rows = _choice_rows(ctx, step, data)
+    nav = _nav(ctx, optional=step.optional)
+    if step.accepts == "contact" and ctx.caps.contact_request:
+        return [
+            Reply(text, request_contact=t("button.share_phone")),
+            Reply(t("flow.or_type"), buttons=[*rows, nav]),
+        ]
+    if step.accepts == "location" and ctx.caps.location_request:
+        return [
+            Reply(text, request_location=t("button.share_location")),
+            Reply(t("flow.or_skip"), buttons=[*rows, nav]),
+        ]
+    return [Reply(text, buttons=[*rows, nav])]
+
+
+def _choice_rows(ctx: Context, step: Step, data: dict[str, Any]) -> list[list[Button]]:
+    if data.get("search"):
+        labels: list[str] = data["search"]
+        return [[Button(label, f"flow:pick:{i}")] for i, label in enumerate(labels)]
+    if step.choices is None:
+        return []
+    choices = step.choices(ctx, data["values"])
+    data["options"] = [choice.value for choice in choices]
+    chosen = data["values"].get(step.name) or [] if step.multi else []
+    buttons = [
+        Button(("✅ " if choice.value in chosen else "") + choice.label, f"flow:pick:{i}")
+        for i, choice in enumerate(choices)
+    ]
+    rows = [buttons[i : i + step.columns] for i in range(0, len(buttons), step.columns)]
+    if step.multi:
+        rows.append([Button(ctx.t("button.done"), "flow:done")])
+    return rows
+
+
+def _nav(ctx: Context, *, optional: bool) -> list[Button]:
+    t = ctx.t
+    row = [Button(t("button.back"), "flow:back")]
+    if optional:
+        row.append(Button(t("button.skip"), "flow:skip"))
+    row += [Button(t("button.later"), "flow:later"), Button(t("button.cancel"), "flow:cancel")]
+    return row

@@ -1,0 +1,98 @@
+"""Text cards for a product and a producer (display only: they never write)."""
+
+from __future__ import annotations
+
+from bot.core import formatting, places
+from bot.core.context import Context
+from bot.core.ocop import cert_key, group_key, kind_key, subgroup_key
+from storage.models import Producer, Product
+
+
+def product_card(ctx: Context, product: Product) -> str:
+    t = ctx.t
+    lines = [t("card.product_title", name=product.name, code=product.code or "—")]
+    if product.stars:
+        lines.append(
+            t(
+                "card.stars",
+                stars=formatting.stars(product.stars),
+                count=product.stars,
+                number=product.cert_number or "—",
+                date=formatting.iso_date(t, product.cert_date),
+                expiry=formatting.iso_date(t, product.cert_expiry),
+            )
+        )
+        if product.cert_expiry and product.cert_expiry < ctx.today():
+            lines.append(t("card.certificate_expired"))
+    else:
+        lines.append(t("card.not_rated"))
+    lines.append(
+        t(
+            "card.group",
+            group=t(group_key(product.group)),
+            subgroup=t(subgroup_key(product.subgroup)),
+        )
+    )
+    if product.price_vnd is not None:
+        lines.append(t("card.price", price=t.money(product.price_vnd), unit=product.unit or "—"))
+    if product.net_amount is not None and product.net_unit:
+        lines.append(
+            t("card.net", net=formatting.quantity(t, product.net_amount, product.net_unit))
+        )
+    if product.package_weight_g is not None or product.length_mm is not None:
+        weight = (
+            formatting.quantity(t, product.package_weight_g, "g")
+            if product.package_weight_g is not None
+            else "—"
+        )
+        sides = [product.length_mm, product.width_mm, product.height_mm]
+        size = formatting.dimensions(t, [s or 0 for s in sides]) if product.length_mm else "—"
+        lines.append(t("card.package", weight=weight, size=size))
+    if product.shelf_life:
+        lines.append(t("card.shelf_life", value=formatting.shelf_life(t, product.shelf_life)))
+    if product.ingredients:
+        lines.append(t("card.ingredients", value=product.ingredients))
+    for cert in product.certifications:
+        lines.append(
+            t(
+                "card.certification",
+                name=t(cert_key(cert.kind)),
+                number=cert.number,
+                expiry=formatting.iso_date(t, cert.expiry) or "—",
+            )
+        )
+    if product.growing_area_code:
+        lines.append(t("card.growing_area", value=product.growing_area_code))
+    if product.gtin:
+        lines.append(t("card.gtin", value=product.gtin))
+    if product.description:
+        lines.append(t("card.description", value=product.description))
+    if product.story:
+        lines.append(t("card.story", value=product.story))
+    return "\n".join(lines)
+
+
+def producer_card(ctx: Context, producer: Producer) -> str:
+    t = ctx.t
+    province = places.province(producer.province_code)
+    ward = places.ward(producer.ward_code)
+    lines = [
+        t("card.producer_title", name=producer.name),
+        t("card.kind", kind=t(kind_key(producer.kind))),
+        t("card.representative", value=producer.representative),
+        t("card.phone", value=producer.phone),
+        t(
+            "card.place",
+            ward=ward.name if ward else "—",
+            province=province.name if province else "—",
+        ),
+    ]
+    if producer.address:
+        lines.append(t("card.address", value=producer.address))
+    if producer.latitude is not None and producer.longitude is not None:
+        lines.append(t("card.location", lat=producer.latitude, lon=producer.longitude))
+    if producer.tax_code:
+        lines.append(t("card.tax_code", value=producer.tax_code))
+    shown = t("card.show_phone_yes") if producer.show_phone else t("card.show_phone_no")
+    lines.append(shown)
+    return "\n".join(lines)

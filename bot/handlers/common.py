@@ -1,0 +1,37 @@
+"""First contact, language, help: what every user meets whatever their role."""
+
+from __future__ import annotations
+
+from bot.core.context import Context
+from bot.core.types import Button, Reply
+from bot.i18n import LANGUAGES
+
+LANGUAGE_NAMES = {"vi": "🇻🇳 Tiếng Việt", "en": "🇬🇧 English"}
+
+
+def guess_language(client_language: str | None, default: str) -> str:
+    """Telegram's language_code ("vi", "en-US") → one of ours."""
+    code = (client_language or "").split("-")[0].lower()
+    return code if code in LANGUAGES else default
+
+
+def language_picker(ctx: Context) -> list[Reply]:
+    """Asks for a language, in the language we guess (or the one already chosen)."""
+    guess = ctx.user.language or guess_language(
+        ctx.incoming.language, ctx.settings.default_language
+    )
+    t = ctx.app.catalogs.translator(guess)
+    ordered = [guess] + [code for code in LANGUAGES if code != guess]
+    buttons = [[Button(LANGUAGE_NAMES[code], f"lang:{code}")] for code in ordered]
+    return [Reply(t("language.choose"), buttons=buttons)]
+
+
+def set_language(ctx: Context, language: str) -> list[Reply]:
+    ctx.user.language = language
+    ctx.t = ctx.app.catalogs.translator(language)
+    return [Reply(ctx.t("language.set"))]
+
+
+def help_screen(ctx: Context) -> list[Reply]:
+    t = ctx.t
+    return [Reply(t("help.text"), buttons=[[Button(t("menu.back_to_menu"), "menu")]])]

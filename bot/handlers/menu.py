@@ -1,0 +1,28 @@
+"""The main menu, fitted to who the user is and what they left unfinished."""
+
+from __future__ import annotations
+
+from bot.core.context import Context
+from bot.core.types import Button, Reply
+from storage.producers import producer_of_user
+
+
+async def main_menu(ctx: Context, _target: int | None = None) -> list[Reply]:
+    """Shows the menu; drafts saved with "later" come first, to be resumed."""
+    t = ctx.t
+    rows: list[list[Button]] = []
+    for name, draft in ctx.conversation.drafts.items():
+        title_key = str(draft["title"])
+        rows.append([Button(t("menu.resume", title=t(title_key)), f"resume:{name}")])
+    producer = await producer_of_user(ctx.session, ctx.user.id)
+    if producer is None:
+        text = t("menu.title_new")
+        rows.append([Button(t("menu.register"), "register")])
+    else:
+        text = t("menu.title", name=producer.name)
+        rows += [
+            [Button(t("menu.new_product"), "product:new"), Button(t("menu.products"), "products")],
+            [Button(t("menu.status"), "status"), Button(t("menu.profile"), "profile")],
+        ]
+    rows.append([Button(t("menu.language"), "language"), Button(t("menu.help"), "help")])
+    return [Reply(text, buttons=rows)]

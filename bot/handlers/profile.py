@@ -1,0 +1,41 @@
+"""The producer's profile screen and its edit menu."""
+
+from __future__ import annotations
+
+from bot.core.context import Context
+from bot.core.types import Button, Reply
+from bot.handlers.cards import producer_card
+from bot.handlers.menu import main_menu
+from storage.producers import producer_of_user
+
+# Register-flow steps a producer can change, with their button labels.
+EDITABLE = (
+    ("name", "field.entity_name"),
+    ("kind", "field.kind"),
+    ("representative", "field.representative"),
+    ("phone", "field.phone"),
+    ("province", "field.place"),
+    ("address", "field.address"),
+    ("location", "field.location"),
+    ("tax_code", "field.tax_code"),
+    ("show_phone", "field.show_phone"),
+)
+
+
+async def profile_view(ctx: Context, _target: int | None = None) -> list[Reply]:
+    producer = await producer_of_user(ctx.session, ctx.user.id)
+    if producer is None:
+        return [Reply(ctx.t("profile.none"))] + await main_menu(ctx)
+    t = ctx.t
+    buttons = [
+        [Button(t("button.edit"), "profile:edit")],
+        [Button(t("menu.back_to_menu"), "menu")],
+    ]
+    return [Reply(producer_card(ctx, producer), buttons=buttons)]
+
+
+def profile_edit_menu(ctx: Context) -> list[Reply]:
+    t = ctx.t
+    buttons = [[Button(t(label), f"profile:field:{step}")] for step, label in EDITABLE]
+    buttons.append([Button(t("menu.back_to_menu"), "profile")])
+    return [Reply(t("profile.choose_field"), buttons=buttons)]

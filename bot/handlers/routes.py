@@ -1,0 +1,312 @@
+"""Where each update goes: the one place routing is declared.
+
+Order matters and is, top to bottom:
+1. a stale button press is answered with the current screen;
+2. a user who has not chosen a language yet chooses one first;
+3. commands (/help, /language and /cancel work everywhere; inside a flow,
+   others are refused politely so nothing entered is lost);
+4. a running flow takes everything else;
+5. otherwise a button action is looked up in ACTIONS;
+6. anything left gets a hint and the main menu.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+from bot.config import Settings
+from bot.core.context import Context
+from bot.core.types import Reply
+from bot.flows import engine, photos
+from bot.flows.engine import Flow
+from bot.flows.product import from_product, product_flow
+from bot.flows.register import REGISTER, from_producer
+from bot.handlers import common
+from bot.handlers.menu import main_menu
+from bot.handlers.products import (
+    delete_confirm,
+    edit_menu,
+    owned_product,
+    product_screen,
+    products_screen,
+    status_screen,
+)
+from bot.handlers.profile import EDITABLE as PROFILE_FIELDS
+from bot.handlers.profile import profile_edit_menu, profile_view
+from storage.models import Product
+from storage.producers import producer_of_user
+from storage.products import delete_product, products_of_producer
+
+Handler = Callable[[Context, "Router", tuple[str, ...]], Awaitable[list[Reply]]]
+
+# Commands that may interrupt a running flow: answered, then the step is asked again.
+INTERRUPTING = {"help", "language"}
+
+
+class Router:
+    def __init__(self, settings: Settings) -> None:
+        limits = settings.limits
+        self.flows: dict[str, Flow] = {
+            REGISTER.name: REGISTER,
+            "product": product_flow(limits.max_text, limits.max_long_text, limits.max_price_vnd),
+        }
+
+    async def __call__(self, ctx: Context) -> list[Reply]:
+        if ctx.action == "stale":
+            return [Reply(ctx.t("stale"))] + await self.current_screen(ctx)
+        if ctx.action and ctx.action.startswith("lang:"):
+            return common.set_language(
+                ctx, ctx.action.removeprefix("lang:")
+            ) + await self.current_screen(ctx)
+        if ctx.user.language is None:
+            return common.language_picker(ctx)
+        command = ctx.incoming.command
+        if command is not None and ctx.action is None:
+            return await self.command(ctx, *command)
+        if ctx.conversation.flow is not None:
+            return await self.in_flow(ctx)
+        if ctx.action:
+            return await self.dispatch_action(ctx, ctx.action)
+        return await self.idle(ctx)
+
+    async def current_screen(self, ctx: Context) -> list[Reply]:
+        """What the user should see now: the running step, or the main menu."""
+        flow = ctx.conversation.flow
+        if flow == photos.NAME:
+            product = await owned_product(ctx, int(ctx.conversation.data.get("target", 0)))
+            if product is not None:
+                return photos.prompt(ctx, product)
+        elif flow in self.flows:
+            return engine.prompt(ctx, self.flows[flow])
+        return await main_menu(ctx)
+
+    async def in_flow(self, ctx: Context) -> list[Reply]:
+        flow = ctx.conversation.flow
+        if flow == photos.NAME:
+            return await photos.handle(ctx)
+        if flow in self.flows:
+            return await engine.handle(ctx, self.flows[flow])
+        ctx.conversation.flow = None  # a flow this version no longer has
+        return await main_menu(ctx)
+
+    async def command(self, ctx: Context, name: str, args: str) -> list[Reply]:
+        in_flow = ctx.conversation.flow is not None
+        if name == "cancel":
+            if in_flow:
+                ctx.action = "flow:cancel"
+                return await self.in_flow(ctx)
+            return [Reply(ctx.t("flow.nothing_to_cancel"))] + await main_menu(ctx)
+        if name in INTERRUPTING:
+            screen = common.help_screen(ctx) if name == "help" else common.language_picker(ctx)
+            return screen + (await self.current_screen(ctx) if in_flow and name == "help" else [])
+        if in_flow:
+            if name in ("menu", "start"):
+                ctx.action = "flow:later"  # keep the draft: the menu offers to resume it
+                return await self.in_flow(ctx)
+            return [
+                Reply(ctx.t("flow.finish_first", command="/" + name))
+            ] + await self.current_screen(ctx)
+        action = COMMANDS.get(name)
+        if action is None:
+            return [Reply(ctx.t("unknown_command", command="/" + name))] + await main_menu(ctx)
+        return await self.dispatch_action(ctx, action)
+
+    async def dispatch_action(self, ctx: Context, action: str) -> list[Reply]:
+        for pattern, handler in ACTIONS:
+            match = pattern.fullmatch(action)
+            if match:
+                return await handler(ctx, self, match.groups())
+        return [Reply(ctx.t("stale"))] + await main_menu(ctx)
+
+    async def idle(self, ctx: Context) -> list[Reply]:
+        return [Reply(ctx.t("idle.hint"))] + await main_menu(ctx)
+
+
+# --- action handlers ----------------------------------------------------
+# Each handler that touches a product loads it through `owned_product`,
+# which checks that it belongs to the user: a crafted action cannot reach
+# another producer's product.
+
+
+async def _owned(ctx: Context, product_id: str) -> Product | None:
+    return await owned_product(ctx, int(product_id))
+
+
+async def _not_found(ctx: Context) -> list[Reply]:
+    return [Reply(ctx.t("product.not_found"))] + await main_menu(ctx)
+
+
+async def _menu(ctx: Context, _router: Router, _args: tuple[str, ...]) -> list[Reply]:
+    return await main_menu(ctx)
+
+
+async def _help(ctx: Context, _router: Router, _args: tuple[str, ...]) -> list[Reply]:
+    return common.help_screen(ctx)
+
+
+async def _language(ctx: Context, _router: Router, _args: tuple[str, ...]) -> list[Reply]:
+    return common.language_picker(ctx)
+
+
+async def _register(ctx: Context, router: Router, _args: tuple[str, ...]) -> list[Reply]:
+    if await producer_of_user(ctx.session, ctx.user.id) is not None:
+        return [Reply(ctx.t("register.already"))] + await profile_view(ctx)
+    return await engine.start(ctx, router.flows["register"])
+
+
+async def _profile(ctx: Context, _router: Router, _args: tuple[str, ...]) -> list[Reply]:
+    return await profile_view(ctx)
+
+
+async def _profile_edit(ctx: Context, _router: Router, _args: tuple[str, ...]) -> list[Reply]:
+    if await producer_of_user(ctx.session, ctx.user.id) is None:
+        return await profile_view(ctx)
+    return profile_edit_menu(ctx)
+
+
+async def _profile_field(ctx: Context, router: Router, args: tuple[str, ...]) -> list[Reply]:
+    producer = await producer_of_user(ctx.session, ctx.user.id)
+    step = args[0]
+    if producer is None or step not in {name for name, _label in PROFILE_FIELDS}:
+        return await profile_view(ctx)
+    return await engine.start(
+        ctx,
+        router.flows["register"],
+        values=from_producer(producer),
+        only=[step],
+        target=producer.id,
+    )
+
+
+async def _new_product(ctx: Context, router: Router, _args: tuple[str, ...]) -> list[Reply]:
+    if await producer_of_user(ctx.session, ctx.user.id) is None:
+        return [Reply(ctx.t("product.need_profile"))] + await engine.start(
+            ctx, router.flows["register"]
+        )
+    return await engine.start(ctx, router.flows["product"])
+
+
+async def _products(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[Reply]:
+    producer = await producer_of_user(ctx.session, ctx.user.id)
+    if producer is None:
+        return [Reply(ctx.t("product.need_profile"))] + await main_menu(ctx)
+    page = int(args[0]) if args and args[0] else 0
+    return products_screen(ctx, await products_of_producer(ctx.session, producer.id), page)
+
+
+async def _product(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[Reply]:
+    product = await _owned(ctx, args[0])
+    return product_screen(ctx, product) if product else await _not_found(ctx)
+
+
+async def _product_edit(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[Reply]:
+    product = await _owned(ctx, args[0])
+    return edit_menu(ctx, product) if product else await _not_found(ctx)
+
+
+async def _product_field(ctx: Context, router: Router, args: tuple[str, ...]) -> list[Reply]:
+    product = await _owned(ctx, args[0])
+    if product is None:
+        return await _not_found(ctx)
+    flow = router.flows["product"]
+    if args[1] not in {step.name for step in flow.steps}:
+        return edit_menu(ctx, product)
+    return await engine.start(
+        ctx, flow, values=from_product(product), only=[args[1]], target=product.id
+    )
+
+
+async def _product_delete(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[Reply]:
+    product = await _owned(ctx, args[0])
+    return delete_confirm(ctx, product) if product else await _not_found(ctx)
+
+
+async def _product_delete_yes(ctx: Context, router: Router, args: tuple[str, ...]) -> list[Reply]:
+    product = await _owned(ctx, args[0])
+    if product is None:
+        return await _not_found(ctx)
+    name = product.name
+    await delete_product(ctx.session, product)
+    return [Reply(ctx.t("product.deleted", name=name))] + await _products(ctx, router, ())
+
+
+async def _photos(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[Reply]:
+    product = await _owned(ctx, args[0])
+    return photos.manage_screen(ctx, product) if product else await _not_found(ctx)
+
+
+async def _photos_add(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[Reply]:
+    product = await _owned(ctx, args[0])
+    return await photos.start(ctx, product) if product else await _not_found(ctx)
+
+
+async def _photo_change(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[Reply]:
+    verb, product_id, photo_id = args
+    product = await _owned(ctx, product_id)
+    if product is None:
+        return await _not_found(ctx)
+    return await photos.change(ctx, verb, product, int(photo_id))
+
+
+async def _status(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[Reply]:
+    producer = await producer_of_user(ctx.session, ctx.user.id)
+    if producer is None:
+        return [Reply(ctx.t("product.need_profile"))] + await main_menu(ctx)
+    products = await products_of_producer(ctx.session, producer.id)
+    if args and args[0]:
+        products = [p for p in products if p.id == int(args[0])]
+    return status_screen(ctx, products)
+
+
+async def _resume(ctx: Context, router: Router, args: tuple[str, ...]) -> list[Reply]:
+    flow = router.flows.get(args[0])
+    if flow is None or args[0] not in ctx.conversation.drafts:
+        return await main_menu(ctx)
+    return await engine.resume(ctx, flow)
+
+
+async def _resume_any(ctx: Context, router: Router, _args: tuple[str, ...]) -> list[Reply]:
+    for name in ctx.conversation.drafts:
+        if name in router.flows:
+            return await engine.resume(ctx, router.flows[name])
+    return [Reply(ctx.t("flow.nothing_to_resume"))] + await main_menu(ctx)
+
+
+ACTIONS: list[tuple[re.Pattern[str], Handler]] = [
+    (re.compile(pattern), handler)
+    for pattern, handler in (
+        (r"menu", _menu),
+        (r"help", _help),
+        (r"language", _language),
+        (r"register", _register),
+        (r"profile", _profile),
+        (r"profile:edit", _profile_edit),
+        (r"profile:field:(\w+)", _profile_field),
+        (r"product:new", _new_product),
+        (r"products(?::(\d+))?", _products),
+        (r"product:(\d+)", _product),
+        (r"product:edit:(\d+)", _product_edit),
+        (r"product:field:(\d+):(\w+)", _product_field),
+        (r"product:delete:(\d+)", _product_delete),
+        (r"product:delete_yes:(\d+)", _product_delete_yes),
+        (r"photos:(\d+)", _photos),
+        (r"photos:add:(\d+)", _photos_add),
+        (r"photo:(cover|up|delete):(\d+):(\d+)", _photo_change),
+        (r"status(?::(\d+))?", _status),
+        (r"resume:(\w+)", _resume),
+        (r"resume", _resume_any),
+    )
+]
+
+# Typed commands and the action each one stands for.
+COMMANDS = {
+    "start": "menu",
+    "menu": "menu",
+    "register": "register",
+    "profile": "profile",
+    "newproduct": "product:new",
+    "products": "products",
+    "status": "status",
+    "resume": "resume",
+}

@@ -1,0 +1,1 @@
+"""Persistence: models, engine, and queries grouped by what they serve."""

@@ -1,0 +1,210 @@
+"""SQLAlchemy 2 typed models: the whole schema in one place.
+
+Times are stored in UTC (timezone-aware). Money is an integer number of VND.
+Weights are integer grams, volumes integer millilitres, sizes integer
+millimetres, so nothing depends on floating point.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, dt.datetime: DateTime(timezone=True)}
+
+
+class User(Base):
+    """Anyone who has talked to the bot on some channel."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str | None] = mapped_column(String(8))
+    role: Mapped[str] = mapped_column(String(16), default="user")  # user | officer | admin
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+    producer: Mapped[Producer | None] = relationship(back_populates="user", uselist=False)
+
+
+class Conversation(Base):
+    """Where one chat stands: the running flow, its data, the live buttons.
+
+    `version` is bumped on every save; a save that finds another version
+    lost a race with a second worker and the update is handled again, so two
+    processes never both advance one conversation.
+    """
+
+    __tablename__ = "conversations"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    flow: Mapped[str | None] = mapped_column(String(32))
+    step: Mapped[str | None] = mapped_column(String(48))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    drafts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    token: Mapped[str] = mapped_column(String(8), default="")
+    actions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    # The ORM adds "WHERE version = <loaded>" to every UPDATE and raises
+    # StaleDataError when another process got there first.
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Producer(Base):
+    """An OCOP entity (chủ thể OCOP) and its representative."""
+
+    __tablename__ = "producers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), unique=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    name_folded: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    representative: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20))
+    province_code: Mapped[int] = mapped_column(Integer, index=True)
+    ward_code: Mapped[int] = mapped_column(Integer, index=True)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    tax_code: Mapped[str | None] = mapped_column(String(20))
+    show_phone: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User | None] = relationship(back_populates="producer")
+    products: Mapped[list[Product]] = relationship(back_populates="producer", order_by="Product.id")
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    producer_id: Mapped[int] = mapped_column(
+        ForeignKey("producers.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    name_folded: Mapped[str] = mapped_column(String(200), index=True)
+    group: Mapped[str] = mapped_column(String(24), index=True)
+    subgroup: Mapped[str] = mapped_column(String(32))
+    stars: Mapped[int | None] = mapped_column(Integer, index=True)
+    cert_number: Mapped[str | None] = mapped_column(String(64))
+    cert_date: Mapped[dt.date | None] = mapped_column(Date)
+    cert_expiry: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    story: Mapped[str | None] = mapped_column(Text)
+    price_vnd: Mapped[int | None] = mapped_column(BigInteger)
+    unit: Mapped[str | None] = mapped_column(String(32))
+    net_amount: Mapped[int | None] = mapped_column(Integer)  # grams or millilitres
+    net_unit: Mapped[str | None] = mapped_column(String(4))  # g | ml
+    package_weight_g: Mapped[int | None] = mapped_column(Integer)
+    length_mm: Mapped[int | None] = mapped_column(Integer)
+    width_mm: Mapped[int | None] = mapped_column(Integer)
+    height_mm: Mapped[int | None] = mapped_column(Integer)
+    shelf_life: Mapped[str | None] = mapped_column(String(8))  # ISO 8601 period: P12M, P30D
+    ingredients: Mapped[str | None] = mapped_column(Text)
+    growing_area_code: Mapped[str | None] = mapped_column(String(64))
+    gtin: Mapped[str | None] = mapped_column(String(14), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    producer: Mapped[Producer] = relationship(back_populates="products")
+    certifications: Mapped[list[Certification]] = relationship(
+        back_populates="product", cascade="all, delete-orphan", order_by="Certification.id"
+    )
+    photos: Mapped[list[Photo]] = relationship(
+        back_populates="product", cascade="all, delete-orphan", order_by="Photo.position"
+    )
+    listings: Mapped[list[Listing]] = relationship(
+        back_populates="product", cascade="all, delete-orphan", order_by="Listing.id"
+    )
+
+
+class Certification(Base):
+    """A certification other than OCOP: VietGAP, HACCP, organic, food safety…"""
+
+    __tablename__ = "certifications"
+    __table_args__ = (UniqueConstraint("product_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(24))
+    number: Mapped[str] = mapped_column(String(64))
+    expiry: Mapped[dt.date | None] = mapped_column(Date)
+
+    product: Mapped[Product] = relationship(back_populates="certifications")
+
+
+class Photo(Base):
+    """A product photo; the bytes live content-addressed under the media folder."""
+
+    __tablename__ = "photos"
+    __table_args__ = (UniqueConstraint("product_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    mime: Mapped[str] = mapped_column(String(16))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # 0 is the cover
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    product: Mapped[Product] = relationship(back_populates="photos")
+
+
+class Listing(Base):
+    """Where a product stands on one marketplace."""
+
+    __tablename__ = "listings"
+    __table_args__ = (
+        UniqueConstraint("product_id", "marketplace"),
+        Index("ix_listings_marketplace_status", "marketplace", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    marketplace: Mapped[str] = mapped_column(String(32))
+    # not_started | preparing | submitted | live | rejected | paused
+    status: Mapped[str] = mapped_column(String(16), default="not_started")
+    url: Mapped[str | None] = mapped_column(String(500))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    product: Mapped[Product] = relationship(back_populates="listings")

@@ -1,0 +1,134 @@
+"""Products: create, read, change and delete, always scoped to their producer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.core.codes import new_product_code
+from bot.core.text import fold
+from storage.models import Certification, Listing, Photo, Product
+
+_FULL = (
+    selectinload(Product.photos),
+    selectinload(Product.certifications),
+    selectinload(Product.listings),
+)
+
+
+async def _unused_code(session: AsyncSession) -> str:
+    while True:  # collisions are rare (one in hundreds of millions per product)
+        code = new_product_code()
+        if await session.scalar(select(func.count()).where(Product.code == code)) == 0:
+            return code
+
+
+async def create_product(
+    session: AsyncSession,
+    producer_id: int,
+    columns: dict[str, Any],
+    certifications: Sequence[tuple[str, str, dt.date | None]],
+) -> Product:
+    product = Product(producer_id=producer_id, code=await _unused_code(session), **columns)
+    product.name_folded = fold(product.name)
+    product.certifications = [
+        Certification(kind=k, number=n, expiry=e) for k, n, e in certifications
+    ]
+    session.add(product)
+    await session.flush()
+    return product
+
+
+async def update_product(
+    session: AsyncSession,
+    product: Product,
+    columns: dict[str, Any],
+    certifications: Sequence[tuple[str, str, dt.date | None]] | None = None,
+) -> Product:
+    for key, value in columns.items():
+        setattr(product, key, value)
+    product.name_folded = fold(product.name)
+    if certifications is not None:
+        product.certifications.clear()
+        await session.flush()  # delete the old rows before the unique (product, kind) rows return
+        product.certifications.extend(
+            Certification(kind=k, number=n, expiry=e) for k, n, e in certifications
+        )
+    await session.flush()
+    return product
+
+
+async def products_of_producer(session: AsyncSession, producer_id: int) -> list[Product]:
+    result = await session.scalars(
+        select(Product)
+        .where(Product.producer_id == producer_id)
+        .order_by(Product.id)
+        .options(*_FULL)
+    )
+    return list(result)
+
+
+async def product_of_producer(
+    session: AsyncSession, product_id: int, producer_id: int
+) -> Product | None:
+    """The product only if it belongs to this producer: the ownership check lives here."""
+    return await session.scalar(
+        select(Product)
+        .where(Product.id == product_id, Product.producer_id == producer_id)
+        .options(*_FULL)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def product_by_code(session: AsyncSession, code: str) -> Product | None:
+    return await session.scalar(select(Product).where(Product.code == code).options(*_FULL))
+
+
+async def delete_product(session: AsyncSession, product: Product) -> None:
+    await session.delete(product)
+    await session.flush()
+
+
+async def set_listing(
+    session: AsyncSession,
+    product: Product,
+    marketplace: str,
+    status: str,
+    url: str | None = None,
+    reason: str | None = None,
+) -> Listing:
+    listing = next((item for item in product.listings if item.marketplace == marketplace), None)
+    if listing is None:
+        listing = Listing(product_id=product.id, marketplace=marketplace)
+        product.listings.append(listing)
+    listing.status = status
+    listing.url = url
+    listing.reason = reason
+    await session.flush()
+    return listing
+
+
+async def add_photo(session: AsyncSession, product: Product, photo: Photo) -> Photo:
+    photo.position = max((p.position for p in product.photos), default=-1) + 1
+    product.photos.append(photo)
+    await session.flush()
+    return photo
+
+
+async def reorder_photos(session: AsyncSession, product: Product, ordered: list[Photo]) -> None:
+    """Positions follow the given order; position 0 is the cover."""
+    for position, photo in enumerate(ordered):
+        photo.position = position
+    product.photos.sort(key=lambda p: p.position)
+    await session.flush()
+
+
+async def delete_photo(session: AsyncSession, product: Product, photo: Photo) -> None:
+    product.photos.remove(photo)
+    await session.delete(photo)
+    await reorder_photos(session, product, list(product.photos))
