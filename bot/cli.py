@@ -68,14 +68,6 @@ async def _seed_command(settings: Settings) -> None:
         await runtime.close()
 
 
-async def _seed_command(settings: Settings) -> None:
-    runtime = await build_runtime(settings)
-    try:
-        await _seed(runtime.db, settings)
-    finally:
-        await runtime.close()
-
-
 async def _migrate(settings: Settings) -> None:
     db = Database(settings.database_url)
     await db.migrate()

@@ -10,7 +10,10 @@ from storage.models import Producer, Product
 
 def product_card(ctx: Context, product: Product) -> str:
     t = ctx.t
-    lines = [t("card.product_title", name=product.name, code=product.code or "—")]
+    if product.code:
+        lines = [t("card.product_title", name=product.name, code=product.code)]
+    else:  # not saved yet: the confirmation summary
+        lines = [t("card.product_title_new", name=product.name)]
     if product.stars:
         lines.append(
             t(
