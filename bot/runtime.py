@@ -47,10 +47,36 @@ async def build_runtime(
     return Runtime(settings, app, db, dispatcher)
 
 
-def configure_logging(level: str) -> None:
+class SecretFilter(logging.Filter):
+    """Masks secrets in every log line: Telegram URLs and some errors carry the token."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [secret for secret in secrets if secret]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(secret in message for secret in self.secrets):
+            for secret in self.secrets:
+                message = message.replace(secret, "***")
+            record.msg, record.args = message, None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            if any(secret in text for secret in self.secrets):
+                for secret in self.secrets:
+                    text = text.replace(secret, "***")
+                record.msg = f"{record.msg}\n{text}"
+                record.exc_info, record.exc_text = None, None
+        return True
+
+
+def configure_logging(level: str, secrets: list[str] | None = None) -> None:
     logging.basicConfig(
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    redact = SecretFilter(secrets or [])
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)
     # httpx logs every request URL, and Telegram URLs carry the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
