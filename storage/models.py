@@ -142,14 +142,25 @@ class Product(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     producer: Mapped[Producer] = relationship(back_populates="products")
+    # Collections are loaded explicitly (selectinload); touching an unloaded
+    # one raises instead of attempting I/O the async session cannot do.
     certifications: Mapped[list[Certification]] = relationship(
-        back_populates="product", cascade="all, delete-orphan", order_by="Certification.id"
+        back_populates="product",
+        cascade="all, delete-orphan",
+        order_by="Certification.id",
+        lazy="raise_on_sql",
     )
     photos: Mapped[list[Photo]] = relationship(
-        back_populates="product", cascade="all, delete-orphan", order_by="Photo.position"
+        back_populates="product",
+        cascade="all, delete-orphan",
+        order_by="Photo.position",
+        lazy="raise_on_sql",
     )
     listings: Mapped[list[Listing]] = relationship(
-        back_populates="product", cascade="all, delete-orphan", order_by="Listing.id"
+        back_populates="product",
+        cascade="all, delete-orphan",
+        order_by="Listing.id",
+        lazy="raise_on_sql",
     )
 
 

@@ -36,6 +36,8 @@ async def create_product(
 ) -> Product:
     product = Product(producer_id=producer_id, code=await _unused_code(session), **columns)
     product.name_folded = fold(product.name)
+    product.photos = []  # set, not lazy-loaded: an async session cannot load on access
+    product.listings = []
     product.certifications = [
         Certification(kind=k, number=n, expiry=e) for k, n, e in certifications
     ]
