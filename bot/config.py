@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+TELEGRAM_API = "https://api.telegram.org/bot"
+TELEGRAM_FILE = "https://api.telegram.org/file/bot"
 
 
 @dataclass(frozen=True)
@@ -58,10 +60,14 @@ class Settings:
     default_language: str = "vi"
     timezone: str = "Asia/Ho_Chi_Minh"
     log_level: str = "INFO"
-    telegram_api_url: str = "https://api.telegram.org/bot"
-    telegram_file_url: str = "https://api.telegram.org/file/bot"
+    telegram_api_url: str = TELEGRAM_API
+    telegram_file_url: str = TELEGRAM_FILE
     telegram_poll_timeout: int = 30
     telegram_concurrent_updates: int = 256
+    telegram_bot_username: str = "ocop_assistant_bot"
+    public_url: str = "http://127.0.0.1:8080"
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
     # Secret: from OCOP_TELEGRAM_TOKEN only; repr=False keeps it out of logs.
     telegram_token: str | None = field(default=None, repr=False)
 
@@ -86,6 +92,7 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
 
     bot = raw.get("bot", {})
     telegram = raw.get("telegram", {})
+    web = raw.get("web", {})
     media = dict(raw.get("media", {}))
     media_dir = Path(env.get("OCOP_MEDIA_DIR", media.pop("dir", "data/media")))
     media.pop("dir", None)
@@ -103,9 +110,19 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         default_language=language,
         timezone=bot.get("timezone", "Asia/Ho_Chi_Minh"),
         log_level=env.get("OCOP_LOG_LEVEL", bot.get("log_level", "INFO")),
-        telegram_api_url=env.get("OCOP_TELEGRAM_API_URL", telegram.get("api_url", "")),
-        telegram_file_url=env.get("OCOP_TELEGRAM_FILE_URL", telegram.get("file_url", "")),
+        telegram_api_url=env.get("OCOP_TELEGRAM_API_URL", telegram.get("api_url", TELEGRAM_API)),
+        telegram_file_url=env.get(
+            "OCOP_TELEGRAM_FILE_URL", telegram.get("file_url", TELEGRAM_FILE)
+        ),
         telegram_poll_timeout=int(telegram.get("poll_timeout", 30)),
         telegram_concurrent_updates=int(telegram.get("concurrent_updates", 256)),
+        telegram_bot_username=env.get(
+            "OCOP_BOT_USERNAME", telegram.get("bot_username", "ocop_assistant_bot")
+        ),
+        public_url=env.get(
+            "OCOP_PUBLIC_URL", web.get("public_url", "http://127.0.0.1:8080")
+        ).rstrip("/"),
+        web_host=env.get("OCOP_WEB_HOST", web.get("host", "127.0.0.1")),
+        web_port=int(env.get("OCOP_WEB_PORT", web.get("port", 8080))),
         telegram_token=env.get("OCOP_TELEGRAM_TOKEN") or None,
     )

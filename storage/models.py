@@ -138,6 +138,7 @@ class Product(Base):
     ingredients: Mapped[str | None] = mapped_column(Text)
     growing_area_code: Mapped[str | None] = mapped_column(String(64))
     gtin: Mapped[str | None] = mapped_column(String(14), index=True)
+    labelled_at: Mapped[dt.datetime | None] = mapped_column()  # first QR label made
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -219,3 +220,46 @@ class Listing(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     product: Mapped[Product] = relationship(back_populates="listings")
+
+
+class StampBatch(Base):
+    """A run of serialized anti-counterfeit stamps for one lot of a product."""
+
+    __tablename__ = "stamp_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    lot: Mapped[str] = mapped_column(String(64))
+    production_date: Mapped[dt.date] = mapped_column(Date)
+    expiry_date: Mapped[dt.date] = mapped_column(Date)
+    count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Stamp(Base):
+    """One serial: unguessable, printed as a QR to /s/{serial}."""
+
+    __tablename__ = "stamps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    serial: Mapped[str] = mapped_column(String(32), unique=True)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("stamp_batches.id", ondelete="CASCADE"), index=True
+    )
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    scan_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_scanned_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class Scan(Base):
+    """A check of a stamp: when and through what, never who (no personal data)."""
+
+    __tablename__ = "scans"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    stamp_id: Mapped[int] = mapped_column(ForeignKey("stamps.id", ondelete="CASCADE"), index=True)
+    scanned_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    channel: Mapped[str] = mapped_column(String(16))  # web | telegram | console
+    client: Mapped[str] = mapped_column(String(32), default="")  # "mobile", "desktop", "bot"

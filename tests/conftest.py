@@ -22,11 +22,12 @@ from sqlalchemy.engine import make_url
 from bot.config import Settings, load_settings
 from bot.runtime import Runtime, build_runtime
 from storage.db import upgrade
+from storage.models import Base
 
 POSTGRES_URL = os.environ.get(
     "OCOP_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
-TABLES = ("photos", "listings", "certifications", "products", "producers", "conversations", "users")
+TABLES = tuple(Base.metadata.tables)
 
 
 class Clock:
