@@ -48,7 +48,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from aiohttp import web
 from PIL import Image
@@ -76,30 +76,79 @@ _DEFAULT_UPDATE_TYPES: Final = frozenset(
 # Decoding these with json.loads would turn a user text "123" into an int.
 _STRING_PARAMS: Final = frozenset(
     {
-        "text", "caption", "parse_mode", "callback_query_id", "url", "file_id", "photo",
-        "document", "audio", "video", "voice", "animation", "sticker", "thumbnail",
-        "inline_message_id", "business_connection_id", "message_effect_id", "description",
-        "short_description", "name", "language_code", "secret_token", "ip_address", "action",
-        "question", "title", "phone_number", "first_name", "last_name", "vcard", "address",
-        "foursquare_id", "foursquare_type", "google_place_id", "google_place_type", "emoji",
-        "query", "payload", "currency", "provider_token", "start_parameter",
+        "text",
+        "caption",
+        "parse_mode",
+        "callback_query_id",
+        "url",
+        "file_id",
+        "photo",
+        "document",
+        "audio",
+        "video",
+        "voice",
+        "animation",
+        "sticker",
+        "thumbnail",
+        "inline_message_id",
+        "business_connection_id",
+        "message_effect_id",
+        "description",
+        "short_description",
+        "name",
+        "language_code",
+        "secret_token",
+        "ip_address",
+        "action",
+        "question",
+        "title",
+        "phone_number",
+        "first_name",
+        "last_name",
+        "vcard",
+        "address",
+        "foursquare_id",
+        "foursquare_type",
+        "google_place_id",
+        "google_place_type",
+        "emoji",
+        "query",
+        "payload",
+        "currency",
+        "provider_token",
+        "start_parameter",
     }
 )
 
 _CHAT_ACTIONS: Final = frozenset(
     {
-        "typing", "upload_photo", "record_video", "upload_video", "record_voice",
-        "upload_voice", "upload_document", "choose_sticker", "find_location",
-        "record_video_note", "upload_video_note",
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
     }
 )
 
 _COMMAND_RE: Final = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?=\s|$)")
 _BOT_COMMAND_NAME_RE: Final = re.compile(r"[a-z0-9_]{1,32}")
 _INLINE_BUTTON_ACTIONS: Final = (
-    "callback_data", "url", "web_app", "login_url", "switch_inline_query",
-    "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text",
-    "callback_game", "pay",
+    "callback_data",
+    "url",
+    "web_app",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "copy_text",
+    "callback_game",
+    "pay",
 )
 
 _NOT_MODIFIED: Final = (
@@ -375,14 +424,36 @@ def _summary(output: JSONDict) -> str:
 
 _HTML_TAGS: Final = frozenset(
     {
-        "a", "b", "strong", "i", "em", "s", "strike", "del", "u", "ins", "tg-spoiler",
-        "tg-emoji", "span", "pre", "code", "blockquote",
+        "a",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "s",
+        "strike",
+        "del",
+        "u",
+        "ins",
+        "tg-spoiler",
+        "tg-emoji",
+        "span",
+        "pre",
+        "code",
+        "blockquote",
     }
 )
 _HTML_SIMPLE: Final = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
-    "ins": "underline", "s": "strikethrough", "strike": "strikethrough",
-    "del": "strikethrough", "tg-spoiler": "spoiler", "span": "spoiler",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
     "blockquote": "blockquote",
 }
 _SPACE: Final = " \t\r\n\0\v\f"
@@ -433,7 +504,7 @@ def _parse_html(text: str) -> tuple[str, list[JSONDict]]:
     entities: list[JSONDict] = []
     stack: list[tuple[str, str, int, int]] = []  # tag, argument, utf16 offset, out index
 
-    def fail(message: str) -> None:
+    def fail(message: str) -> NoReturn:
         raise _ParseError(message)
 
     i = 0
@@ -564,14 +635,19 @@ def _parse_html(text: str) -> tuple[str, list[JSONDict]]:
             if not argument.isdigit() or int(argument) == 0:
                 fail("Invalid custom emoji identifier specified")
             entities.append(
-                {"type": "custom_emoji", "offset": offset, "length": length,
-                 "custom_emoji_id": argument}
+                {
+                    "type": "custom_emoji",
+                    "offset": offset,
+                    "length": length,
+                    "custom_emoji_id": argument,
+                }
             )
         elif tag == "a":
             url = argument or "".join(out[out_begin:])
             if url:
-                entities.append({"type": "text_link", "offset": offset, "length": length,
-                                 "url": url})
+                entities.append(
+                    {"type": "text_link", "offset": offset, "length": length, "url": url}
+                )
         else:  # pre / code, merged into one pre entity with a language like Telegram does
             last = entities[-1] if entities else None
             same_span = last is not None and (last["offset"], last["length"]) == (offset, length)
@@ -600,9 +676,16 @@ def _parse_html(text: str) -> tuple[str, list[JSONDict]]:
 
 _MDV2_RESERVED: Final = frozenset("_*[]()~`>#+-=|{}.!\n")
 _MDV2_NAMES: Final = {
-    "bold": "Bold", "italic": "Italic", "underline": "Underline",
-    "strikethrough": "Strikethrough", "spoiler": "Spoiler", "text_link": "TextUrl",
-    "code": "Code", "pre": "Pre", "custom_emoji": "CustomEmoji", "blockquote": "BlockQuote",
+    "bold": "Bold",
+    "italic": "Italic",
+    "underline": "Underline",
+    "strikethrough": "Strikethrough",
+    "spoiler": "Spoiler",
+    "text_link": "TextUrl",
+    "code": "Code",
+    "pre": "Pre",
+    "custom_emoji": "CustomEmoji",
+    "blockquote": "BlockQuote",
 }
 
 
@@ -735,9 +818,7 @@ def _parse_markdown_v2(text: str) -> tuple[str, list[JSONDict]]:
 
         kind, argument, offset, boff, out_begin = stack[-1]
         if c == "\n" and kind != "blockquote":
-            raise _ParseError(
-                f"Can't find end of {_MDV2_NAMES[kind]} entity at byte offset {boff}"
-            )
+            raise _ParseError(f"Can't find end of {_MDV2_NAMES[kind]} entity at byte offset {boff}")
         skip = u16 == offset
         if kind in ("underline", "spoiler"):
             i += 1
@@ -829,8 +910,7 @@ def _parse_markdown(text: str) -> tuple[str, list[JSONDict]]:
             i += 1
         if i >= n:
             raise _ParseError(
-                "Can't find end of the entity starting at byte offset "
-                f"{_byte_offset(text, begin)}"
+                f"Can't find end of the entity starting at byte offset {_byte_offset(text, begin)}"
             )
         length = u16 - offset
         entity: JSONDict | None = None
@@ -907,18 +987,20 @@ def _validate_markup(raw: object, *, inline_only: bool = False) -> JSONDict | No
         for row in rows:
             for button in row:
                 if not isinstance(button, dict) or not isinstance(button.get("text"), str):
-                    raise _bad("can't parse inline keyboard button: Text buttons are unallowed"
-                               " in the inline keyboard")
+                    raise _bad(
+                        "can't parse inline keyboard button: Text buttons are unallowed"
+                        " in the inline keyboard"
+                    )
                 if not any(key in button for key in _INLINE_BUTTON_ACTIONS):
-                    raise _bad("can't parse inline keyboard button: Text buttons are unallowed"
-                               " in the inline keyboard")
+                    raise _bad(
+                        "can't parse inline keyboard button: Text buttons are unallowed"
+                        " in the inline keyboard"
+                    )
                 if "callback_data" in button:
                     size = len(str(button["callback_data"]).encode("utf-8"))
                     if not 1 <= size <= MAX_CALLBACK_DATA_BYTES:
                         raise _bad("BUTTON_DATA_INVALID")
-                if "url" in button and not re.match(
-                    r"(https?|tg)://\S+$", str(button["url"])
-                ):
+                if "url" in button and not re.match(r"(https?|tg)://\S+$", str(button["url"])):
                     raise _bad("BUTTON_URL_INVALID")
         return markup
     if inline_only:
@@ -1045,7 +1127,10 @@ class FakeBotAPI:
         # handler_cancellation: a long poll whose client went away (PTB cancels its
         # polling task on stop) must not linger until its timeout.
         runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, handler_cancellation=True,
+            app,
+            access_log=None,
+            handle_signals=False,
+            handler_cancellation=True,
             shutdown_timeout=1.0,
         )
         await runner.setup()
@@ -1341,7 +1426,10 @@ class FakeBotAPI:
             raise AssertionError(f"unknown or deleted message {message_id} in chat {chat_id}")
         query_id = str(next(self._query_seq))
         self._pending_queries[query_id] = {
-            "data": data, "chat_id": chat_id, "message_id": message_id, "from_id": user.id,
+            "data": data,
+            "chat_id": chat_id,
+            "message_id": message_id,
+            "from_id": user.id,
         }
         query: JSONDict = {
             "id": query_id,
@@ -1442,7 +1530,8 @@ class FakeBotAPI:
         recorded = dict(params)
         for name, upload in uploads.items():
             recorded[name] = {
-                "upload": upload.filename, "mime_type": upload.content_type,
+                "upload": upload.filename,
+                "mime_type": upload.content_type,
                 "size": len(upload.data),
             }
         self.requests.append((method, recorded))
@@ -1453,7 +1542,8 @@ class FakeBotAPI:
             # Telegram answers a plain "Not Found"; PTB maps 404 to InvalidToken, so
             # say which method is missing to make that confusing case obvious.
             return self._error(
-                method, recorded,
+                method,
+                recorded,
                 _ApiError(404, f"Not Found: method {method} is not implemented by FakeBotAPI"),
             )
         try:
@@ -1465,8 +1555,11 @@ class FakeBotAPI:
     def _error(self, method: str, params: JSONDict, err: _ApiError) -> web.Response:
         chat_id = _as_int(params.get("chat_id"))
         record = {
-            "method": method, "status": err.status, "description": err.description,
-            "chat_id": chat_id, "params": params,
+            "method": method,
+            "status": err.status,
+            "description": err.description,
+            "chat_id": chat_id,
+            "params": params,
         }
         self.errors.append(record)
         if chat_id is not None:
@@ -1537,8 +1630,9 @@ class FakeBotAPI:
         log.bucket.tokens -= 1
 
     def _text(self, params: JSONDict) -> tuple[str, list[JSONDict]]:
-        text, entities = _format(params.get("text"), params.get("parse_mode"),
-                                 params.get("entities"))
+        text, entities = _format(
+            params.get("text"), params.get("parse_mode"), params.get("entities")
+        )
         if not text:
             raise _bad("message text is empty")
         if len(text) > MAX_TEXT_LENGTH:
@@ -1546,8 +1640,9 @@ class FakeBotAPI:
         return text, entities
 
     def _caption(self, params: JSONDict) -> tuple[str, list[JSONDict]]:
-        caption, entities = _format(params.get("caption"), params.get("parse_mode"),
-                                    params.get("caption_entities"))
+        caption, entities = _format(
+            params.get("caption"), params.get("parse_mode"), params.get("caption_entities")
+        )
         if len(caption) > MAX_CAPTION_LENGTH:
             raise _bad("message caption is too long")
         return caption, entities
@@ -1661,10 +1756,15 @@ class FakeBotAPI:
         for w, h in dims:
             stored = self._new_file(data, "photos", ".jpg", "AgAC")
             files.append(stored)
-            sizes.append({
-                "file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                "file_size": len(data), "width": w, "height": h,
-            })
+            sizes.append(
+                {
+                    "file_id": stored.file_id,
+                    "file_unique_id": stored.file_unique_id,
+                    "file_size": len(data),
+                    "width": w,
+                    "height": h,
+                }
+            )
         for stored in files:
             stored.photo_sizes = sizes
         return sizes
@@ -1673,8 +1773,11 @@ class FakeBotAPI:
         suffix = re.sub(r"[^A-Za-z0-9.]", "", PurePosixPath(file_name).suffix)[:10]
         stored = self._new_file(data, "documents", suffix, "BQAC")
         return {
-            "file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-            "file_name": file_name, "mime_type": mime_type, "file_size": len(data),
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(data),
         }
 
     def _file_input(
@@ -1694,8 +1797,9 @@ class FakeBotAPI:
             raise _bad("wrong file identifier/HTTP URL specified")
         raise _bad(f"there is no {name} in the request")
 
-    def _photo_from(self, value: object, uploads: dict[str, _Upload], name: str = "photo"
-                    ) -> tuple[list[JSONDict], bytes | None, str | None]:
+    def _photo_from(
+        self, value: object, uploads: dict[str, _Upload], name: str = "photo"
+    ) -> tuple[list[JSONDict], bytes | None, str | None]:
         upload, ref = self._file_input(name, value, uploads)
         if upload is not None:
             width, height = _image_size(upload.data)
@@ -1709,8 +1813,9 @@ class FakeBotAPI:
         data = stored.data if stored is not None else b""
         return self._store_photo(data, *_image_size(data)), None, ref
 
-    def _document_from(self, value: object, uploads: dict[str, _Upload], name: str = "document"
-                       ) -> tuple[JSONDict, bytes | None, str | None]:
+    def _document_from(
+        self, value: object, uploads: dict[str, _Upload], name: str = "document"
+    ) -> tuple[JSONDict, bytes | None, str | None]:
         upload, ref = self._file_input(name, value, uploads)
         if upload is not None:
             if not upload.data:
@@ -1722,7 +1827,8 @@ class FakeBotAPI:
         stored = self._files.get(ref)
         if stored is not None:
             document = {
-                "file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
                 "file_size": len(stored.data),
                 "file_name": PurePosixPath(stored.file_path).name,
             }
@@ -1748,7 +1854,8 @@ class FakeBotAPI:
     async def _get_updates(self, params: JSONDict, uploads: dict[str, _Upload]) -> list[JSONDict]:
         if self.webhook_url:
             raise _ApiError(
-                409, "Conflict: can't use getUpdates method while webhook is active; "
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
                 "use deleteWebhook to delete the webhook first",
             )
         offset = _as_int(params.get("offset")) or 0
@@ -1769,7 +1876,8 @@ class FakeBotAPI:
         while True:
             if generation != self._poll_generation:
                 raise _ApiError(
-                    409, "Conflict: terminated by other getUpdates request; "
+                    409,
+                    "Conflict: terminated by other getUpdates request; "
                     "make sure that only one bot instance is running",
                 )
             batch = self._collect(limit)
@@ -1824,12 +1932,14 @@ class FakeBotAPI:
         return True
 
     async def _delete_my_commands(self, params: JSONDict, uploads: dict[str, _Upload]) -> bool:
-        self.commands.pop(self._commands_key(params.get("scope"), params.get("language_code")),
-                          None)
+        self.commands.pop(
+            self._commands_key(params.get("scope"), params.get("language_code")), None
+        )
         return True
 
-    async def _get_my_commands(self, params: JSONDict, uploads: dict[str, _Upload]
-                               ) -> list[JSONDict]:
+    async def _get_my_commands(
+        self, params: JSONDict, uploads: dict[str, _Upload]
+    ) -> list[JSONDict]:
         return self.commands.get(
             self._commands_key(params.get("scope"), params.get("language_code")), []
         )
@@ -1858,8 +1968,9 @@ class FakeBotAPI:
             message["caption"] = caption
         if entities:
             message["caption_entities"] = entities
-        self._record("sendPhoto", chat_id, message, params, markup=markup, photo=data,
-                     photo_ref=ref)
+        self._record(
+            "sendPhoto", chat_id, message, params, markup=markup, photo=data, photo_ref=ref
+        )
         return message
 
     async def _send_document(self, params: JSONDict, uploads: dict[str, _Upload]) -> JSONDict:
@@ -1874,9 +1985,17 @@ class FakeBotAPI:
             message["caption"] = caption
         if entities:
             message["caption_entities"] = entities
-        self._record("sendDocument", chat_id, message, params, markup=markup, document=data,
-                     document_ref=ref, document_name=document.get("file_name"),
-                     document_mime=document.get("mime_type"))
+        self._record(
+            "sendDocument",
+            chat_id,
+            message,
+            params,
+            markup=markup,
+            document=data,
+            document_ref=ref,
+            document_name=document.get("file_name"),
+            document_mime=document.get("mime_type"),
+        )
         return message
 
     async def _send_location(self, params: JSONDict, uploads: dict[str, _Upload]) -> JSONDict:
@@ -1892,8 +2011,9 @@ class FakeBotAPI:
         self._record("sendLocation", chat_id, message, params, markup=markup)
         return message
 
-    async def _send_media_group(self, params: JSONDict, uploads: dict[str, _Upload]
-                                ) -> list[JSONDict]:
+    async def _send_media_group(
+        self, params: JSONDict, uploads: dict[str, _Upload]
+    ) -> list[JSONDict]:
         chat_id = self._target_chat(params)
         media = _json_obj(params.get("media"), "media")
         if not isinstance(media, list) or not 2 <= len(media) <= 10:
@@ -1901,11 +2021,15 @@ class FakeBotAPI:
         prepared: list[tuple[JSONDict, JSONDict, str, list[JSONDict]]] = []
         for index, item in enumerate(media):
             if not isinstance(item, dict) or item.get("type") not in ("photo", "document"):
-                raise _bad(f"unsupported media type in item {index} (fake supports photo, "
-                           "document)")
+                raise _bad(
+                    f"unsupported media type in item {index} (fake supports photo, document)"
+                )
             caption, entities = self._caption(
-                {"caption": item.get("caption"), "parse_mode": item.get("parse_mode"),
-                 "caption_entities": item.get("caption_entities")}
+                {
+                    "caption": item.get("caption"),
+                    "parse_mode": item.get("parse_mode"),
+                    "caption_entities": item.get("caption_entities"),
+                }
             )
             content: JSONDict = {}
             extra: JSONDict = {}
@@ -1916,9 +2040,12 @@ class FakeBotAPI:
             else:
                 document, data, ref = self._document_from(item.get("media"), uploads, "media")
                 content["document"] = document
-                extra = {"document": data, "document_ref": ref,
-                         "document_name": document.get("file_name"),
-                         "document_mime": document.get("mime_type")}
+                extra = {
+                    "document": data,
+                    "document_ref": ref,
+                    "document_name": document.get("file_name"),
+                    "document_mime": document.get("mime_type"),
+                }
             if caption:
                 content["caption"] = caption
             if entities:
@@ -1953,8 +2080,9 @@ class FakeBotAPI:
             raise _bad("message can't be edited")
         return chat_id, message_id or 0, stored
 
-    def _edited(self, stored: _StoredMessage, changes: JSONDict, markup: JSONDict | None
-                ) -> JSONDict:
+    def _edited(
+        self, stored: _StoredMessage, changes: JSONDict, markup: JSONDict | None
+    ) -> JSONDict:
         """New message dict; editing without reply_markup removes the inline keyboard."""
         old = stored.message
         new = {**old, **changes}
@@ -1973,8 +2101,7 @@ class FakeBotAPI:
         stored.message = new
         return new
 
-    async def _edit_message_text(self, params: JSONDict, uploads: dict[str, _Upload]
-                                 ) -> JSONDict:
+    async def _edit_message_text(self, params: JSONDict, uploads: dict[str, _Upload]) -> JSONDict:
         chat_id, _, stored = self._editable(params)
         if "text" not in stored.message:
             raise _bad("there is no text in the message to edit")
@@ -1984,8 +2111,9 @@ class FakeBotAPI:
         self._record("editMessageText", chat_id, message, params, markup=markup, edited=True)
         return message
 
-    async def _edit_message_caption(self, params: JSONDict, uploads: dict[str, _Upload]
-                                    ) -> JSONDict:
+    async def _edit_message_caption(
+        self, params: JSONDict, uploads: dict[str, _Upload]
+    ) -> JSONDict:
         chat_id, _, stored = self._editable(params)
         if "text" in stored.message or "location" in stored.message:
             raise _bad("there is no caption in the message to edit")
@@ -1997,13 +2125,13 @@ class FakeBotAPI:
         self._record("editMessageCaption", chat_id, message, params, markup=markup, edited=True)
         return message
 
-    async def _edit_message_reply_markup(self, params: JSONDict, uploads: dict[str, _Upload]
-                                         ) -> JSONDict:
+    async def _edit_message_reply_markup(
+        self, params: JSONDict, uploads: dict[str, _Upload]
+    ) -> JSONDict:
         chat_id, _, stored = self._editable(params)
         markup = _validate_markup(params.get("reply_markup"), inline_only=True)
         message = self._edited(stored, {}, markup)
-        self._record("editMessageReplyMarkup", chat_id, message, params, markup=markup,
-                     edited=True)
+        self._record("editMessageReplyMarkup", chat_id, message, params, markup=markup, edited=True)
         return message
 
     async def _delete_message(self, params: JSONDict, uploads: dict[str, _Upload]) -> bool:
@@ -2014,8 +2142,7 @@ class FakeBotAPI:
         self.deleted.append((chat_id, message_id))
         return True
 
-    async def _answer_callback_query(self, params: JSONDict, uploads: dict[str, _Upload]
-                                     ) -> bool:
+    async def _answer_callback_query(self, params: JSONDict, uploads: dict[str, _Upload]) -> bool:
         query = self._pending_queries.pop(str(params.get("callback_query_id", "")), None)
         if query is None:
             raise _bad("query is too old and response timeout expired or query ID is invalid")
@@ -2036,4 +2163,3 @@ class FakeBotAPI:
             "file_size": len(stored.data),
             "file_path": stored.file_path,
         }
-

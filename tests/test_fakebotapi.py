@@ -18,7 +18,14 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from PIL import Image
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Message,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import (
@@ -61,8 +68,12 @@ def build_app(fake: FakeBotAPI, seen: Seen) -> Application[Any, Any, Any, Any, A
     async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.message is not None
         keyboard = InlineKeyboardMarkup(
-            [[InlineKeyboardButton("Có", callback_data="yes"),
-              InlineKeyboardButton("Không", callback_data="no")]]
+            [
+                [
+                    InlineKeyboardButton("Có", callback_data="yes"),
+                    InlineKeyboardButton("Không", callback_data="no"),
+                ]
+            ]
         )
         await update.message.reply_text("Bạn có đồng ý?", reply_markup=keyboard)
 
@@ -204,7 +215,11 @@ async def test_inline_keyboard_press_delivers_callback_data(
     assert update["callback_query"]["message"]["message_id"] == menu["message_id"]
     [edit] = await fake.replies(binh.id)
     assert seen.callbacks == ["no"]
-    assert (edit["method"], edit["edited"], edit["text"]) == ("editMessageText", True, "Bạn chọn: no")
+    assert (edit["method"], edit["edited"], edit["text"]) == (
+        "editMessageText",
+        True,
+        "Bạn chọn: no",
+    )
     assert edit["message_id"] == menu["message_id"] and edit["reply_markup"] is None
     assert await _answered(fake, 1)
     answer = fake.callback_answers[0]
@@ -291,16 +306,16 @@ async def test_many_users_through_polling(running: FakeBotAPI) -> None:
 @pytest.mark.asyncio
 async def test_text_limits(fake: FakeBotAPI, bot: Bot) -> None:
     uid = fake.user(2001).id
-    with pytest.raises(BadRequest, match="(?i)message is too long"):
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
         await bot.send_message(uid, "x" * 4097)
     await bot.send_message(uid, "ư" * 4096)  # the limit counts characters, not bytes
-    with pytest.raises(BadRequest, match="(?i)message text is empty"):
+    with pytest.raises(BadRequest, match=r"(?i)message text is empty"):
         await bot.send_message(uid, "   ")
-    with pytest.raises(BadRequest, match="(?i)caption is too long"):
+    with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
         await bot.send_photo(uid, png(10, 10), caption="c" * 1025)
-    with pytest.raises(BadRequest, match="(?i)chat not found"):
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
         await bot.send_message(999_999, "nobody registered this chat")
-    assert [e["description"] for e in fake.errors][0] == "Bad Request: message is too long"
+    assert fake.errors[0]["description"] == "Bad Request: message is too long"
 
 
 @pytest.mark.asyncio
@@ -311,7 +326,7 @@ async def test_callback_data_limit_is_64_bytes(fake: FakeBotAPI, bot: Bot) -> No
         return InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data=data)]])
 
     await bot.send_message(uid, "ok", reply_markup=keyboard("ế" * 21))  # 63 bytes
-    with pytest.raises(BadRequest, match="(?i)BUTTON_DATA_INVALID"):
+    with pytest.raises(BadRequest, match=r"(?i)BUTTON_DATA_INVALID"):
         await bot.send_message(uid, "too long", reply_markup=keyboard("ế" * 22))  # 66 bytes
 
 
@@ -324,9 +339,9 @@ async def test_parse_modes_are_validated_like_telegram(fake: FakeBotAPI, bot: Bo
     assert html["entities"] == [{"type": "bold", "offset": 0, "length": 3}]
     assert html["raw_text"] == "<b>Giá</b>: 10 &lt; 20 &amp; đẹp"
 
-    with pytest.raises(BadRequest, match="(?i)can't parse entities: Unsupported start tag"):
+    with pytest.raises(BadRequest, match=r"(?i)can't parse entities: Unsupported start tag"):
         await bot.send_message(uid, "Liên hệ <admin@ocop.vn>", parse_mode=ParseMode.HTML)
-    with pytest.raises(BadRequest, match="(?i)Character '.' is reserved"):
+    with pytest.raises(BadRequest, match=r"(?i)Character '.' is reserved"):
         await bot.send_message(uid, "Giá 1.000đ", parse_mode=ParseMode.MARKDOWN_V2)
     await bot.send_message(uid, "*Giá* 1\\.000đ", parse_mode=ParseMode.MARKDOWN_V2)
     [md] = await fake.replies(uid)
@@ -338,20 +353,22 @@ async def test_edit_delete_and_double_answer(fake: FakeBotAPI, bot: Bot) -> None
     giang = fake.user(2004, "Giang")
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("A", callback_data="a")]])
     sent = await bot.send_message(giang.id, "Chọn", reply_markup=keyboard)
-    with pytest.raises(BadRequest, match="(?i)message is not modified"):
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
         await bot.edit_message_text("Chọn", giang.id, sent.message_id, reply_markup=keyboard)
     edited = await bot.edit_message_reply_markup(giang.id, sent.message_id)
-    assert isinstance(edited, object) and fake.message(giang.id, sent.message_id) is not None
-    assert "reply_markup" not in (fake.message(giang.id, sent.message_id) or {})
+    assert isinstance(edited, Message) and edited.reply_markup is None
+    assert edited.edit_date is not None
+    current = fake.message(giang.id, sent.message_id)
+    assert current is not None and "reply_markup" not in current
 
     update = fake.press_data(giang, {"chat_id": giang.id, "message_id": sent.message_id}, "stale")
     query_id = update["callback_query"]["id"]
     assert await bot.answer_callback_query(query_id, "xong")
-    with pytest.raises(BadRequest, match="(?i)query is too old"):
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await bot.answer_callback_query(query_id)
 
     assert await bot.delete_message(giang.id, sent.message_id)
-    with pytest.raises(BadRequest, match="(?i)message to delete not found"):
+    with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
         await bot.delete_message(giang.id, sent.message_id)
     with pytest.raises(AssertionError, match="was deleted"):
         fake.press(giang, {"chat_id": giang.id, "message_id": sent.message_id}, "A")
@@ -372,19 +389,21 @@ async def test_file_ids_get_file_and_bad_images(fake: FakeBotAPI, bot: Bot) -> N
     downloaded = await (await bot.get_file(file_id)).download_as_bytearray()
     assert bytes(downloaded) == image == fake.file_bytes(file_id)
 
-    with pytest.raises(BadRequest, match="(?i)IMAGE_PROCESS_FAILED"):
+    with pytest.raises(BadRequest, match=r"(?i)IMAGE_PROCESS_FAILED"):
         await bot.send_photo(uid, b"definitely not an image")
-    with pytest.raises(BadRequest, match="(?i)wrong file identifier"):
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
         await bot.send_photo(uid, "AgACunknown")
-    with pytest.raises(BadRequest, match="(?i)invalid file_id"):
+    with pytest.raises(BadRequest, match=r"(?i)invalid file_id"):
         await bot.get_file("nope")
 
 
 @pytest.mark.asyncio
 async def test_rate_limit_raises_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "true")  # retry_after as timedelta, no deprecation
-    async with FakeBotAPI(rate_limit=RateLimit(global_per_second=3, per_chat_per_second=1)) as fake:
-        async with Bot(fake.token, base_url=fake.base_url) as bot:
+    limits = RateLimit(global_per_second=3, per_chat_per_second=1)
+    async with FakeBotAPI(rate_limit=limits) as fake:
+        bot = Bot(fake.token, base_url=fake.base_url)
+        async with bot:
             users = [fake.user(3000 + n).id for n in range(4)]
             await bot.send_message(users[0], "1")
             with pytest.raises(RetryAfter) as per_chat:
@@ -449,10 +468,12 @@ async def test_get_updates_offset_limit_and_long_poll(fake: FakeBotAPI, bot: Bot
     assert update.update_id == new_id and loop.time() - started < 2
     assert update.message is not None and update.message.text == "wake up"
 
-    # Two pollers at once: Telegram terminates the older one with 409.
+    # Two bot instances polling at once: Telegram terminates the older poll with 409.
+    # (A second Bot is needed: PTB's getUpdates pool holds a single connection.)
     older = asyncio.create_task(bot.get_updates(offset=new_id + 1, timeout=10))
     await asyncio.sleep(0.1)
-    await bot.get_updates(offset=new_id + 1, timeout=0)
+    async with Bot(fake.token, base_url=fake.base_url) as second_instance:
+        await second_instance.get_updates(offset=new_id + 1, timeout=0)
     with pytest.raises(Conflict, match="terminated by other getUpdates"):
         await older
 
@@ -506,7 +527,7 @@ async def test_my_commands(fake: FakeBotAPI, bot: Bot) -> None:
     assert await bot.set_my_commands([("start", "Start")], language_code="en")
     assert [c.command for c in await bot.get_my_commands()] == ["start", "help"]
     assert fake.my_commands("en") == [{"command": "start", "description": "Start"}]
-    with pytest.raises(BadRequest, match="(?i)BOT_COMMAND_INVALID"):
+    with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_INVALID"):
         await bot.set_my_commands([("Start", "capitals are not allowed")])
 
 
@@ -530,6 +551,38 @@ async def test_raw_json_body_get_query_and_unknown_method(fake: FakeBotAPI) -> N
         async with session.post(f"{fake.base_url}1:BAD/getMe") as response:
             assert response.status == 401
             assert await response.json() == {
-                "ok": False, "error_code": 401, "description": "Unauthorized"
+                "ok": False,
+                "error_code": 401,
+                "description": "Unauthorized",
             }
     assert [o["text"] for o in fake.sent(uid)] == ["json", "query"]
+
+
+@pytest.mark.asyncio
+async def test_media_group_caption_edit_replies_and_webhook(fake: FakeBotAPI, bot: Bot) -> None:
+    khanh = fake.user(8001, "Khánh")
+    images = [png(100, 100), png(120, 80)]
+    album = await bot.send_media_group(
+        khanh.id, [InputMediaPhoto(images[0], caption="Bộ ảnh"), InputMediaPhoto(images[1])]
+    )
+    assert len(album) == 2 and album[0].media_group_id == album[1].media_group_id
+    first, second = await fake.replies(khanh.id, count=2)
+    assert (first["photo"], second["photo"]) == (images[0], images[1])
+    assert first["text"] == "Bộ ảnh" and second["text"] is None
+
+    edited = await bot.edit_message_caption(khanh.id, album[0].message_id, caption="Mới")
+    assert isinstance(edited, Message) and edited.caption == "Mới"
+    [edit] = await fake.replies(khanh.id)
+    assert (edit["method"], edit["text"], edit["edited"]) == ("editMessageCaption", "Mới", True)
+
+    # A user replying to a bot message carries reply_to_message, as in Telegram.
+    update = fake.send_text(khanh, "đẹp quá", reply_to=first)
+    assert update["message"]["reply_to_message"]["message_id"] == album[0].message_id
+
+    assert await bot.set_webhook("https://example.com/hook")
+    with pytest.raises(Conflict, match="webhook is active"):
+        await bot.get_updates(timeout=0)
+    assert (await bot.get_webhook_info()).url == "https://example.com/hook"
+    assert await bot.delete_webhook()
+    [polled] = await bot.get_updates(timeout=0)
+    assert polled.message is not None and polled.message.reply_to_message is not None
