@@ -48,6 +48,12 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str | None] = mapped_column(String(8))
     role: Mapped[str] = mapped_column(String(16), default="user")  # user | officer | admin
+    # An officer acts within one province only; admins everywhere.
+    province_code: Mapped[int | None] = mapped_column(Integer)
+    blocked_at: Mapped[dt.datetime | None] = mapped_column()  # the user blocked the bot
+    notices_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)  # non-essential notices
+    # Reminder kinds the user turned off, e.g. ["training", "incomplete", "expiry"].
+    reminders_off: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())
 
     producer: Mapped[Producer | None] = relationship(back_populates="user", uselist=False)
@@ -139,6 +145,13 @@ class Product(Base):
     growing_area_code: Mapped[str | None] = mapped_column(String(64))
     gtin: Mapped[str | None] = mapped_column(String(14), index=True)
     labelled_at: Mapped[dt.datetime | None] = mapped_column()  # first QR label made
+    # Officer review: draft → pending → approved | changes_requested (→ pending …)
+    review_status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    review_reason: Mapped[str | None] = mapped_column(String(500))
+    review_field: Mapped[str | None] = mapped_column(String(32))  # the step to fix
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column()
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -263,3 +276,93 @@ class Scan(Base):
     scanned_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     channel: Mapped[str] = mapped_column(String(16))  # web | telegram | console
     client: Mapped[str] = mapped_column(String(32), default="")  # "mobile", "desktop", "bot"
+
+
+class OfficerInvite(Base):
+    """A one-time, expiring code an admin gives to make someone an officer of a province."""
+
+    __tablename__ = "officer_invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256: codes are secrets
+    province_code: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    used_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class AuditEntry(Base):
+    """Every officer action: who, what, when, before and after."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(48))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Broadcast(Base):
+    """A notice from an officer to a filtered audience, delivered through the outbox."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    province_code: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    attachment_sha256: Mapped[str | None] = mapped_column(String(64))
+    attachment_kind: Mapped[str | None] = mapped_column(String(16))  # photo | document
+    attachment_name: Mapped[str | None] = mapped_column(String(200))
+    audience: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the filters chosen
+    essential: Mapped[bool] = mapped_column(Boolean, default=False)  # ignores opt-outs
+    # draft | scheduled | sending | done | cancelled
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    scheduled_at: Mapped[dt.datetime | None] = mapped_column()
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    blocked: Mapped[int] = mapped_column(Integer, default=0)
+    progress_chat: Mapped[str | None] = mapped_column(String(64))  # the officer's chat …
+    progress_message: Mapped[str | None] = mapped_column(String(64))  # … and message edited
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class OutboxMessage(Base):
+    """One message waiting to leave: broadcasts, reminders and notifications alike.
+
+    Workers lease due rows (FOR UPDATE SKIP LOCKED on PostgreSQL), send, and
+    mark them; `dedupe_key` is unique so the same reminder is never queued twice.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # broadcast | reminder | notice
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # text, buttons, attachment
+    dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # pending | sent | failed | blocked | cancelled | dropped
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    not_before: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    leased_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None] = mapped_column()
+    sent_at: Mapped[dt.datetime | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

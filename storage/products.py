@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.core.codes import new_product_code
 from bot.core.text import fold
-from storage.models import Certification, Listing, Photo, Product
+from storage.models import Certification, Listing, Photo, Product, utcnow
 
 _FULL = (
     selectinload(Product.photos),
@@ -33,8 +33,13 @@ async def create_product(
     producer_id: int,
     columns: dict[str, Any],
     certifications: Sequence[tuple[str, str, dt.date | None]],
+    *,
+    now: dt.datetime | None = None,
 ) -> Product:
+    """A new product, waiting in the officers' review queue."""
     product = Product(producer_id=producer_id, code=await _unused_code(session), **columns)
+    product.review_status = "pending"
+    product.submitted_at = now or utcnow()
     product.name_folded = fold(product.name)
     product.photos = []  # set, not lazy-loaded: an async session cannot load on access
     product.listings = []
@@ -51,9 +56,14 @@ async def update_product(
     product: Product,
     columns: dict[str, Any],
     certifications: Sequence[tuple[str, str, dt.date | None]] | None = None,
+    *,
+    now: dt.datetime | None = None,
 ) -> Product:
+    """Changes a product; a producer's change sends it back to the review queue."""
     for key, value in columns.items():
         setattr(product, key, value)
+    product.review_status = "pending"
+    product.submitted_at = now or utcnow()
     product.name_folded = fold(product.name)
     if certifications is not None:
         product.certifications.clear()

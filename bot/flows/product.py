@@ -318,10 +318,12 @@ async def _finish(ctx: Context, values: dict[str, Any], target: int | None) -> l
         product = await owned_product(ctx, target)
         if product is None:
             return [Reply(t("product.not_found"))] + await main_menu(ctx)
-        await update_product(ctx.session, product, to_columns(values), to_certifications(values))
+        await update_product(
+            ctx.session, product, to_columns(values), to_certifications(values), now=ctx.now()
+        )
         return [Reply(t("product.updated"))] + product_screen(ctx, product)
     product = await create_product(
-        ctx.session, producer.id, to_columns(values), to_certifications(values)
+        ctx.session, producer.id, to_columns(values), to_certifications(values), now=ctx.now()
     )
     buttons = [
         [Button(t("product.add_photos"), f"photos:add:{product.id}")],
