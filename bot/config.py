@@ -68,8 +68,15 @@ class Settings:
     public_url: str = "http://127.0.0.1:8080"
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    # Admins: Telegram user ids, or "channel:id" for other channels ("console:local").
+    admins: tuple[str, ...] = ()
     # Secret: from OCOP_TELEGRAM_TOKEN only; repr=False keeps it out of logs.
     telegram_token: str | None = field(default=None, repr=False)
+
+    def is_admin(self, channel: str, external_id: str) -> bool:
+        return f"{channel}:{external_id}" in self.admins or (
+            channel == "telegram" and external_id in self.admins
+        )
 
     def marketplace(self, marketplace_id: str) -> Marketplace | None:
         return next((m for m in self.marketplaces if m.id == marketplace_id), None)
@@ -102,6 +109,8 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         "url", "sqlite+aiosqlite:///data/ocop.db"
     )
     language = env.get("OCOP_DEFAULT_LANGUAGE", bot.get("default_language", "vi"))
+    admins = [str(a) for a in raw.get("roles", {}).get("admins", [])]
+    admins += [a.strip() for a in env.get("OCOP_ADMINS", "").split(",") if a.strip()]
     return Settings(
         database_url=_resolve_sqlite_path(database_url, base),
         media=MediaSettings(dir=media_dir, **media),
@@ -124,5 +133,6 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         ).rstrip("/"),
         web_host=env.get("OCOP_WEB_HOST", web.get("host", "127.0.0.1")),
         web_port=int(env.get("OCOP_WEB_PORT", web.get("port", 8080))),
+        admins=tuple(admins),
         telegram_token=env.get("OCOP_TELEGRAM_TOKEN") or None,
     )

@@ -25,6 +25,7 @@ from bot.core.context import App, Context
 from bot.core.types import Capabilities, Incoming, Reply
 from storage.db import Database
 from storage.models import Conversation, User
+from storage.outbox import notice_action
 from storage.users import get_or_create_user
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ NAV_COMMANDS = {
     "flow:later": "/later",
     "flow:cancel": "/cancel",
 }
+NOTICE_PREFIX = "n:"
 _TOKEN_BYTES = 3  # 4 base64 characters: plenty to tell screens of one chat apart
 MAX_ATTEMPTS = 4
 
@@ -115,7 +117,7 @@ class Dispatcher:
                 conversation=conversation,
                 t=self.app.catalogs.translator(user.language),
             )
-            _resolve_action(ctx)
+            await _resolve_action(ctx)
             replies = await self.router(ctx)
             _bind_buttons(conversation, replies, caps, ctx)
             # Touching the row bumps its version even when nothing else
@@ -157,14 +159,24 @@ async def _load_conversation(session: AsyncSession, incoming: Incoming, user: Us
     return conversation
 
 
-def _resolve_action(ctx: Context) -> None:
+async def _resolve_action(ctx: Context) -> None:
     """Turns a button press (or a typed menu number) into the action it stands for.
 
     A press whose token is not the current screen's is stale: the router
-    sees action "stale" and shows the current screen again.
+    sees action "stale" and shows the current screen again. Buttons on
+    messages the outbox delivered (notices, broadcasts, reminders) carry
+    "n:<outbox id>:<index>" and stay valid: their actions are stored with
+    the message, and only its recipient can press them.
     """
     incoming, conversation = ctx.incoming, ctx.conversation
     actions: list[str] = conversation.actions.get("list", [])
+    if incoming.callback is not None and incoming.callback.startswith(NOTICE_PREFIX):
+        outbox_id, _, index = incoming.callback.removeprefix(NOTICE_PREFIX).partition(":")
+        action = None
+        if outbox_id.isdigit() and index.isdigit():
+            action = await notice_action(ctx.session, int(outbox_id), ctx.user.id, int(index))
+        ctx.action = action or "stale"
+        return
     if incoming.callback is not None:
         token, _, index = incoming.callback.partition(":")
         if token != conversation.token or not index.isdigit() or int(index) >= len(actions):

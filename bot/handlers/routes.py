@@ -6,14 +6,17 @@ Order matters and is, top to bottom:
 3. commands (/help, /language and /cancel work everywhere; inside a flow,
    others are refused politely so nothing entered is lost);
 4. a running flow takes everything else;
-5. otherwise a button action is looked up in ACTIONS;
+5. otherwise a button action is looked up in ROUTES, whose role is
+   checked here, on the server, whatever the button said;
 6. anything left gets a hint and the main menu.
+
+Handler modules for other audiences (officers, consumers) declare their own
+ROUTES and COMMANDS; they are joined below, core routes first.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable
+import logging
 
 from bot.config import Settings
 from bot.core.context import Context
@@ -34,11 +37,13 @@ from bot.handlers.products import (
 )
 from bot.handlers.profile import EDITABLE as PROFILE_FIELDS
 from bot.handlers.profile import profile_edit_menu, profile_view
+from bot.handlers.routing import ADMIN, ANYONE, Route, allowed
+from storage.audit import record
 from storage.models import Product
 from storage.producers import producer_of_user
 from storage.products import delete_product, products_of_producer
 
-Handler = Callable[[Context, "Router", tuple[str, ...]], Awaitable[list[Reply]]]
+log = logging.getLogger(__name__)
 
 # Commands that may interrupt a running flow: answered, then the step is asked again.
 INTERRUPTING = {"help", "language"}
@@ -53,6 +58,8 @@ class Router:
         }
 
     async def __call__(self, ctx: Context) -> list[Reply]:
+        if ctx.settings.is_admin(ctx.user.channel, ctx.user.external_id):
+            ctx.user.role = ADMIN  # admins are named in configuration, not in the database
         if ctx.action == "stale":
             return [Reply(ctx.t("stale"))] + await self.current_screen(ctx)
         if ctx.action and ctx.action.startswith("lang:"):
@@ -113,11 +120,28 @@ class Router:
         return await self.dispatch_action(ctx, action)
 
     async def dispatch_action(self, ctx: Context, action: str) -> list[Reply]:
-        for pattern, handler in ACTIONS:
-            match = pattern.fullmatch(action)
-            if match:
-                return await handler(ctx, self, match.groups())
+        for route in ROUTES:
+            match = route.regex.fullmatch(action)
+            if match is None:
+                continue
+            if not allowed(ctx.user.role, route.role):
+                return await self.deny(ctx, action)
+            return await route.handler(ctx, self, match.groups())
         return [Reply(ctx.t("stale"))] + await main_menu(ctx)
+
+    async def deny(self, ctx: Context, action: str) -> list[Reply]:
+        """Refuses an action the user's role does not allow, and keeps a record of the try."""
+        log.warning("denied %r to user %s (%s)", action, ctx.user.id, ctx.user.role)
+        await record(
+            ctx.session,
+            ctx.user.id,
+            "denied",
+            "action",
+            None,
+            after={"action": action},
+            at=ctx.now(),
+        )
+        return [Reply(ctx.t("denied"))] + await main_menu(ctx)
 
     async def idle(self, ctx: Context) -> list[Reply]:
         return [Reply(ctx.t("idle.hint"))] + await main_menu(ctx)
@@ -273,31 +297,31 @@ async def _resume_any(ctx: Context, router: Router, _args: tuple[str, ...]) -> l
     return [Reply(ctx.t("flow.nothing_to_resume"))] + await main_menu(ctx)
 
 
-ACTIONS: list[tuple[re.Pattern[str], Handler]] = [
-    (re.compile(pattern), handler)
-    for pattern, handler in (
-        (r"menu", _menu),
-        (r"help", _help),
-        (r"language", _language),
-        (r"register", _register),
-        (r"profile", _profile),
-        (r"profile:edit", _profile_edit),
-        (r"profile:field:(\w+)", _profile_field),
-        (r"product:new", _new_product),
-        (r"products(?::(\d+))?", _products),
-        (r"product:(\d+)", _product),
-        (r"product:edit:(\d+)", _product_edit),
-        (r"product:field:(\d+):(\w+)", _product_field),
-        (r"product:delete:(\d+)", _product_delete),
-        (r"product:delete_yes:(\d+)", _product_delete_yes),
-        (r"photos:(\d+)", _photos),
-        (r"photos:add:(\d+)", _photos_add),
-        (r"photo:(cover|up|delete):(\d+):(\d+)", _photo_change),
-        (r"status(?::(\d+))?", _status),
-        (r"resume:(\w+)", _resume),
-        (r"resume", _resume_any),
-    )
+PRODUCER_ROUTES = [
+    Route(r"menu", _menu),
+    Route(r"help", _help),
+    Route(r"language", _language),
+    Route(r"register", _register),
+    Route(r"profile", _profile),
+    Route(r"profile:edit", _profile_edit),
+    Route(r"profile:field:(\w+)", _profile_field),
+    Route(r"product:new", _new_product),
+    Route(r"products(?::(\d+))?", _products),
+    Route(r"product:(\d+)", _product),
+    Route(r"product:edit:(\d+)", _product_edit),
+    Route(r"product:field:(\d+):(\w+)", _product_field),
+    Route(r"product:delete:(\d+)", _product_delete),
+    Route(r"product:delete_yes:(\d+)", _product_delete_yes),
+    Route(r"photos:(\d+)", _photos),
+    Route(r"photos:add:(\d+)", _photos_add),
+    Route(r"photo:(cover|up|delete):(\d+):(\d+)", _photo_change),
+    Route(r"status(?::(\d+))?", _status),
+    Route(r"resume:(\w+)", _resume),
+    Route(r"resume", _resume_any),
 ]
+assert all(route.role == ANYONE for route in PRODUCER_ROUTES)  # ownership is checked inside
+
+ROUTES: list[Route] = [*PRODUCER_ROUTES]
 
 # Typed commands and the action each one stands for.
 COMMANDS = {
