@@ -54,7 +54,10 @@ class MediaStore:
                 with Image.open(io.BytesIO(data)) as image:
                     image_format = image.format or ""
                     width, height = image.size
-                    image.verify()  # reads the whole file: truncated data fails here
+                    image.verify()  # checks PNG checksums; it does not decode JPEG data
+                if image_format in FORMATS and width * height <= limits.max_photo_pixels:
+                    with Image.open(io.BytesIO(data)) as image:
+                        image.load()  # decodes every pixel: a truncated JPEG fails here
         except (
             UnidentifiedImageError,
             OSError,

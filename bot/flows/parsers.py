@@ -152,12 +152,16 @@ def _quantity(raw: str, units: dict[str, int], default: str | None) -> tuple[int
         raise Invalid("invalid.quantity")
     if match["sign"]:
         raise Invalid("invalid.negative")
-    amount = _decimal(match["number"]) * units[unit]
-    if amount <= 0:
+    number = match["number"]
+    if units[unit] == 1 and re.fullmatch(r"\d{1,3}[.,]\d{3}", number):
+        # Grams and millilitres are whole: "1.000 g" and "2,500 ml" group thousands.
+        number = number.replace(".", "").replace(",", "")
+    amount = round(_decimal(number) * units[unit])
+    if amount <= 0:  # after rounding: "0,4 g" is no weight at all
         raise Invalid("invalid.zero")
     if amount > 100_000_000:
         raise Invalid("invalid.quantity_too_large")
-    return round(amount), unit
+    return amount, unit
 
 
 def net_quantity(raw: str) -> dict[str, Any]:

@@ -24,5 +24,21 @@ async def main_menu(ctx: Context, _target: int | None = None) -> list[Reply]:
             [Button(t("menu.new_product"), "product:new"), Button(t("menu.products"), "products")],
             [Button(t("menu.status"), "status"), Button(t("menu.profile"), "profile")],
         ]
+    rows += officer_rows(ctx)
     rows.append([Button(t("menu.language"), "language"), Button(t("menu.help"), "help")])
     return [Reply(text, buttons=rows)]
+
+
+def officer_rows(ctx: Context) -> list[list[Button]]:
+    """Officers' and admins' entries; their routes check the role again when pressed."""
+    t, role = ctx.t, ctx.user.role
+    rows: list[list[Button]] = []
+    if role in ("officer", "admin"):
+        rows += [
+            [Button(t("menu.review"), "review"), Button(t("menu.listings"), "listings")],
+            [Button(t("menu.broadcast"), "broadcast:new"), Button(t("menu.stats"), "stats")],
+            [Button(t("menu.export"), "export")],
+        ]
+    if role == "admin":
+        rows.append([Button(t("menu.invite"), "invite:new")])
+    return rows

@@ -25,7 +25,7 @@ from bot.flows import engine, photos
 from bot.flows.engine import Flow
 from bot.flows.product import from_product, product_flow
 from bot.flows.register import REGISTER, from_producer
-from bot.handlers import common
+from bot.handlers import broadcasts, common, officers, stats
 from bot.handlers.menu import main_menu
 from bot.handlers.products import (
     delete_confirm,
@@ -56,6 +56,8 @@ class Router:
             REGISTER.name: REGISTER,
             "product": product_flow(limits.max_text, limits.max_long_text, limits.max_price_vnd),
         }
+        for module in (officers, broadcasts, stats):
+            self.flows.update({flow.name: flow for flow in module.flows(settings)})
 
     async def __call__(self, ctx: Context) -> list[Reply]:
         if ctx.settings.is_admin(ctx.user.channel, ctx.user.external_id):
@@ -321,7 +323,7 @@ PRODUCER_ROUTES = [
 ]
 assert all(route.role == ANYONE for route in PRODUCER_ROUTES)  # ownership is checked inside
 
-ROUTES: list[Route] = [*PRODUCER_ROUTES]
+ROUTES: list[Route] = [*PRODUCER_ROUTES, *officers.ROUTES, *broadcasts.ROUTES, *stats.ROUTES]
 
 # Typed commands and the action each one stands for.
 COMMANDS = {
@@ -333,4 +335,7 @@ COMMANDS = {
     "products": "products",
     "status": "status",
     "resume": "resume",
+    **officers.COMMANDS,
+    **broadcasts.COMMANDS,
+    **stats.COMMANDS,
 }
