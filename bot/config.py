@@ -49,6 +49,21 @@ class Limits:
     max_text: int = 1000
     max_long_text: int = 3000
     max_price_vnd: int = 1_000_000_000
+    max_csv_rows: int = 5000  # rows in one uploaded listings CSV
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    """[outbox]: how the delivery worker paces and leases messages (see docs/outbox.md)."""
+
+    rate_per_second: float = 25.0  # this process's sends, all chats together
+    per_chat_per_second: float = 1.0
+    batch_size: int = 50  # rows leased at a time
+    lease_seconds: float = 60.0  # longer than any Bot API call may take
+    max_in_flight: int = 8  # sends awaiting the API at once
+    progress_seconds: float = 2.0  # an officer's progress message is edited at most this often
+    max_attempts: int = 5  # transient failures before a message counts as failed
+    idle_seconds: float = 1.0  # how often an idle worker looks for due messages
 
 
 @dataclass(frozen=True)
@@ -72,6 +87,10 @@ class Settings:
     admins: tuple[str, ...] = ()
     # Secret: from OCOP_TELEGRAM_TOKEN only; repr=False keeps it out of logs.
     telegram_token: str | None = field(default=None, repr=False)
+    # Hours an officer invite code stays valid ([roles] invite_hours).
+    invite_hours: int = 72
+    # Outbox delivery ([outbox]).
+    outbox: OutboxSettings = field(default_factory=OutboxSettings)
 
     def is_admin(self, channel: str, external_id: str) -> bool:
         return f"{channel}:{external_id}" in self.admins or (
@@ -135,4 +154,6 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         web_port=int(env.get("OCOP_WEB_PORT", web.get("port", 8080))),
         admins=tuple(admins),
         telegram_token=env.get("OCOP_TELEGRAM_TOKEN") or None,
+        invite_hours=int(raw.get("roles", {}).get("invite_hours", 72)),
+        outbox=OutboxSettings(**raw.get("outbox", {})),
     )

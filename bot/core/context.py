@@ -44,9 +44,6 @@ class Context:
     conversation: Conversation
     t: Translator
     action: str | None = None  # the pressed button's action, already checked as current
-    # True while a step waits for typed text, so a typed "2" is an answer,
-    # not the second entry of a numbered menu.
-    expects_text: bool = False
     notes: list[str] = field(default_factory=list)  # for logs
 
     @property

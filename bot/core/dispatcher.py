@@ -119,7 +119,7 @@ class Dispatcher:
             )
             await _resolve_action(ctx)
             replies = await self.router(ctx)
-            _bind_buttons(conversation, replies, caps, ctx)
+            _bind_buttons(conversation, replies, caps)
             # Touching the row bumps its version even when nothing else
             # changed, so a second worker holding the same version fails.
             conversation.updated_at = self.app.clock()
@@ -185,21 +185,24 @@ async def _resolve_action(ctx: Context) -> None:
             ctx.action = actions[int(index)]
         return
     text = (incoming.text or "").strip()
+    # Channels without buttons show numbered menus: a typed number picks an
+    # entry. No step with numbered entries takes a number as a typed answer
+    # (the stars' entries are numbered in star order), so this never shadows one.
     numbers: dict[str, int] = conversation.actions.get("numbers", {})
-    if text in numbers and not conversation.actions.get("free_text"):
+    if text in numbers and not ctx.caps.inline_buttons:
         ctx.action = actions[numbers[text]]
         return
     command = incoming.command
-    if command and not command[1]:
+    if command and not command[1] and conversation.flow is not None:
+        # /back, /skip, /later, /cancel work in every flow, button on screen or
+        # not: the flow answers "this step is required" to a /skip it refuses.
         for action, typed in NAV_COMMANDS.items():
-            if typed == "/" + command[0] and action in actions:
+            if typed == "/" + command[0]:
                 ctx.action = action
                 return
 
 
-def _bind_buttons(
-    conversation: Conversation, replies: list[Reply], caps: Capabilities, ctx: Context
-) -> None:
+def _bind_buttons(conversation: Conversation, replies: list[Reply], caps: Capabilities) -> None:
     """Gives this screen's buttons a fresh token; numbers them where buttons can't show."""
     if not any(reply.buttons for reply in replies):
         return
@@ -225,4 +228,4 @@ def _bind_buttons(
         if not caps.inline_buttons and (lines or nav):
             menu = "\n".join(lines + ([" · ".join(nav)] if nav else []))
             reply.text = f"{reply.text}\n\n{menu}" if reply.text else menu
-    conversation.actions = {"list": actions, "numbers": numbers, "free_text": ctx.expects_text}
+    conversation.actions = {"list": actions, "numbers": numbers}

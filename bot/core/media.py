@@ -23,6 +23,7 @@ from bot.core.errors import Invalid
 
 FORMATS = {
     "JPEG": ("image/jpeg", "jpg"),
+    "MPO": ("image/jpeg", "jpg"),  # a phone camera's JPEG with extra frames: still a JPEG
     "PNG": ("image/png", "png"),
     "WEBP": ("image/webp", "webp"),
 }

@@ -13,7 +13,19 @@ from vietnam_provinces import Province, Ward
 
 from bot.core.text import fold
 
-_PREFIXES = ("thanh pho ", "tinh ", "phuong ", "xa ", "dac khu ")
+# Full prefixes as the list writes them, then the abbreviations people type ("TP. Huế").
+_PREFIXES = (
+    "thanh pho ",
+    "tinh ",
+    "phuong ",
+    "xa ",
+    "dac khu ",
+    "tp. ",
+    "tp.",
+    "tp ",
+    "p. ",
+    "x. ",
+)
 
 
 @dataclass(frozen=True)

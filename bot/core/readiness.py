@@ -26,25 +26,25 @@ def missing_fields(product: Product) -> list[str]:
     """Message keys of what a complete product still lacks (empty when complete)."""
     missing = []
     if not product.description:
-        missing.append("field.description")
+        missing.append("missing.description")
     if not product.story:
-        missing.append("field.story")
+        missing.append("missing.story")
     if product.price_vnd is None:
-        missing.append("field.price")
+        missing.append("missing.price")
     if not product.unit:
-        missing.append("field.unit")
+        missing.append("missing.unit")
     if product.net_amount is None:
-        missing.append("field.net")
+        missing.append("missing.net")
     if product.package_weight_g is None:
-        missing.append("field.package_weight")
+        missing.append("missing.package_weight")
     if product.length_mm is None:
-        missing.append("field.dimensions")
+        missing.append("missing.dimensions")
     if not product.shelf_life and product.group in CONSUMABLE_GROUPS:
-        missing.append("field.shelf_life")
+        missing.append("missing.shelf_life")
     if not product.ingredients and product.group in CONSUMABLE_GROUPS:
-        missing.append("field.ingredients")
+        missing.append("missing.ingredients")
     if len(product.photos) < MIN_PHOTOS_COMPLETE:
-        missing.append("field.photos")
+        missing.append("missing.photos")
     return missing
 
 

@@ -150,7 +150,7 @@ async def handle(ctx: Context, flow: Flow) -> list[Reply]:
     try:
         value = _read(ctx, step, data, action)
     except Invalid as error:
-        return [Reply(ctx.t(error.key, **error.params))] + prompt(ctx, flow)
+        return [complaint(ctx, error)] + prompt(ctx, flow)
     if value is _PENDING:
         ctx.conversation.data = data
         return prompt(ctx, flow)
@@ -160,12 +160,23 @@ async def handle(ctx: Context, flow: Flow) -> list[Reply]:
         try:
             step.check(ctx, data["values"], value)
         except Invalid as error:
-            return [Reply(ctx.t(error.key, **error.params))] + prompt(ctx, flow)
+            return [complaint(ctx, error)] + prompt(ctx, flow)
     replies: list[Reply] = []
     if step.accepts != "text" and ctx.caps.contact_request:
         # Confirms the shared contact/location and takes the share key away.
         replies.append(Reply(ctx.t("flow.received"), remove_keyboard=True))
     return replies + await _advance(ctx, flow, data, step, value)
+
+
+def complaint(ctx: Context, error: Invalid) -> Reply:
+    """What was wrong, in the user's language, numbers written the local way (1.000.000)."""
+    params = {
+        key: ctx.t.number(value)
+        if isinstance(value, int) and not isinstance(value, bool)
+        else value
+        for key, value in error.params.items()
+    }
+    return Reply(ctx.t(error.key, **params))
 
 
 _PENDING = object()  # the input changed what is on screen but gave no answer yet
@@ -202,7 +213,9 @@ def _read(ctx: Context, step: Step, data: dict[str, Any], action: str) -> Any:
     if step.accepts == "location" and incoming.location is not None:
         return {"lat": incoming.location.latitude, "lon": incoming.location.longitude}
     if incoming.photo or incoming.document or incoming.contact or incoming.location:
-        raise Invalid("flow.expected_text" if step.takes_text else "flow.use_buttons")
+        if step.takes_text:
+            raise Invalid("flow.expected_text")
+        raise Invalid("flow.use_buttons")
     raw = incoming.text or ""
     if step.search is not None:
         found = step.search(data["values"], raw)
@@ -291,17 +304,25 @@ async def _cancel(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]
     )
 
 
-async def _later(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
+def pause(ctx: Context, flow: Flow) -> bool:
+    """Puts the running flow aside as a draft; False when it was an edit (not kept)."""
+    data = _copy(ctx.conversation.data)
     step = ctx.conversation.step
     _clear(ctx)
     if data.get("only") is not None:  # an edit is short: nothing worth keeping
-        return [Reply(ctx.t("flow.cancelled"), remove_keyboard=True)] + await flow.exit(
-            ctx, data.get("target")
-        )
+        return False
     ctx.conversation.drafts = {
         **ctx.conversation.drafts,
         flow.name: {"step": step, "data": data, "title": flow.title},
     }
+    return True
+
+
+async def _later(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
+    if not pause(ctx, flow):
+        return [Reply(ctx.t("flow.cancelled"), remove_keyboard=True)] + await flow.exit(
+            ctx, data.get("target")
+        )
     return [
         Reply(ctx.t("flow.saved_for_later", title=ctx.t(flow.title)), remove_keyboard=True)
     ] + await flow.exit(ctx, data.get("target"))
@@ -338,7 +359,6 @@ def prompt(ctx: Context, flow: Flow) -> list[Reply]:
         buttons = [[Button(t("button.save"), "flow:save")], _nav(ctx, optional=False)]
         return [Reply(text, buttons=buttons)]
     step = flow.step(name)
-    ctx.expects_text = step.takes_text
     text = t(step.prompt, **(step.params(ctx, data["values"]) if step.params else {}))
     current = data["values"].get(step.name)
     if current not in (None, [], "") and step.show is not None and not step.multi:

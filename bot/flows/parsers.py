@@ -17,16 +17,24 @@ from typing import Any
 import phonenumbers
 
 from bot.core.errors import Invalid
-from bot.core.text import clean, has_word_character
+from bot.core.text import clean, has_word_character, nfc
 
 Parser = Callable[[str], Any]
 
 
-def text(min_length: int = 1, max_length: int = 200) -> Parser:
-    """Free text with letters or digits in it, between the given lengths."""
+def text(min_length: int = 1, max_length: int = 200, *, multiline: bool = False) -> Parser:
+    """Free text with letters or digits in it, between the given lengths.
+
+    `multiline` keeps the line breaks of a description or story (each line
+    cleaned, runs of blank lines folded to one).
+    """
 
     def parse(raw: str) -> str:
-        value = clean(raw)
+        if multiline:
+            lines = [clean(line) for line in nfc(raw).splitlines()]
+            value = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+        else:
+            value = clean(raw)
         if not value:
             raise Invalid("invalid.empty")
         if not has_word_character(value):
@@ -224,6 +232,9 @@ _PERIODS = {
 }
 
 
+_LONGEST = {"D": 3650, "M": 120, "Y": 10}
+
+
 def shelf_life(raw: str) -> str:
     """ "12 tháng", "30 ngày", "2 năm" (a bare number is months) → ISO period "P12M"."""
     value = clean(raw).lower()
@@ -237,9 +248,10 @@ def shelf_life(raw: str) -> str:
     amount = int(match[1])
     if amount <= 0:
         raise Invalid("invalid.zero")
-    if amount > 3650:
+    period = _PERIODS[match[2].strip()]
+    if amount > _LONGEST[period]:  # ten years, however it is written
         raise Invalid("invalid.shelf_life")
-    return f"P{amount}{_PERIODS[match[2].strip()]}"
+    return f"P{amount}{period}"
 
 
 def gtin_check_digit(digits: str) -> int:

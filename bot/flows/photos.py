@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.core.context import Context
 from bot.core.errors import Invalid
 from bot.core.types import Button, Reply
+from bot.flows.engine import complaint
 from bot.handlers.menu import main_menu
 from bot.handlers.products import owned_product
 from storage.models import Photo, Product
@@ -51,7 +52,7 @@ async def handle(ctx: Context) -> list[Reply]:
     try:
         position = await _store(ctx, product)
     except Invalid as error:
-        return [Reply(ctx.t(error.key, **error.params))] + prompt(ctx, product)
+        return [complaint(ctx, error)] + prompt(ctx, product)
     t = ctx.t
     text = t("photos.saved", number=position, count=len(product.photos))
     if position == 1:

@@ -166,13 +166,13 @@ def _steps(max_text: int, max_long: int, max_price: int) -> tuple[Step, ...]:
         Step(
             "description",
             "product.ask_description",
-            parse=parsers.text(10, max_long),
+            parse=parsers.text(10, max_long, multiline=True),
             show=_show_text,
         ),
         Step(
             "story",
             "product.ask_story",
-            parse=parsers.text(10, max_long),
+            parse=parsers.text(10, max_long, multiline=True),
             optional=True,
             show=_show_text,
         ),

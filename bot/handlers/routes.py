@@ -92,6 +92,16 @@ class Router:
 
     async def in_flow(self, ctx: Context) -> list[Reply]:
         flow = ctx.conversation.flow
+        if ctx.action and not ctx.action.startswith("flow:"):
+            # A button from outside the flow (help's menu button, a notice):
+            # the flow is put aside as a draft, then the button does its job.
+            note = []
+            if flow in self.flows and engine.pause(ctx, self.flows[flow]):
+                title = ctx.t(self.flows[flow].title)
+                note = [Reply(ctx.t("flow.saved_for_later", title=title))]
+            else:
+                ctx.conversation.flow, ctx.conversation.step, ctx.conversation.data = None, None, {}
+            return note + await self.dispatch_action(ctx, ctx.action)
         if flow == photos.NAME:
             return await photos.handle(ctx)
         if flow in self.flows:

@@ -1,7 +1,9 @@
 """Message lookup and locale-aware formatting, bound to one user's language.
 
 Catalog msgids are message keys ("product.ask_name"); each language's .po
-holds the text. Parameters use str.format names: "Giá: {price}".
+holds the text. Parameters use str.format names: "Giá: {price}". A message
+with a `count` parameter may have a "<key>.one" variant for count == 1
+(Vietnamese has no plural forms, so its variants repeat the base text).
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ class Translator:
         self.tz = tz
 
     def __call__(self, key: str, **params: object) -> str:
+        if params.get("count") == 1 and f"{key}.one" in self._messages:
+            key = f"{key}.one"  # English singular: "1 year", not "1 years"
         text = self._messages.get(key) or self._fallback.get(key)
         if text is None:
             log.error("missing message key %s", key)

@@ -1,0 +1,253 @@
+"""The dispatcher: language first, numbered menus, stale buttons, errors, and racing workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+
+import pytest
+
+from bot.core.context import Context
+from bot.core.types import Capabilities, Reply
+from bot.runtime import Runtime, build_runtime
+from tests.conftest import Clock
+from tests.helpers import (
+    CONSOLE,
+    TELEGRAM,
+    Chat,
+    conversation,
+    labels,
+    make_user,
+    say,
+    text_of,
+)
+
+CHANNELS = pytest.mark.parametrize("caps", [CONSOLE, TELEGRAM], ids=["console", "telegram"])
+
+
+# --- first contact and language ------------------------------------------
+
+
+@CHANNELS
+async def test_first_contact_shows_the_language_picker(
+    runtime: Runtime, caps: Capabilities
+) -> None:
+    screen = await say(runtime, "/start", caps)
+    assert "Anh/chị muốn dùng tiếng nào?" in screen[0].text  # Vietnamese is the default
+    assert labels(screen) == ["🇻🇳 Tiếng Việt", "🇬🇧 English"]
+
+
+async def test_first_contact_asks_in_the_clients_language(runtime: Runtime) -> None:
+    chat = Chat(runtime, TELEGRAM, language="en-US")
+    screen = await chat.say("xin chào")  # any first message, not only /start
+    assert screen[0].text.startswith("Hello! Which language would you like?")
+    assert labels(screen) == ["🇬🇧 English", "🇻🇳 Tiếng Việt"]
+
+
+@CHANNELS
+async def test_choosing_english_switches_language(runtime: Runtime, caps: Capabilities) -> None:
+    chat = Chat(runtime, caps)
+    await chat.say("/start")
+    screen = await chat.press("English")
+    assert screen[0].text.startswith("English it is.")
+    assert "Welcome to OCOP Assistant!" in chat.text
+    await chat.say("/help")
+    assert "OCOP Assistant helps you" in chat.text
+    await chat.say("/language")
+    await chat.press("Tiếng Việt")
+    assert "Đã chọn Tiếng Việt" in chat.text
+    assert "Chào mừng anh/chị" in chat.text
+
+
+async def test_console_menus_are_numbered_and_a_typed_number_picks(runtime: Runtime) -> None:
+    chat = Chat(runtime, CONSOLE)
+    screen = await chat.say("/start")
+    assert screen[0].text.endswith("1. 🇻🇳 Tiếng Việt\n2. 🇬🇧 English")
+    await chat.say("2")
+    assert chat.text.startswith("English it is.")
+    assert "1. 📝 Register my OCOP entity" in chat.text
+    await chat.say("1")
+    assert "What is your OCOP entity's name?" in chat.text
+    assert "/back ◀️ Back · /later 🕓 Later · /cancel ✖️ Cancel" in chat.text
+
+
+async def test_telegram_buttons_carry_short_callback_data(runtime: Runtime) -> None:
+    chat = Chat(runtime, TELEGRAM)
+    screen = await chat.say("/start")
+    data = [d for reply in screen for row in reply.callback_data for d in row]
+    assert len(data) == 2 and len(set(data)) == 2
+    assert all(len(d.encode()) <= 64 for d in data)
+    assert not any("lang" in d for d in data)  # the meaning stays on the server
+    assert "1. " not in screen[0].text  # real buttons, no numbered text menu
+
+
+# --- stale and crafted buttons -----------------------------------------------
+
+
+async def _producer_at_name_step(runtime: Runtime) -> Chat:
+    chat = Chat(runtime, TELEGRAM)
+    await make_user(runtime, chat)
+    await chat.say("/menu")
+    await chat.press("New product")
+    await chat.say("Chè búp Tân Cương")
+    assert "Which product group?" in chat.text
+    return chat
+
+
+async def test_stale_button_gets_the_current_screen(runtime: Runtime) -> None:
+    chat = Chat(runtime, TELEGRAM)
+    await make_user(runtime, chat)
+    await chat.say("/menu")
+    old_new_product = chat.callback_for("New product")
+    await chat.press("New product")
+    await chat.say("Chè búp Tân Cương")
+    before = await conversation(runtime, chat)
+    assert before is not None and before.step == "group"
+
+    screen = await chat.callback(old_new_product)
+    assert screen[0].text == "This menu is out of date. Here is the current one:"
+    assert "Which product group?" in text_of(screen[1:])
+    after = await conversation(runtime, chat)
+    assert after is not None
+    assert (after.flow, after.step, after.data["values"]) == (
+        "product",
+        "group",
+        before.data["values"],
+    )
+    # the fresh screen's buttons work
+    await chat.press("Food")
+    assert "Which subgroup?" in chat.text
+
+
+async def test_crafted_callback_is_stale(runtime: Runtime) -> None:
+    chat = await _producer_at_name_step(runtime)
+    before = await conversation(runtime, chat)
+    for data in ("xxxx:0", "xxxx:999", "", ":", "n:abc:0", "x" * 64):
+        screen = await chat.callback(data)
+        assert screen[0].text == "This menu is out of date. Here is the current one:", data
+        assert "Which product group?" in chat.text, data
+    after = await conversation(runtime, chat)
+    assert before is not None and after is not None
+    assert (after.step, after.data["values"]) == (before.step, before.data["values"])
+
+
+async def test_current_token_with_an_index_out_of_range_is_stale(runtime: Runtime) -> None:
+    chat = await _producer_at_name_step(runtime)
+    token = chat.callback_for("Food").split(":")[0]
+    screen = await chat.callback(f"{token}:99")
+    assert screen[0].text == "This menu is out of date. Here is the current one:"
+
+
+# --- unexpected errors -----------------------------------------------------
+
+
+async def test_unexpected_error_gives_a_reference_that_is_logged(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    router = runtime.dispatcher.router
+
+    async def broken(ctx: Context) -> list[Reply]:
+        if ctx.incoming.chat_id == "666":
+            raise ZeroDivisionError("a bug")
+        return await router(ctx)
+
+    monkeypatch.setattr(runtime.dispatcher, "router", broken)
+    victim = Chat(runtime, TELEGRAM, user_id="666")
+    await make_user(runtime, victim, language="en")
+    with caplog.at_level(logging.ERROR, logger="bot.core.dispatcher"):
+        screen = await victim.say("/menu")
+    assert len(screen) == 1
+    assert screen[0].text.startswith("Sorry, something went wrong.")  # in the user's language
+    reference = re.search(r"Error reference: ([0-9A-F]{8})", screen[0].text)
+    assert reference is not None
+    assert reference[1] in caplog.text
+    assert "ZeroDivisionError" in caplog.text  # the traceback is in the log, not in the chat
+    assert "ZeroDivisionError" not in screen[0].text
+
+    other = Chat(runtime, TELEGRAM, user_id="777")
+    assert labels(await other.say("/start")) == ["🇻🇳 Tiếng Việt", "🇬🇧 English"]
+    again = await victim.say("/menu")
+    second = re.search(r"Error reference: ([0-9A-F]{8})", again[0].text)
+    assert second is not None and second[1] != reference[1]
+
+
+async def test_error_leaves_the_conversation_as_it_was(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    chat = await _producer_at_name_step(runtime)
+    before = await conversation(runtime, chat)
+    router = runtime.dispatcher.router
+
+    async def half_done(ctx: Context) -> list[Reply]:
+        replies = await router(ctx)  # changes the conversation, then fails
+        raise RuntimeError("after the change")
+        return replies
+
+    monkeypatch.setattr(runtime.dispatcher, "router", half_done)
+    with caplog.at_level(logging.ERROR):
+        await chat.press("Food")
+    assert "Sorry, something went wrong." in chat.text
+    after = await conversation(runtime, chat)
+    assert before is not None and after is not None
+    assert (after.step, after.data["values"]) == ("group", before.data["values"])
+
+
+# --- two workers, one conversation ------------------------------------------
+
+
+async def test_two_workers_do_not_both_advance_one_conversation(
+    runtime: Runtime, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two updates of one chat reach two processes at once; only one answers the step."""
+    other = await build_runtime(runtime.settings, migrate=False, clock=clock)
+    try:
+        chat = Chat(runtime, TELEGRAM)
+        await make_user(runtime, chat)
+        await chat.say("/newproduct")
+        assert "Product name?" in chat.text
+        first_loaded, second_done = asyncio.Event(), asyncio.Event()
+        router = runtime.dispatcher.router
+        calls = 0
+
+        async def slow(ctx: Context) -> list[Reply]:
+            nonlocal calls
+            calls += 1
+            replies = await router(ctx)
+            if calls == 1:  # hold the first attempt open while the other worker saves
+                first_loaded.set()
+                # (SQLite: the other worker waits for our write lock instead: time out)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(second_done.wait(), timeout=0.5)
+            return replies
+
+        runtime.dispatcher.router = slow
+
+        async def second() -> list[Reply]:
+            await first_loaded.wait()
+            try:
+                return await other.dispatcher.handle(chat.incoming(text="Trà B"), TELEGRAM)
+            finally:
+                second_done.set()
+
+        with caplog.at_level(logging.INFO, logger="bot.core.dispatcher"):
+            replies_a, replies_b = await asyncio.gather(
+                runtime.dispatcher.handle(chat.incoming(text="Trà A"), TELEGRAM), second()
+            )
+    finally:
+        await other.close()
+
+    state = await conversation(runtime, chat)
+    assert state is not None
+    assert state.step == "group"
+    assert state.data["history"] == ["name"]  # advanced once, not twice
+    accepted = state.data["values"]["name"]
+    assert accepted in ("Trà A", "Trà B")
+    winner, loser = (replies_a, replies_b) if accepted == "Trà A" else (replies_b, replies_a)
+    assert text_of(winner) == "Which product group?"
+    # the later update was handled again on fresh state: it meets the group step
+    assert text_of(loser).startswith("Please choose one of the buttons below.")
+    assert "Which product group?" in text_of(loser)
+    if not runtime.db.is_sqlite:
+        assert "raced" in caplog.text  # the version check caught it and the update was retried
