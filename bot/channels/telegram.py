@@ -191,8 +191,10 @@ class TelegramChannel:
             file = await bot.get_file(file_id)
             return bytes(await file.download_as_bytearray())
 
-        replies = await self.dispatcher.handle(incoming, CAPABILITIES, fetch)
-        await send_replies(bot, int(incoming.chat_id), replies)
+        async def send(replies: list[Reply]) -> None:
+            await send_replies(bot, int(incoming.chat_id), replies)
+
+        await self.dispatcher.handle(incoming, CAPABILITIES, fetch, send)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram error: %s", type(context.error).__name__, exc_info=context.error)

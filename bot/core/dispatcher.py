@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 Router = Callable[[Context], Awaitable[list[Reply]]]
 FileFetcher = Callable[[str], Awaitable[bytes]]
+Sender = Callable[[list[Reply]], Awaitable[object]]
 
 # Navigation actions a channel without buttons offers as typed commands.
 NAV_COMMANDS = {
@@ -77,21 +78,35 @@ class Dispatcher:
         self.locks = ChatLocks()
 
     async def handle(
-        self, incoming: Incoming, caps: Capabilities, fetch: FileFetcher | None = None
+        self,
+        incoming: Incoming,
+        caps: Capabilities,
+        fetch: FileFetcher | None = None,
+        send: Sender | None = None,
     ) -> list[Reply]:
+        """Handles one update; `send`, if given, delivers the replies before the chat's
+        next update is handled, so the replies of two quick updates never interleave."""
         async with self.locks.hold((incoming.channel, incoming.chat_id)):
-            try:
-                await self._download(incoming, fetch)
-                for attempt in range(MAX_ATTEMPTS):
-                    try:
-                        return await self._handle_once(incoming, caps)
-                    except (StaleDataError, IntegrityError):
-                        # Another worker saved this conversation (or created this
-                        # user) first: handle the update again on fresh state.
-                        log.info("conversation %s raced, attempt %d", incoming.chat_id, attempt)
-                raise RuntimeError("conversation kept racing")
-            except Exception:
-                return [await self._error_reply(incoming)]
+            replies = await self._replies(incoming, caps, fetch)
+            if send is not None:
+                await send(replies)
+            return replies
+
+    async def _replies(
+        self, incoming: Incoming, caps: Capabilities, fetch: FileFetcher | None
+    ) -> list[Reply]:
+        try:
+            await self._download(incoming, fetch)
+            for attempt in range(MAX_ATTEMPTS):
+                try:
+                    return await self._handle_once(incoming, caps)
+                except (StaleDataError, IntegrityError):
+                    # Another worker saved this conversation (or created this
+                    # user) first: handle the update again on fresh state.
+                    log.info("conversation %s raced, attempt %d", incoming.chat_id, attempt)
+            raise RuntimeError("conversation kept racing")
+        except Exception:
+            return [await self._error_reply(incoming)]
 
     async def _download(self, incoming: Incoming, fetch: FileFetcher | None) -> None:
         """Fetches an attached file before the transaction, so no lock waits on the network."""

@@ -133,6 +133,24 @@ def _clear(ctx: Context) -> None:
 
 async def handle(ctx: Context, flow: Flow) -> list[Reply]:
     """Answers one update given while `flow` is active."""
+    name = ctx.conversation.step or ""
+    replies = await _handle(ctx, flow)
+    leaving = ctx.conversation.flow != flow.name or ctx.conversation.step != name
+    share_key = name != CONFIRM and _shows_share_key(ctx, flow.step(name))
+    if leaving and share_key and not any(reply.remove_keyboard for reply in replies):
+        # Telegram keeps a reply keyboard until a message removes it.
+        note = "flow.skipped" if ctx.action == "flow:skip" else "flow.going_back"
+        replies.insert(0, Reply(ctx.t(note), remove_keyboard=True))
+    return replies
+
+
+def _shows_share_key(ctx: Context, step: Step) -> bool:
+    return (step.accepts == "contact" and ctx.caps.contact_request) or (
+        step.accepts == "location" and ctx.caps.location_request
+    )
+
+
+async def _handle(ctx: Context, flow: Flow) -> list[Reply]:
     action = ctx.action or ""
     data = _copy(ctx.conversation.data)
     name = ctx.conversation.step or ""
@@ -162,7 +180,7 @@ async def handle(ctx: Context, flow: Flow) -> list[Reply]:
         except Invalid as error:
             return [complaint(ctx, error)] + prompt(ctx, flow)
     replies: list[Reply] = []
-    if step.accepts != "text" and ctx.caps.contact_request:
+    if _shows_share_key(ctx, step):
         # Confirms the shared contact/location and takes the share key away.
         replies.append(Reply(ctx.t("flow.received"), remove_keyboard=True))
     return replies + await _advance(ctx, flow, data, step, value)
@@ -195,10 +213,7 @@ def _read(ctx: Context, step: Step, data: dict[str, Any], action: str) -> Any:
         options: list[Any] = data.get("options", [])
         value = options[index]
         if step.multi:
-            chosen = list(data["values"].get(step.name) or [])
-            data["values"][step.name] = (
-                [v for v in chosen if v != value] if value in chosen else [*chosen, value]
-            )
+            _toggle(data, step, value)
             return _PENDING
         return value
     if action == "flow:done" and step.multi:
@@ -206,7 +221,9 @@ def _read(ctx: Context, step: Step, data: dict[str, Any], action: str) -> Any:
     if action:
         raise Invalid("flow.use_buttons")
     if step.accepts == "contact" and incoming.contact is not None:
-        if incoming.contact.user_id not in (None, incoming.user_id):
+        # Telegram's share key sends the user's own contact with their id; a
+        # contact picked from the address book has another id or none.
+        if incoming.contact.user_id != incoming.user_id:
             raise Invalid("invalid.not_own_contact")
         assert step.parse is not None
         return step.parse(incoming.contact.phone)
@@ -231,11 +248,21 @@ def _read(ctx: Context, step: Step, data: dict[str, Any], action: str) -> Any:
         return _PENDING
     if step.choices is not None:
         match = _match_choice(step.choices(ctx, data["values"]), raw)
+        if match is not None and step.multi:
+            _toggle(data, step, match)  # typing a label works like tapping it
+            return _PENDING
         if match is not None:
-            return match if not step.multi else [match]
+            return match
     if step.parse is None:
         raise Invalid("flow.use_buttons")
     return step.parse(raw)
+
+
+def _toggle(data: dict[str, Any], step: Step, value: Any) -> None:
+    chosen = list(data["values"].get(step.name) or [])
+    data["values"][step.name] = (
+        [v for v in chosen if v != value] if value in chosen else [*chosen, value]
+    )
 
 
 def _match_choice(choices: list[Choice], raw: str) -> Any:
@@ -361,8 +388,9 @@ def prompt(ctx: Context, flow: Flow) -> list[Reply]:
     step = flow.step(name)
     text = t(step.prompt, **(step.params(ctx, data["values"]) if step.params else {}))
     current = data["values"].get(step.name)
-    if current not in (None, [], "") and step.show is not None and not step.multi:
-        text += "\n" + t("flow.current_value", value=step.show(ctx, current))
+    shown = _shown_value(ctx, step, data["values"], current)
+    if shown:
+        text += "\n" + t("flow.current_value", value=shown)
     if data.get("search"):
         text = t("flow.pick_one")
     rows = _choice_rows(ctx, step, data)
@@ -378,6 +406,18 @@ def prompt(ctx: Context, flow: Flow) -> list[Reply]:
             Reply(t("flow.or_skip"), buttons=[*rows, nav]),
         ]
     return [Reply(text, buttons=[*rows, nav])]
+
+
+def _shown_value(ctx: Context, step: Step, values: dict[str, Any], current: Any) -> str:
+    """How the stored answer reads back ("(Now: …)"), or "" when there is none to show."""
+    if current in (None, [], "") or step.multi:
+        return ""
+    if step.show is not None:
+        return step.show(ctx, current)
+    if step.choices is not None:
+        labels = [c.label for c in step.choices(ctx, values) if c.value == current]
+        return labels[0] if labels else ""
+    return ""
 
 
 def _choice_rows(ctx: Context, step: Step, data: dict[str, Any]) -> list[list[Button]]:
