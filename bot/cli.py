@@ -1,4 +1,4 @@
-"""ocop-bot: run | chat | migrate | seed | set-status."""
+"""ocop-bot: run | chat | web | migrate | seed | set-status."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from bot.channels.telegram import TelegramChannel
 from bot.config import Settings, load_settings
 from bot.core.codes import normalize_code
 from bot.core.ocop import LISTING_STATUSES
-from bot.runtime import build_runtime, configure_logging
+from bot.runtime import Runtime, build_runtime, configure_logging
+from bot.web import serve
 from storage.db import Database
 from storage.products import product_by_code, set_listing
 
@@ -21,23 +22,55 @@ log = logging.getLogger("ocop")
 
 
 async def _run(settings: Settings, demo: bool) -> None:
+    """The bot (Telegram, or the console without a token) with the web app beside it."""
     runtime = await build_runtime(settings)
+    stop = asyncio.Event()
+    web_task: asyncio.Task[None] | None = None
     try:
         if demo:
             await _seed(runtime.db, runtime.settings)
+        web_task = asyncio.create_task(_serve_web(runtime, stop))
         if not settings.telegram_token:
-            print("OCOP_TELEGRAM_TOKEN is not set: starting the console chat (/quit to leave).")
+            print(
+                "OCOP_TELEGRAM_TOKEN is not set: starting the console chat (/quit to leave).\n"
+                f"Origin pages: {settings.public_url}/p/<code>"
+            )
             await ConsoleChannel(runtime.dispatcher).run()
             return
         channel = TelegramChannel(settings, runtime.dispatcher)
         await channel.start()
-        log.info("Telegram polling started")
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        log.info("Telegram polling started; web app on %s", settings.public_url)
+        _stop_on_signals(stop)
         await stop.wait()
         await channel.stop()
+    finally:
+        stop.set()
+        if web_task is not None:
+            await web_task
+        await runtime.close()
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def _serve_web(runtime: Runtime, stop: asyncio.Event) -> None:
+    app = runtime.app
+    try:
+        await serve(runtime.settings, runtime.db, app.catalogs, app.media, app.clock, stop=stop)
+    except OSError as error:  # the port is taken: the bot still runs
+        log.error("web app not started on %s: %s", runtime.settings.public_url, error)
+
+
+async def _web(settings: Settings) -> None:
+    runtime = await build_runtime(settings)
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    try:
+        log.info("web app on %s:%s", settings.web_host, settings.web_port)
+        await _serve_web(runtime, stop)
     finally:
         await runtime.close()
 
@@ -102,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--demo", action="store_true", help="load the demo data first")
     chat = commands.add_parser("chat", help="chat in this terminal")
     chat.add_argument("--demo", action="store_true", help="load the demo data first")
+    commands.add_parser("web", help="serve the origin pages, stamp checks and JSON API")
     commands.add_parser("migrate", help="upgrade the database schema")
     seed = commands.add_parser("seed", help="load data")
     seed.add_argument("--demo", action="store_true", required=True, help="fictional demo data")
@@ -119,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_run(settings, args.demo))
     elif args.command == "chat":
         asyncio.run(_chat(settings, args.demo))
+    elif args.command == "web":
+        asyncio.run(_web(settings))
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
     elif args.command == "seed":

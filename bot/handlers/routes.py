@@ -25,7 +25,7 @@ from bot.flows import engine, photos
 from bot.flows.engine import Flow
 from bot.flows.product import from_product, product_flow
 from bot.flows.register import REGISTER, from_producer
-from bot.handlers import broadcasts, common, officers, stats
+from bot.handlers import broadcasts, common, consumer, officers, stats
 from bot.handlers.menu import main_menu
 from bot.handlers.products import (
     delete_confirm,
@@ -69,6 +69,10 @@ class Router:
                 ctx, ctx.action.removeprefix("lang:")
             ) + await self.current_screen(ctx)
         if ctx.user.language is None:
+            command = ctx.incoming.command
+            if command and command[0] == "start" and command[1] and not ctx.conversation.flow:
+                # A deep link on first contact: answered once a language is chosen.
+                ctx.conversation.data = {"pending_start": command[1][:64]}
             return common.language_picker(ctx)
         command = ctx.incoming.command
         if command is not None and ctx.action is None:
@@ -80,8 +84,14 @@ class Router:
         return await self.idle(ctx)
 
     async def current_screen(self, ctx: Context) -> list[Reply]:
-        """What the user should see now: the running step, or the main menu."""
+        """What the user should see now: the running step, a waiting deep link, or the menu."""
         flow = ctx.conversation.flow
+        pending = ctx.conversation.data.get("pending_start") if flow is None else None
+        if pending:
+            ctx.conversation.data = {}
+            answer = await self.start_payload(ctx, str(pending))
+            if answer is not None:
+                return answer
         if flow == photos.NAME:
             product = await owned_product(ctx, int(ctx.conversation.data.get("target", 0)))
             if product is not None:
@@ -126,6 +136,14 @@ class Router:
             return [
                 Reply(ctx.t("flow.finish_first", command="/" + name))
             ] + await self.current_screen(ctx)
+        if name == "start" and args:
+            answer = await self.start_payload(ctx, args)
+            if answer is not None:
+                return answer
+        if name == "origin":
+            return await consumer.origin_command(ctx, args)
+        if name == "find":
+            return await consumer.find_command(ctx, args)
         action = COMMANDS.get(name)
         if action is None:
             return [Reply(ctx.t("unknown_command", command="/" + name))] + await main_menu(ctx)
@@ -155,7 +173,19 @@ class Router:
         )
         return [Reply(ctx.t("denied"))] + await main_menu(ctx)
 
+    async def start_payload(self, ctx: Context, payload: str) -> list[Reply] | None:
+        """Deep links (/start p_CODE, s_SERIAL, o_INVITE); None when the payload is none."""
+        return await consumer.start_payload(ctx, payload)
+
     async def idle(self, ctx: Context) -> list[Reply]:
+        """Typed text or a photo outside any flow: a code, serial or label to look up."""
+        if ctx.incoming.photo or ctx.incoming.document:
+            return await consumer.photo(ctx)
+        answer = await consumer.typed_text(ctx) if ctx.incoming.text else None
+        if answer is None and ctx.incoming.text:
+            answer = await consumer.find_if_any(ctx, ctx.incoming.text)  # a product's name
+        if answer is not None:
+            return answer
         return [Reply(ctx.t("idle.hint"))] + await main_menu(ctx)
 
 
@@ -333,7 +363,13 @@ PRODUCER_ROUTES = [
 ]
 assert all(route.role == ANYONE for route in PRODUCER_ROUTES)  # ownership is checked inside
 
-ROUTES: list[Route] = [*PRODUCER_ROUTES, *officers.ROUTES, *broadcasts.ROUTES, *stats.ROUTES]
+ROUTES: list[Route] = [
+    *PRODUCER_ROUTES,
+    *consumer.ROUTES,
+    *officers.ROUTES,
+    *broadcasts.ROUTES,
+    *stats.ROUTES,
+]
 
 # Typed commands and the action each one stands for.
 COMMANDS = {

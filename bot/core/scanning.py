@@ -1,0 +1,104 @@
+"""What a consumer's text or photo points at: one of our products, a stamp, or a barcode.
+
+Pure functions: they read codes out of text and images and never touch the
+database, so they are tested on their own.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+import zxingcpp
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from bot.core.codes import looks_like_code, normalize_code
+from bot.flows.parsers import gtin_check_digit
+from bot.labels.serials import parse_serial
+
+Kind = Literal["product", "stamp", "gtin"]
+MAX_SIDE = 2000  # larger photos are scaled down first: decoding time grows with pixels
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: Kind
+    value: str  # product code, serial, or GTIN-13
+
+
+_GS1_PATH = re.compile(r"^/01/(\d{14})(?:/10/[^/]+)?(?:/21/([^/]+))?/?$")
+
+
+def _gtin13(gtin14: str) -> str | None:
+    if gtin14[0] != "0" or gtin_check_digit(gtin14[:13]) != int(gtin14[13]):
+        return None
+    return gtin14[1:]
+
+
+def target_in_url(url: str, public_url: str) -> Target | None:
+    """Our own addresses only: a QR pointing anywhere else is not ours."""
+    ours = urlsplit(public_url)
+    parts = urlsplit(url.strip())
+    if (parts.scheme, parts.netloc.lower()) != (ours.scheme, ours.netloc.lower()):
+        return None
+    path = unquote(parts.path)
+    prefix = ours.path.rstrip("/")
+    if prefix and not path.startswith(prefix + "/"):
+        return None
+    path = path[len(prefix) :]
+    if path.startswith("/p/") and looks_like_code(path[3:].strip("/")):
+        return Target("product", normalize_code(path[3:]))
+    if path.startswith("/s/"):
+        serial = parse_serial(path[3:].strip("/"))
+        return Target("stamp", serial) if serial else None
+    match = _GS1_PATH.match(path)
+    if match:
+        serial = parse_serial(match[2]) if match[2] else None
+        if serial:
+            return Target("stamp", serial)
+        gtin = _gtin13(match[1])
+        return Target("gtin", gtin) if gtin else None
+    return None
+
+
+def target_in_text(text: str, public_url: str) -> Target | None:
+    """A typed product code, serial, GTIN-13, or one of our URLs."""
+    value = text.strip()
+    if len(value) > 300:
+        return None
+    if "://" in value:
+        return target_in_url(value, public_url)
+    if looks_like_code(value):
+        return Target("product", normalize_code(value))
+    serial = parse_serial(value)
+    if serial:
+        return Target("stamp", serial)
+    digits = re.sub(r"[\s-]", "", value)
+    if re.fullmatch(r"\d{13}", digits) and gtin_check_digit(digits[:12]) == int(digits[12]):
+        return Target("gtin", digits)
+    return None
+
+
+def decode_image(data: bytes) -> list[str]:
+    """The texts of every QR code and barcode zxing-cpp finds in the photo."""
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            image = ImageOps.exif_transpose(opened).convert("L")
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        return []
+    if max(image.size) > MAX_SIDE:
+        image.thumbnail((MAX_SIDE, MAX_SIDE))
+    return [barcode.text for barcode in zxingcpp.read_barcodes(image) if barcode.text]
+
+
+def target_in_image(data: bytes, public_url: str) -> tuple[Target | None, bool]:
+    """(what the photo points at, whether any code was found at all)."""
+    texts = decode_image(data)
+    for text in texts:
+        target = target_in_text(text, public_url)
+        if target is not None:
+            return target, True
+    return None, bool(texts)

@@ -1,0 +1,133 @@
+"""The public web app: origin pages, stamp checks, the JSON API, photos and health.
+
+`create_app` builds the aiohttp application from the long-lived parts the
+bot already has; `serve` runs it on settings.web_host:web_port until told
+to stop. Every URL it prints starts from settings.public_url.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.config import Settings
+from bot.core.context import utc_now
+from bot.core.media import MediaStore
+from bot.i18n import Catalogs
+from bot.web import api, media, product_pages, stamp_pages
+from bot.web.cache import PageCache
+from bot.web.errors import error_pages
+from bot.web.index import FactsIndex
+from bot.web.responses import page_headers
+from bot.web.state import STATE, WebState, state_of
+from bot.web.templates import Templates
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+# How long a change to a product may take to show on its page: the facts
+# index reloads and the rendered pages are dropped this often.
+CACHE_SECONDS = 300.0
+CACHE_BYTES = 256 * 1024 * 1024  # every product page of the national programme fits
+HEALTH_TIMEOUT = 5.0
+
+
+def create_app(
+    settings: Settings,
+    db: Database,
+    catalogs: Catalogs,
+    media_store: MediaStore,
+    clock: Callable[[], dt.datetime] = utc_now,
+    *,
+    cache_seconds: float = CACHE_SECONDS,
+    cache_bytes: int = CACHE_BYTES,
+) -> web.Application:
+    app = web.Application(middlewares=[error_pages])
+    cache = PageCache(cache_seconds, cache_bytes)
+    state = WebState(
+        settings=settings,
+        db=db,
+        catalogs=catalogs,
+        media=media_store,
+        clock=clock,
+        templates=Templates(),
+        cache=cache,
+        headers=page_headers(settings.public_url),
+    )
+    if cache_seconds > 0:
+        state.index = FactsIndex(db, settings, state.today, cache_seconds, cache.clear)
+        app.cleanup_ctx.append(_run_index)
+    app[STATE] = state
+    # Every route is a fixed prefix and a single segment or a fixed GS1 shape,
+    # so no two patterns overlap and their order does not matter. Anything
+    # else, "/p/../../etc/passwd" included, matches nothing and gets the 404 page.
+    # GET routes answer HEAD too; stamp checks do not count a HEAD.
+    app.router.add_get("/p/{code}", product_pages.product_page)
+    app.router.add_get("/01/{gtin}", product_pages.gs1_product_page)
+    app.router.add_get("/01/{gtin}/10/{lot}", product_pages.gs1_product_page)
+    app.router.add_get("/01/{gtin}/21/{serial}", stamp_pages.gs1_stamp_page)
+    app.router.add_get("/01/{gtin}/10/{lot}/21/{serial}", stamp_pages.gs1_stamp_page)
+    app.router.add_get("/s/{serial}", stamp_pages.stamp_page)
+    app.router.add_get("/api/v1/products/{code}", api.product_json)
+    app.router.add_get("/media/{name}", media.photo)
+    app.router.add_get("/media/thumbs/{name}", media.thumbnail)
+    app.router.add_get("/healthz", health)
+    return app
+
+
+async def _run_index(app: web.Application) -> AsyncIterator[None]:
+    index = app[STATE].index
+    assert index is not None
+    task = asyncio.create_task(index.run(), name="web-facts-index")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def health(request: web.Request) -> web.Response:
+    """200 when the database answers a query within a few seconds, else 503."""
+    db = state_of(request).db
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT), db.transaction() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception:
+        log.exception("health check: the database does not answer")
+        return web.Response(status=503, text="database unavailable\n")
+    return web.Response(text="ok\n", headers={"Cache-Control": "no-store"})
+
+
+async def serve(
+    settings: Settings,
+    db: Database,
+    catalogs: Catalogs,
+    media_store: MediaStore,
+    clock: Callable[[], dt.datetime] = utc_now,
+    *,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serves the web app until `stop` is set (or the task is cancelled).
+
+    No access log: it would write every consumer's IP address to disk.
+    """
+    app = create_app(settings, db, catalogs, media_store, clock)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.web_host, settings.web_port)
+        await site.start()
+        log.info(
+            "web: serving on %s:%s, public URL %s",
+            settings.web_host,
+            settings.web_port,
+            settings.public_url,
+        )
+        await (stop or asyncio.Event()).wait()
+    finally:
+        await runner.cleanup()
