@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.labels.sizes import DEFAULT_LABEL_SIZES, DEFAULT_SHEET_LAYOUTS, LabelSize, SheetLayout
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TELEGRAM_API = "https://api.telegram.org/bot"
 TELEGRAM_FILE = "https://api.telegram.org/file/bot"
@@ -67,6 +69,43 @@ class OutboxSettings:
 
 
 @dataclass(frozen=True)
+class LabelSettings:
+    """[labels]: label sizes and sticker sheets on offer, stamp batches, the label font."""
+
+    sizes: tuple[LabelSize, ...] = DEFAULT_LABEL_SIZES
+    sheets: tuple[SheetLayout, ...] = DEFAULT_SHEET_LAYOUTS
+    dpi: int = 300
+    max_stamps: int = 10_000  # serial stamps in one batch
+    # A TrueType font with Vietnamese glyphs; None: DejaVu Sans from the system.
+    font_regular: Path | None = None
+    font_bold: Path | None = None
+
+    def size(self, size_id: str) -> LabelSize | None:
+        return next((s for s in self.sizes if s.id == size_id), None)
+
+    def sheet(self, sheet_id: str) -> SheetLayout | None:
+        return next((s for s in self.sheets if s.id == sheet_id), None)
+
+
+def _label_settings(labels: Mapping[str, Any], base: Path) -> LabelSettings:
+    def font(key: str) -> Path | None:
+        value = str(labels.get(key) or "")
+        return (base / value) if value else None
+
+    defaults = LabelSettings()
+    sizes = tuple(LabelSize(**size) for size in labels.get("sizes", ()))
+    sheets = tuple(SheetLayout(**sheet) for sheet in labels.get("sheets", ()))
+    return LabelSettings(
+        sizes=sizes or defaults.sizes,
+        sheets=sheets or defaults.sheets,
+        dpi=int(labels.get("dpi", defaults.dpi)),
+        max_stamps=int(labels.get("max_stamps", defaults.max_stamps)),
+        font_regular=font("font_regular"),
+        font_bold=font("font_bold"),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     media: MediaSettings
@@ -91,6 +130,8 @@ class Settings:
     invite_hours: int = 72
     # Outbox delivery ([outbox]).
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    # QR labels and serial stamps ([labels]).
+    labels: LabelSettings = field(default_factory=LabelSettings)
 
     def is_admin(self, channel: str, external_id: str) -> bool:
         return f"{channel}:{external_id}" in self.admins or (
@@ -156,4 +197,5 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         telegram_token=env.get("OCOP_TELEGRAM_TOKEN") or None,
         invite_hours=int(raw.get("roles", {}).get("invite_hours", 72)),
         outbox=OutboxSettings(**raw.get("outbox", {})),
+        labels=_label_settings(raw.get("labels", {}), base),
     )
