@@ -138,6 +138,10 @@ class Dispatcher:
             # Touching the row bumps its version even when nothing else
             # changed, so a second worker holding the same version fails.
             conversation.updated_at = self.app.clock()
+        for reply in replies:
+            if reply.make_document is not None:
+                reply.document = await asyncio.to_thread(reply.make_document)
+                reply.make_document = None
         return replies
 
     async def _error_reply(self, incoming: Incoming) -> Reply:

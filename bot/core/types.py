@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +75,9 @@ class Reply:
     photo: bytes | Path | None = None
     document: bytes | None = None
     document_name: str | None = None
+    # Heavy files (a PDF of 10,000 stamps) are made after the transaction
+    # commits, in a thread, so no database lock waits on them.
+    make_document: Callable[[], bytes] | None = None
     request_contact: str | None = None  # label of a "share my phone" key
     request_location: str | None = None  # label of a "share my location" key
     remove_keyboard: bool = False  # take away a share-contact/location key shown before

@@ -14,7 +14,7 @@ from bot.core.scanning import Target, target_in_image, target_in_text
 from bot.core.text import clean, fold
 from bot.core.types import Button, Reply
 from bot.handlers.routing import Route
-from bot.labels.serials import format_serial
+from bot.labels.serials import SERIAL_LENGTH, format_serial, normalize_serial
 from bot.labels.urls import product_url
 from storage.models import Product
 from storage.origin import origin_by_code, origin_by_gtin, origin_by_id
@@ -22,6 +22,13 @@ from storage.search import search_products
 from storage.stamps import record_scan, stamp_by_serial
 
 PAGE_SIZE = 5
+
+
+def looks_like_serial(text: str) -> bool:
+    value = normalize_serial(text[:40])
+    return len(value) == SERIAL_LENGTH and value.isalnum() and value.isascii()
+
+
 MAX_QUERY = 100
 
 
@@ -124,8 +131,13 @@ async def start_payload(ctx: Context, payload: str) -> list[Reply] | None:
 
 async def typed_text(ctx: Context) -> list[Reply] | None:
     """A code, serial or barcode number typed as plain text; None when it is none of those."""
-    target = target_in_text(ctx.incoming.text or "", ctx.settings.public_url)
-    return await show_target(ctx, target) if target else None
+    text = ctx.incoming.text or ""
+    target = target_in_text(text, ctx.settings.public_url)
+    if target is not None:
+        return await show_target(ctx, target)
+    if looks_like_serial(text):  # the right shape, a wrong character: a typo, or a fake
+        return [Reply(ctx.t("stamp.malformed"))]
+    return None
 
 
 async def photo(ctx: Context) -> list[Reply]:

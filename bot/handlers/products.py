@@ -89,6 +89,7 @@ def product_screen(ctx: Context, product: Product) -> list[Reply]:
             Button(t("button.edit"), f"product:edit:{product.id}"),
             Button(t("product.photos"), f"photos:{product.id}"),
         ],
+        [Button(t("label.button"), f"label:{product.id}")],
         [
             Button(t("menu.status"), f"status:{product.id}"),
             Button(t("button.delete"), f"product:delete:{product.id}"),

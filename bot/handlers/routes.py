@@ -25,7 +25,8 @@ from bot.flows import engine, photos
 from bot.flows.engine import Flow
 from bot.flows.product import from_product, product_flow
 from bot.flows.register import REGISTER, from_producer
-from bot.handlers import broadcasts, common, consumer, officers, stats
+from bot.flows.stamps import stamps_flow
+from bot.handlers import broadcasts, common, consumer, labels, officers, stats
 from bot.handlers.menu import main_menu
 from bot.handlers.products import (
     delete_confirm,
@@ -56,6 +57,7 @@ class Router:
             REGISTER.name: REGISTER,
             "product": product_flow(limits.max_text, limits.max_long_text, limits.max_price_vnd),
         }
+        self.flows["stamps"] = stamps_flow(settings)
         for module in (officers, broadcasts, stats):
             self.flows.update({flow.name: flow for flow in module.flows(settings)})
 
@@ -315,6 +317,14 @@ async def _photo_change(ctx: Context, _router: Router, args: tuple[str, ...]) ->
     return await photos.change(ctx, verb, product, int(photo_id))
 
 
+async def _stamps(ctx: Context, router: Router, args: tuple[str, ...]) -> list[Reply]:
+    product = await _owned(ctx, args[0])
+    if product is None:
+        return await _not_found(ctx)
+    # values={} starts afresh: a draft put aside may be for another product.
+    return await engine.start(ctx, router.flows["stamps"], values={}, target=product.id)
+
+
 async def _status(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[Reply]:
     producer = await producer_of_user(ctx.session, ctx.user.id)
     if producer is None:
@@ -357,6 +367,7 @@ PRODUCER_ROUTES = [
     Route(r"photos:(\d+)", _photos),
     Route(r"photos:add:(\d+)", _photos_add),
     Route(r"photo:(cover|up|delete):(\d+):(\d+)", _photo_change),
+    Route(r"stamps:(\d+)", _stamps),
     Route(r"status(?::(\d+))?", _status),
     Route(r"resume:(\w+)", _resume),
     Route(r"resume", _resume_any),
@@ -366,6 +377,7 @@ assert all(route.role == ANYONE for route in PRODUCER_ROUTES)  # ownership is ch
 ROUTES: list[Route] = [
     *PRODUCER_ROUTES,
     *consumer.ROUTES,
+    *labels.ROUTES,
     *officers.ROUTES,
     *broadcasts.ROUTES,
     *stats.ROUTES,
@@ -381,6 +393,7 @@ COMMANDS = {
     "products": "products",
     "status": "status",
     "resume": "resume",
+    **labels.COMMANDS,
     **officers.COMMANDS,
     **broadcasts.COMMANDS,
     **stats.COMMANDS,
