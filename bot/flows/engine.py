@@ -53,7 +53,7 @@ class Step:
     choices: ChoiceSource | None = None  # buttons; a press picks the value
     search: Search | None = None  # typed text → matching choices (places)
     optional: bool = False
-    accepts: str = "text"  # text | contact | location
+    accepts: str = "text"  # text | contact | location | document
     multi: bool = False  # several choices toggled, then Done
     when: Callable[[dict[str, Any]], bool] | None = None  # asked only if true
     follows: bool = False  # in edit mode, asked right after the step before it
@@ -229,6 +229,10 @@ def _read(ctx: Context, step: Step, data: dict[str, Any], action: str) -> Any:
         return step.parse(incoming.contact.phone)
     if step.accepts == "location" and incoming.location is not None:
         return {"lat": incoming.location.latitude, "lon": incoming.location.longitude}
+    if step.accepts == "document" and incoming.document is not None:
+        # What the file is; its bytes are in ctx.incoming.file_bytes during this update.
+        document = incoming.document
+        return {"name": document.name, "mime": document.mime, "size": document.size}
     if incoming.photo or incoming.document or incoming.contact or incoming.location:
         if step.takes_text:
             raise Invalid("flow.expected_text")

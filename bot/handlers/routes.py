@@ -64,6 +64,8 @@ class Router:
     async def __call__(self, ctx: Context) -> list[Reply]:
         if ctx.settings.is_admin(ctx.user.channel, ctx.user.external_id):
             ctx.user.role = ADMIN  # admins are named in configuration, not in the database
+        elif ctx.user.role == ADMIN:
+            ctx.user.role = "user"  # no longer named in the configuration
         if ctx.action == "stale":
             return [Reply(ctx.t("stale"))] + await self.current_screen(ctx)
         if ctx.action and ctx.action.startswith("lang:"):
@@ -177,7 +179,8 @@ class Router:
 
     async def start_payload(self, ctx: Context, payload: str) -> list[Reply] | None:
         """Deep links (/start p_CODE, s_SERIAL, o_INVITE); None when the payload is none."""
-        return await consumer.start_payload(ctx, payload)
+        answer = await consumer.start_payload(ctx, payload)
+        return answer if answer is not None else await officers.start_payload(ctx, payload)
 
     async def idle(self, ctx: Context) -> list[Reply]:
         """Typed text or a photo outside any flow: a code, serial or label to look up."""

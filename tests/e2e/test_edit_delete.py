@@ -39,6 +39,7 @@ async def test_edit_and_delete(bot: E2E) -> None:
     assert screen.buttons == [
         "✏️ Edit",
         "📷 Photos",
+        "🏷 QR labels and stamps",
         "🛒 Marketplace status",
         "🗑 Delete",
         "📦 My products",

@@ -1,0 +1,97 @@
+"""Asking a producer to change a product: which field, and why.
+
+The producer is told at once, with a button that opens exactly that field
+of the product form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.context import Context
+from bot.core.errors import Invalid
+from bot.core.ocop import CONSUMABLE_GROUPS
+from bot.core.types import Reply
+from bot.flows import parsers
+from bot.flows.engine import Choice, Flow, Step
+from bot.handlers import producer_notices
+from bot.handlers.officer_scope import not_reachable, officer_product
+from bot.handlers.products import EDITABLE
+from bot.handlers.review import (
+    CHANGES_FLOW,
+    changed_since,
+    is_own,
+    own_product,
+    queue_screen,
+    review_card,
+)
+from storage.reviews import request_changes
+
+LABELS = dict(EDITABLE)
+MAX_REASON = 500
+
+
+def _fields(ctx: Context, values: dict[str, Any]) -> list[Choice]:
+    consumable = values.get("group") in CONSUMABLE_GROUPS
+    return [
+        Choice(step, ctx.t(label))
+        for step, label in EDITABLE
+        if step != "ingredients" or consumable
+    ]
+
+
+def _check_field(_ctx: Context, _values: dict[str, Any], value: str) -> None:
+    if value not in LABELS:
+        raise Invalid("flow.use_buttons")
+
+
+def _show_text(_ctx: Context, value: Any) -> str:
+    return str(value)
+
+
+STEPS = (
+    Step("field", "review.ask_field", choices=_fields, check=_check_field, columns=2),
+    Step("reason", "review.ask_reason", parse=parsers.text(5, MAX_REASON), show=_show_text),
+)
+
+
+def _summary(ctx: Context, values: dict[str, Any]) -> str:
+    t = ctx.t
+    label = LABELS[values["field"]]
+    return t(
+        "review.confirm_changes",
+        name=values.get("product", ""),
+        code=values.get("code", ""),
+        field=t(label),
+        reason=values["reason"],
+    )
+
+
+async def _finish(ctx: Context, values: dict[str, Any], target: int | None) -> list[Reply]:
+    product = await officer_product(ctx, target or 0)
+    if product is None:
+        return await not_reachable(ctx)
+    if is_own(ctx, product):
+        return own_product(ctx, product)
+    if changed_since(product, values.get("submitted_at")):
+        return [Reply(ctx.t("review.changed_meanwhile"))] + review_card(ctx, product)
+    step, reason = values["field"], values["reason"]
+    await request_changes(ctx.session, product, ctx.user, step, reason, now=ctx.now())
+    await producer_notices.changes_requested(ctx, product, step, LABELS[step], reason)
+    done = Reply(ctx.t("review.changes_sent", name=product.name, code=product.code))
+    return [done] + await queue_screen(ctx)
+
+
+async def _exit(ctx: Context, target: int | None) -> list[Reply]:
+    product = await officer_product(ctx, target or 0)
+    return review_card(ctx, product) if product else await queue_screen(ctx)
+
+
+CHANGES = Flow(
+    name=CHANGES_FLOW,
+    title="review.flow_changes",
+    steps=STEPS,
+    finish=_finish,
+    exit=_exit,
+    summary=_summary,
+)
