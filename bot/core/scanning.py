@@ -27,15 +27,23 @@ MAX_SIDE = 2000  # larger photos are scaled down first: decoding time grows with
 class Target:
     kind: Kind
     value: str  # product code, serial, or GTIN-13
+    # A stamp read from a GS1 Digital Link names its product's GTIN too: the
+    # stamp is ours only if it belongs to that product.
+    gtin: str | None = None
 
 
-_GS1_PATH = re.compile(r"^/01/(\d{14})(?:/10/[^/]+)?(?:/21/([^/]+))?/?$")
+_GS1_PATH = re.compile(r"^/01/(\d{13,14})(?:/10/[^/]+)?(?:/21/([^/]+))?/?$")
+_PRODUCT_PATH = re.compile(r"^/p/([0-9A-Za-z][0-9A-Za-z-]{4,8})/?$")
+_STAMP_PATH = re.compile(r"^/s/([0-9A-Za-z -]{1,40})/?$")
 
 
-def _gtin13(gtin14: str) -> str | None:
-    if gtin14[0] != "0" or gtin_check_digit(gtin14[:13]) != int(gtin14[13]):
-        return None
-    return gtin14[1:]
+def _gtin13(digits: str) -> str | None:
+    """GTIN-14 with a leading 0 (or a bare GTIN-13) → GTIN-13, if the check digit is right."""
+    if len(digits) == 14:
+        if digits[0] != "0":
+            return None
+        digits = digits[1:]
+    return digits if gtin_check_digit(digits[:12]) == int(digits[12]) else None
 
 
 def target_in_url(url: str, public_url: str) -> Target | None:
@@ -49,19 +57,27 @@ def target_in_url(url: str, public_url: str) -> Target | None:
     if prefix and not path.startswith(prefix + "/"):
         return None
     path = path[len(prefix) :]
-    if path.startswith("/p/") and looks_like_code(path[3:].strip("/")):
-        return Target("product", normalize_code(path[3:]))
-    if path.startswith("/s/"):
-        serial = parse_serial(path[3:].strip("/"))
+    # Whole-path patterns only: "/p/../7K3M9P" opens another page in a browser.
+    product = _PRODUCT_PATH.match(path)
+    if product:
+        return (
+            Target("product", normalize_code(product[1])) if looks_like_code(product[1]) else None
+        )
+    stamp = _STAMP_PATH.match(path)
+    if stamp:
+        serial = parse_serial(stamp[1])
         return Target("stamp", serial) if serial else None
     match = _GS1_PATH.match(path)
-    if match:
-        serial = parse_serial(match[2]) if match[2] else None
-        if serial:
-            return Target("stamp", serial)
-        gtin = _gtin13(match[1])
-        return Target("gtin", gtin) if gtin else None
-    return None
+    if match is None:
+        return None
+    gtin = _gtin13(match[1])
+    if gtin is None:
+        return None  # a wrong check digit: the web answers "wrong barcode" too
+    if match[2] is None:
+        return Target("gtin", gtin)
+    serial = parse_serial(match[2])
+    # A malformed serial is never "the product": the label claims a stamp.
+    return Target("stamp", serial, gtin) if serial else None
 
 
 def target_in_text(text: str, public_url: str) -> Target | None:

@@ -73,7 +73,7 @@ def _summary(ctx: Context, values: dict[str, Any]) -> str:
     t = ctx.t
     return t(
         "stamps.summary",
-        count=t.number(values["count"]),
+        count=values["count"],
         lot=values["lot"],
         produced=formatting.iso_date(t, values["produced"]),
         expires=formatting.iso_date(t, values["expires"]),
@@ -112,7 +112,7 @@ async def _finish(ctx: Context, values: dict[str, Any], target: int | None) -> l
     )
     return [
         Reply(
-            t("stamps.ready", count=t.number(len(stamps)), name=product.name),
+            t("stamps.ready", count=len(stamps), name=product.name),
             make_document=lambda: render_stamps_pdf(
                 stamps, layout, fonts=files, captions=captions, max_stamps=len(stamps)
             ),

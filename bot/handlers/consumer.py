@@ -74,7 +74,7 @@ def origin_card(ctx: Context, product: Product) -> list[Reply]:
 async def show_target(ctx: Context, target: Target) -> list[Reply]:
     t = ctx.t
     if target.kind == "stamp":
-        return await check_stamp(ctx, target.value)
+        return await check_stamp(ctx, target.value, target.gtin)
     if target.kind == "gtin":
         product = await origin_by_gtin(ctx.session, target.value)
     else:
@@ -84,10 +84,17 @@ async def show_target(ctx: Context, target: Target) -> list[Reply]:
     return origin_card(ctx, product)
 
 
-async def check_stamp(ctx: Context, serial: str) -> list[Reply]:
-    """Records the check and says whether the stamp is genuine, or checked before."""
+async def check_stamp(ctx: Context, serial: str, gtin: str | None = None) -> list[Reply]:
+    """Records the check and says whether the stamp is genuine, or checked before.
+
+    A serial printed under another product's barcode is not ours: a copied
+    serial on a fake product must not count a check on the real stamp.
+    """
     t = ctx.t
     stamp = await stamp_by_serial(ctx.session, serial)
+    if stamp is not None and gtin is not None:
+        owner = await origin_by_id(ctx.session, stamp.product_id)
+        stamp = stamp if owner is not None and owner.gtin == gtin else None
     if stamp is None:
         return [Reply(t("stamp.unknown", serial=format_serial(serial)))]
     result = await record_scan(ctx.session, stamp, ctx.incoming.channel, "bot", ctx.now())
@@ -133,6 +140,15 @@ async def typed_text(ctx: Context) -> list[Reply] | None:
     """A code, serial or barcode number typed as plain text; None when it is none of those."""
     text = ctx.incoming.text or ""
     target = target_in_text(text, ctx.settings.public_url)
+    # Six letters may be a word ("market") rather than a code: names first
+    # when no product has that code.
+    typed_code = target is not None and target.kind == "product" and "://" not in text
+    if (
+        target is not None
+        and typed_code
+        and await origin_by_code(ctx.session, target.value) is None
+    ):
+        return await find_if_any(ctx, text) or await show_target(ctx, target)
     if target is not None:
         return await show_target(ctx, target)
     if looks_like_serial(text):  # the right shape, a wrong character: a typo, or a fake
@@ -179,12 +195,12 @@ async def find_page(ctx: Context, page: int) -> list[Reply]:
     if total == 0:
         return [Reply(t("find.none", query=query))]
     pages = (total - 1) // PAGE_SIZE + 1
-    lines = [t("find.title", query=query, total=total, page=page + 1, pages=pages)]
+    lines = [t("find.title", query=query, count=total, page=page + 1, pages=pages)]
     rows: list[list[Button]] = []
     for product in products:
-        stars = formatting.stars(product.stars)
-        lines.append(f"• {product.name} {stars} — {product.producer.name}")
-        rows.append([Button(f"{product.name} {stars}".strip(), f"origin:{product.code}")])
+        title = f"{product.name} {formatting.stars(product.stars)}".strip()
+        lines.append(f"• {title} — {product.producer.name}")
+        rows.append([Button(title, f"origin:{product.code}")])
     nav = []
     if page > 0:
         nav.append(Button(t("button.previous"), f"find:{page - 1}"))

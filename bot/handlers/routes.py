@@ -109,19 +109,21 @@ class Router:
         if ctx.action and not ctx.action.startswith("flow:"):
             # A button from outside the flow (help's menu button, a notice):
             # the flow is put aside as a draft, then the button does its job.
-            note = []
-            if flow in self.flows and engine.pause(ctx, self.flows[flow]):
-                title = ctx.t(self.flows[flow].title)
-                note = [Reply(ctx.t("flow.saved_for_later", title=title))]
-            else:
-                ctx.conversation.flow, ctx.conversation.step, ctx.conversation.data = None, None, {}
-            return note + await self.dispatch_action(ctx, ctx.action)
+            return self.put_aside(ctx) + await self.dispatch_action(ctx, ctx.action)
         if flow == photos.NAME:
             return await photos.handle(ctx)
         if flow in self.flows:
             return await engine.handle(ctx, self.flows[flow])
         ctx.conversation.flow = None  # a flow this version no longer has
         return await main_menu(ctx)
+
+    def put_aside(self, ctx: Context) -> list[Reply]:
+        """Leaves the running flow, keeping it as a draft where it can be resumed."""
+        flow = self.flows.get(ctx.conversation.flow or "")
+        if flow is not None and engine.pause(ctx, flow):
+            return [Reply(ctx.t("flow.saved_for_later", title=ctx.t(flow.title)))]
+        ctx.conversation.flow, ctx.conversation.step, ctx.conversation.data = None, None, {}
+        return []
 
     async def command(self, ctx: Context, name: str, args: str) -> list[Reply]:
         in_flow = ctx.conversation.flow is not None
@@ -134,6 +136,21 @@ class Router:
             screen = common.help_screen(ctx) if name == "help" else common.language_picker(ctx)
             return screen + (await self.current_screen(ctx) if in_flow and name == "help" else [])
         if in_flow:
+            if name == "start" and args:
+                # A deep link (a scanned stamp, an invite) during a flow: the flow
+                # is put aside as a draft and the link is answered.
+                flow = self.flows.get(ctx.conversation.flow or "")
+                kept = flow is not None and engine.pause(ctx, flow)
+                if not kept:
+                    ctx.conversation.flow, ctx.conversation.step = None, None
+                    ctx.conversation.data = {}
+                note = (
+                    [Reply(ctx.t("flow.saved_for_later", title=ctx.t(flow.title)))]
+                    if (flow is not None and kept)
+                    else []
+                )
+                answer = await self.start_payload(ctx, args)
+                return note + (answer if answer is not None else await main_menu(ctx))
             if name in ("menu", "start"):
                 ctx.action = "flow:later"  # keep the draft: the menu offers to resume it
                 return await self.in_flow(ctx)

@@ -50,12 +50,15 @@ class Translator:
         self.tz = tz
 
     def __call__(self, key: str, **params: object) -> str:
-        if params.get("count") == 1 and f"{key}.one" in self._messages:
+        count = params.get("count")
+        if count == 1 and f"{key}.one" in self._messages:
             key = f"{key}.one"  # English singular: "1 year", not "1 years"
         text = self._messages.get(key) or self._fallback.get(key)
         if text is None:
             log.error("missing message key %s", key)
             return key
+        if isinstance(count, int) and not isinstance(count, bool):
+            params = {**params, "count": self.number(count)}  # 1.000 tem, 1,000 stamps
         return text.format(**params) if params else text
 
     def money(self, vnd: int) -> str:
