@@ -10,9 +10,12 @@ from collections.abc import Sequence
 
 from bot.channels.console import ConsoleChannel
 from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_sender import TelegramSender
 from bot.config import Settings, load_settings
 from bot.core.codes import normalize_code
 from bot.core.ocop import LISTING_STATUSES
+from bot.outbox.attachments import AttachmentStore
+from bot.outbox.worker import OutboxWorker
 from bot.runtime import Runtime, build_runtime, configure_logging
 from bot.web import serve
 from storage.db import Database
@@ -39,9 +42,14 @@ async def _run(settings: Settings, demo: bool) -> None:
             return
         channel = TelegramChannel(settings, runtime.dispatcher)
         await channel.start()
+        # Notices, broadcasts and reminders leave through the outbox worker.
+        sender = TelegramSender(channel.application.bot, AttachmentStore(runtime.app.media))
+        worker = OutboxWorker(runtime.db, sender, settings, catalogs=runtime.app.catalogs)
+        await worker.start()
         log.info("Telegram polling started; web app on %s", settings.public_url)
         _stop_on_signals(stop)
         await stop.wait()
+        await worker.stop()  # lets messages in flight settle first
         await channel.stop()
     finally:
         stop.set()

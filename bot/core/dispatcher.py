@@ -122,6 +122,8 @@ class Dispatcher:
             user = await get_or_create_user(
                 session, incoming.channel, incoming.user_id, incoming.user_name
             )
+            if user.blocked_at is not None:
+                user.blocked_at = None  # writing to the bot means it is unblocked
             conversation = await _load_conversation(session, incoming, user)
             ctx = Context(
                 app=self.app,

@@ -100,6 +100,8 @@ class Router:
             product = await owned_product(ctx, int(ctx.conversation.data.get("target", 0)))
             if product is not None:
                 return photos.prompt(ctx, product)
+        elif flow in broadcasts.CUSTOM_STEPS:
+            return broadcasts.CUSTOM_STEPS[flow][1](ctx)
         elif flow in self.flows:
             return engine.prompt(ctx, self.flows[flow])
         return await main_menu(ctx)
@@ -112,6 +114,8 @@ class Router:
             return self.put_aside(ctx) + await self.dispatch_action(ctx, ctx.action)
         if flow == photos.NAME:
             return await photos.handle(ctx)
+        if flow in broadcasts.CUSTOM_STEPS:  # steps that take a photo or file
+            return await broadcasts.CUSTOM_STEPS[flow][0](ctx)
         if flow in self.flows:
             return await engine.handle(ctx, self.flows[flow])
         ctx.conversation.flow = None  # a flow this version no longer has
