@@ -164,7 +164,9 @@ async def photo(ctx: Context) -> list[Reply]:
     target, found_any = target_in_image(data, ctx.settings.public_url)
     if target is not None:
         return await show_target(ctx, target)
-    return [Reply(ctx.t("scan.foreign_code" if found_any else "scan.no_code"))]
+    if found_any:
+        return [Reply(ctx.t("scan.foreign_code"))]
+    return [Reply(ctx.t("scan.no_code"))]
 
 
 async def find_command(ctx: Context, args: str) -> list[Reply]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import csv
 import io
 
@@ -130,6 +132,10 @@ async def test_admin_picks_the_country_or_a_province(
     runtime: Runtime, data: dataset.Dataset
 ) -> None:
     admin = await person(runtime, "2005", "admin", None)
+    # Admins are named in the configuration; a role in the database alone is not enough.
+    runtime.app.settings = dataclasses.replace(
+        runtime.app.settings, admins=(f"{admin.channel}:2005",)
+    )
     replies = await admin.say("/stats")
     assert replies[0].text == "Which figures would you like: the whole country or one province?"
     [reply] = await admin.press("🇻🇳 Whole country")
