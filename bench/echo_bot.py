@@ -1,0 +1,78 @@
+"""The baseline: a bare python-telegram-bot echo bot, configured like the real one.
+
+Same Bot API URLs (OCOP_TELEGRAM_TOKEN / _API_URL / _FILE_URL), the same
+`concurrent_updates` and the same polling parameters (poll_interval=0, the
+configured poll timeout) as `bot/channels/telegram.py`, read from the same
+settings; a MessageHandler and a CallbackQueryHandler each answer with one
+sendMessage and touch no database. Runs until SIGTERM / SIGINT:
+
+    python -m bench.echo_bot
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from telegram import Update
+from telegram.ext import (
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+import bench  # noqa: F401  (puts the repository root on sys.path)
+from bot.config import load_settings
+
+
+async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None:
+        return
+    await context.bot.send_message(chat.id, message.text or message.caption or "…")
+
+
+async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or chat is None:
+        return
+    await query.answer()  # like the real bot: stop the button's spinner
+    await context.bot.send_message(chat.id, query.data or "…")
+
+
+async def main() -> None:
+    settings = load_settings()
+    if not settings.telegram_token:
+        raise SystemExit("OCOP_TELEGRAM_TOKEN is not set")
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_token)
+        .base_url(settings.telegram_api_url)
+        .base_file_url(settings.telegram_file_url)
+        .concurrent_updates(settings.telegram_concurrent_updates)
+        .build()
+    )
+    application.add_handler(MessageHandler(filters.ALL, echo))
+    application.add_handler(CallbackQueryHandler(pressed))
+    await application.initialize()
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(
+        poll_interval=0, timeout=settings.telegram_poll_timeout, drop_pending_updates=False
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await application.updater.stop()
+    await application.stop()
+    await application.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
