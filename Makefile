@@ -39,8 +39,13 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+## Every benchmark; figures go to BENCHMARKS.md (see there for each one's own command).
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.labels_bench
+	$(BIN)/python -m bench.web_bench
+	$(BIN)/python -m bench.broadcast_bench
+	$(BIN)/python -m bench.scheduler_bench
 
 ## Extract message keys from the code and merge them into the vi and en catalogs.
 i18n: $(STAMP)
