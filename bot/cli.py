@@ -17,6 +17,7 @@ from bot.core.ocop import LISTING_STATUSES
 from bot.outbox.attachments import AttachmentStore
 from bot.outbox.worker import OutboxWorker
 from bot.runtime import Runtime, build_runtime, configure_logging
+from bot.scheduler.service import SchedulerService
 from bot.web import serve
 from storage.db import Database
 from storage.products import product_by_code, set_listing
@@ -46,9 +47,13 @@ async def _run(settings: Settings, demo: bool) -> None:
         sender = TelegramSender(channel.application.bot, AttachmentStore(runtime.app.media))
         worker = OutboxWorker(runtime.db, sender, settings, catalogs=runtime.app.catalogs)
         await worker.start()
+        # Reminders are planned here and leave through the same outbox.
+        scheduler = SchedulerService(runtime.db, settings, catalogs=runtime.app.catalogs)
+        await scheduler.start()
         log.info("Telegram polling started; web app on %s", settings.public_url)
         _stop_on_signals(stop)
         await stop.wait()
+        await scheduler.stop()
         await worker.stop()  # lets messages in flight settle first
         await channel.stop()
     finally:

@@ -6,6 +6,7 @@ file, and are kept out of `repr` so they cannot leak into logs.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from collections.abc import Mapping
@@ -106,6 +107,34 @@ def _label_settings(labels: Mapping[str, Any], base: Path) -> LabelSettings:
 
 
 @dataclass(frozen=True)
+class ReminderSettings:
+    """[reminders]: quiet hours, the weekly cap and the schedules (docs/reminders.md)."""
+
+    quiet_start: dt.time = dt.time(21, 0)  # local time (the [bot] timezone)
+    quiet_end: dt.time = dt.time(7, 0)
+    weekly_cap: int = 3  # nudges (incomplete information, expiry) a producer gets in 7 days
+    incomplete_days: tuple[int, ...] = (0, 1, 3, 7, 14)  # after the gap is first seen
+    incomplete_grace_hours: int = 24  # a new profile or product is left alone this long
+    expiry_days: tuple[int, ...] = (90, 30, 7, 0)  # before the certificate's expiry; 0: expired
+    expiry_hour: int = 9  # local hour of the day expiry reminders are due
+    training_hours: tuple[int, ...] = (24, 1)  # before a training starts
+    interval_seconds: float = 30.0  # between scheduler passes
+    sweep_minutes: float = 60.0  # between planners' looks for new gaps and expiring certificates
+    batch_size: int = 1000  # jobs leased in one transaction
+
+
+def _reminder_settings(raw: Mapping[str, Any]) -> ReminderSettings:
+    values = dict(raw)
+    for key in ("quiet_start", "quiet_end"):
+        if key in values:
+            values[key] = dt.time.fromisoformat(str(values[key]))
+    for key in ("incomplete_days", "expiry_days", "training_hours"):
+        if key in values:
+            values[key] = tuple(int(item) for item in values[key])
+    return ReminderSettings(**values)
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     media: MediaSettings
@@ -132,6 +161,8 @@ class Settings:
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     # QR labels and serial stamps ([labels]).
     labels: LabelSettings = field(default_factory=LabelSettings)
+    # The reminder scheduler ([reminders]).
+    reminders: ReminderSettings = field(default_factory=ReminderSettings)
 
     def is_admin(self, channel: str, external_id: str) -> bool:
         return f"{channel}:{external_id}" in self.admins or (
@@ -198,4 +229,5 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         invite_hours=int(raw.get("roles", {}).get("invite_hours", 72)),
         outbox=OutboxSettings(**raw.get("outbox", {})),
         labels=_label_settings(raw.get("labels", {}), base),
+        reminders=_reminder_settings(raw.get("reminders", {})),
     )

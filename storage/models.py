@@ -366,3 +366,78 @@ class OutboxMessage(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column()
     error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# --- trainings and reminders (docs/reminders.md) ------------------------------
+
+
+class Training(Base):
+    """A training course (lớp tập huấn) an officer runs for an audience of producers."""
+
+    __tablename__ = "trainings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    province_code: Mapped[int | None] = mapped_column(Integer, index=True)  # None: nationwide
+    topic: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[dt.datetime] = mapped_column(index=True)
+    place: Mapped[str | None] = mapped_column(String(300))
+    url: Mapped[str | None] = mapped_column(String(500))  # an online session's link
+    capacity: Mapped[int] = mapped_column(Integer)
+    audience: Mapped[dict[str, Any]] = mapped_column(default=dict)  # broadcast filters
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open | cancelled
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class TrainingInvite(Base):
+    """One producer's invitation to a training and their answer.
+
+    invited → going | not_going | waiting (the course is full; `position`
+    orders the waiting list) → attended | absent once the officer marks it.
+    """
+
+    __tablename__ = "training_invites"
+    __table_args__ = (
+        UniqueConstraint("training_id", "user_id", name="uq_training_invites_training_user"),
+        Index("ix_training_invites_training_status", "training_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    training_id: Mapped[int] = mapped_column(ForeignKey("trainings.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="invited")
+    position: Mapped[int | None] = mapped_column(Integer)  # place in the waiting list
+    responded_at: Mapped[dt.datetime | None] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ScheduledJob(Base):
+    """One reminder due at a time: leased by a scheduler pass, then done or dropped.
+
+    `dedupe_key` is unique, so a planner that runs twice (or on two
+    instances) never schedules the same reminder twice. A series (kind,
+    subject, series, user) is one schedule, e.g. the 0/1/3/7/14-day nudges
+    about one product; ids grow along a series.
+    """
+
+    __tablename__ = "scheduled_jobs"
+    __table_args__ = (
+        Index("ix_scheduled_jobs_due", "status", "due_at"),
+        Index("ix_scheduled_jobs_subject", "kind", "subject_id"),
+        Index("ix_scheduled_jobs_user_done", "user_id", "done_at"),
+        UniqueConstraint("dedupe_key", name="uq_scheduled_jobs_dedupe_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    # invite | training | incomplete_profile | incomplete_product | expiry | expiry_officer
+    kind: Mapped[str] = mapped_column(String(24))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    subject_id: Mapped[int] = mapped_column(Integer)  # a training, producer or product
+    series: Mapped[str] = mapped_column(String(16), default="")  # e.g. the certificate's expiry
+    step: Mapped[str] = mapped_column(String(8))  # "d3", "90d", "1h", …
+    due_at: Mapped[dt.datetime] = mapped_column()
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | done | dropped
+    outcome: Mapped[str | None] = mapped_column(String(16))  # why dropped, or "queued"
+    dedupe_key: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[dt.datetime | None] = mapped_column()

@@ -26,7 +26,16 @@ from bot.flows.engine import Flow
 from bot.flows.product import from_product, product_flow
 from bot.flows.register import REGISTER, from_producer
 from bot.flows.stamps import stamps_flow
-from bot.handlers import broadcasts, common, consumer, labels, officers, stats
+from bot.handlers import (
+    broadcasts,
+    common,
+    consumer,
+    labels,
+    officers,
+    reminders,
+    stats,
+    trainings,
+)
 from bot.handlers.menu import main_menu
 from bot.handlers.products import (
     delete_confirm,
@@ -58,7 +67,7 @@ class Router:
             "product": product_flow(limits.max_text, limits.max_long_text, limits.max_price_vnd),
         }
         self.flows["stamps"] = stamps_flow(settings)
-        for module in (officers, broadcasts, stats):
+        for module in (officers, broadcasts, stats, trainings, reminders):
             self.flows.update({flow.name: flow for flow in module.flows(settings)})
 
     async def __call__(self, ctx: Context) -> list[Reply]:
@@ -405,6 +414,8 @@ ROUTES: list[Route] = [
     *officers.ROUTES,
     *broadcasts.ROUTES,
     *stats.ROUTES,
+    *trainings.ROUTES,
+    *reminders.ROUTES,
 ]
 
 # Typed commands and the action each one stands for.
@@ -421,4 +432,6 @@ COMMANDS = {
     **officers.COMMANDS,
     **broadcasts.COMMANDS,
     **stats.COMMANDS,
+    **trainings.COMMANDS,
+    **reminders.COMMANDS,
 }

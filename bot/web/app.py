@@ -19,12 +19,12 @@ from sqlalchemy import text
 from bot.config import Settings
 from bot.core.context import utc_now
 from bot.core.media import MediaStore
-from bot.i18n import Catalogs
+from bot.i18n import LANGUAGES, Catalogs
 from bot.web import api, media, product_pages, stamp_pages
-from bot.web.cache import PageCache
+from bot.web.cache import PageCache, frozen_headers
 from bot.web.errors import error_pages
-from bot.web.index import FactsIndex
-from bot.web.responses import page_headers
+from bot.web.index import REFRESH_SECONDS, FactsIndex
+from bot.web.responses import cacheable_headers, page_headers
 from bot.web.state import STATE, WebState, state_of
 from bot.web.templates import Templates
 from storage.db import Database
@@ -32,8 +32,8 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 # How long a change to a product may take to show on its page: the facts
-# index reloads and the rendered pages are dropped this often.
-CACHE_SECONDS = 300.0
+# index asks the database what changed this often (see index.py).
+CACHE_SECONDS = REFRESH_SECONDS
 CACHE_BYTES = 256 * 1024 * 1024  # every product page of the national programme fits
 HEALTH_TIMEOUT = 5.0
 
@@ -47,22 +47,35 @@ def create_app(
     *,
     cache_seconds: float = CACHE_SECONDS,
     cache_bytes: int = CACHE_BYTES,
+    prerender: bool = True,
 ) -> web.Application:
+    """The web app. `cache_seconds` is how often the facts index looks for changes (the
+    longest a change takes to show); 0 turns the index off, and every page then reads
+    the database (rendered pages are still reused while the facts they show are equal).
+    `prerender` renders the default language's pages of the index ahead of requests."""
     app = web.Application(middlewares=[error_pages])
-    cache = PageCache(cache_seconds, cache_bytes)
+    cache = PageCache(cache_bytes)
     state = WebState(
         settings=settings,
         db=db,
         catalogs=catalogs,
         media=media_store,
         clock=clock,
-        templates=Templates(),
+        templates=Templates(tuple(catalogs.translator(lang) for lang in LANGUAGES)),
         cache=cache,
         headers=page_headers(settings.public_url),
     )
+    state.page_headers = {
+        language: frozen_headers(
+            cacheable_headers(state.headers, language, product_pages.BROWSER_MAX_AGE)
+        )
+        for language in LANGUAGES
+    }
     if cache_seconds > 0:
-        state.index = FactsIndex(db, settings, state.today, cache_seconds, cache.clear)
+        state.index = FactsIndex(db, settings, state.today, cache_seconds)
         app.cleanup_ctx.append(_run_index)
+        if prerender:
+            app.cleanup_ctx.append(_run_prerender)
     app[STATE] = state
     # Every route is a fixed prefix and a single segment or a fixed GS1 shape,
     # so no two patterns overlap and their order does not matter. Anything
@@ -91,11 +104,19 @@ async def _run_index(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
+async def _run_prerender(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(product_pages.prerender(app[STATE]), name="web-prerender")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def health(request: web.Request) -> web.Response:
     """200 when the database answers a query within a few seconds, else 503."""
     db = state_of(request).db
     try:
-        async with asyncio.timeout(HEALTH_TIMEOUT), db.transaction() as session:
+        async with asyncio.timeout(HEALTH_TIMEOUT), db.read() as session:
             await session.execute(text("SELECT 1"))
     except Exception:
         log.exception("health check: the database does not answer")

@@ -7,6 +7,7 @@ public URL; dates are dates, money integer VND.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -19,7 +20,7 @@ from bot.core.media import EXTENSIONS
 from storage.models import Producer, Product
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PhotoFacts:
     url: str
     thumbnail_url: str
@@ -27,7 +28,7 @@ class PhotoFacts:
     height: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CertificationFacts:
     kind: str
     number: str
@@ -35,14 +36,14 @@ class CertificationFacts:
     expired: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ListingFacts:
     marketplace: str
     name: str
     url: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProducerFacts:
     name: str
     kind: str
@@ -55,7 +56,7 @@ class ProducerFacts:
     map_url: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProductFacts:
     code: str
     url: str
@@ -115,7 +116,7 @@ def product_facts(
     settings: Settings, product: Product | SimpleNamespace, today: dt.date
 ) -> ProductFacts:
     """Facts of a product loaded by storage.origin (producer, photos, live listings):
-    an ORM Product, or the plain objects of `origin_rows` with the same attributes."""
+    an ORM Product, or the plain objects of `origin_row(s)` with the same attributes."""
     photos = []
     for photo in product.photos:
         if photo.mime not in EXTENSIONS:
@@ -124,9 +125,13 @@ def product_facts(
         photos.append(PhotoFacts(url, thumbnail, photo.width, photo.height))
     listings = []
     for listing in product.listings:
-        marketplace = settings.marketplace(listing.marketplace)
-        name = marketplace.name if marketplace else listing.marketplace
-        listings.append(ListingFacts(listing.marketplace, name, _safe_link(listing.url)))
+        listings.append(
+            ListingFacts(
+                listing.marketplace,
+                _marketplace_name(settings, listing.marketplace),
+                _safe_link(listing.url),
+            )
+        )
     return ProductFacts(
         code=product.code,
         url=product_url(settings, product.code),
@@ -161,6 +166,24 @@ def product_facts(
         listings=tuple(listings),
         producer=producer_facts(product.producer),
     )
+
+
+def with_day(facts: ProductFacts, today: dt.date) -> ProductFacts:
+    """The same facts as seen on `today`: only the expiry flags depend on the date.
+    The very same object when none of them changes (pages rendered from it stay valid)."""
+    cert_expired = facts.cert_expiry is not None and facts.cert_expiry < today
+    certifications = tuple(
+        CertificationFacts(c.kind, c.number, c.expiry, c.expiry is not None and c.expiry < today)
+        for c in facts.certifications
+    )
+    if cert_expired == facts.cert_expired and certifications == facts.certifications:
+        return facts
+    return dataclasses.replace(facts, cert_expired=cert_expired, certifications=certifications)
+
+
+def _marketplace_name(settings: Settings, marketplace_id: str) -> str:
+    marketplace = settings.marketplace(marketplace_id)
+    return marketplace.name if marketplace else marketplace_id
 
 
 def producer_facts(producer: Producer | SimpleNamespace) -> ProducerFacts:

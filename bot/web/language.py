@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from bot.i18n import LANGUAGES
 
 _MAX_HEADER = 512  # longer Accept-Language headers are junk; read only the start
@@ -10,8 +12,15 @@ _MAX_HEADER = 512  # longer Accept-Language headers are junk; read only the star
 def choose_language(query: str | None, accept_language: str | None, default: str) -> str:
     if query in LANGUAGES:
         return query
+    if not accept_language:
+        return default
+    return _from_header(accept_language[:_MAX_HEADER], default)
+
+
+@lru_cache(maxsize=1024)  # browsers send a handful of distinct headers over and over
+def _from_header(accept_language: str, default: str) -> str:
     best, best_q = default, 0.0
-    for part in (accept_language or "")[:_MAX_HEADER].split(","):
+    for part in accept_language.split(","):
         tag, _, params = part.strip().partition(";")
         language = tag.strip().lower().split("-")[0]
         if language not in LANGUAGES:

@@ -1,25 +1,37 @@
-"""The product-origin page: /p/{code}, and the same page for /01/{gtin} (GS1 Digital Link)."""
+"""The product-origin page: /p/{code}, and the same page for /01/{gtin} (GS1 Digital Link).
+
+The request path reads no database when the facts index has the product:
+the index gives the facts, the page cache the body rendered from them (see
+index.py and cache.py). A product the index lacks is read with Core
+queries in a read-only session, which queues behind no writer.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import logging
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.codes import looks_like_code, normalize_code
+from bot.web.cache import Body
 from bot.web.errors import message_page, not_found
 from bot.web.facts import ProductFacts, product_facts
 from bot.web.gs1 import WrongCheckDigit, gtin13_of
-from bot.web.responses import cached_page
-from bot.web.state import WebState, other_language, state_of
-from storage.models import Product
-from storage.origin import origin_by_code, origin_by_gtin
+from bot.web.responses import cached_response
+from bot.web.state import STATE, WebState, other_language
+from bot.web.templates import STYLE
+from storage.origin import origin_row
 
+log = logging.getLogger(__name__)
+
+PRERENDER_BATCH = 8  # pages rendered ahead (a millisecond or two) between requests' turns
+PRERENDER_SHARE = 0.75  # of the page cache, at most, filled ahead of requests
 MAX_RAW_CODE = 32  # "7K3-M9P" with spaces and dashes fits many times over
-BROWSER_MAX_AGE = 300  # seconds a phone may reuse a page without asking again
-
-Lookup = Callable[[AsyncSession], Awaitable[Product | None]]
+# Seconds a phone may reuse a page without asking again: on top of the index's
+# refresh interval, how long a change may take to show on a phone that has
+# just opened the page. Asking again is cheap (304 Not Modified).
+BROWSER_MAX_AGE = 60
 
 
 def parse_code(raw: str) -> str | None:
@@ -32,30 +44,46 @@ def parse_code(raw: str) -> str | None:
 
 async def facts_by_code(state: WebState, code: str) -> ProductFacts | None:
     """From the in-memory index when it has the product, else from the database."""
-    facts = state.index.by_code(code) if state.index else None
-    return facts or await _read(state, lambda session: origin_by_code(session, code))
+    if state.index is not None:
+        await state.index.first_load()
+        facts = state.index.by_code(code)
+        if facts is not None:
+            return facts
+    return await state.reads.run(("code", code), lambda: read_facts(state, code=code))
 
 
 async def facts_by_gtin(state: WebState, gtin13: str) -> ProductFacts | None:
-    facts = state.index.by_gtin(gtin13) if state.index else None
-    return facts or await _read(state, lambda session: origin_by_gtin(session, gtin13))
+    if state.index is not None:
+        await state.index.first_load()
+        facts = state.index.by_gtin(gtin13)
+        if facts is not None:
+            return facts
+    return await state.reads.run(("gtin", gtin13), lambda: read_facts(state, gtin13=gtin13))
 
 
-async def _read(state: WebState, lookup: Lookup) -> ProductFacts | None:
+async def read_facts(
+    state: WebState, *, code: str | None = None, gtin13: str | None = None
+) -> ProductFacts | None:
     today = state.today()
-    # On SQLite transaction() queues behind the one writer; see docs/origin-page.md.
-    async with state.db.transaction() as session:
-        product = await lookup(session)
-        return product_facts(state.settings, product, today) if product else None
+    async with state.db.read() as session:  # no write lock: see storage/db.py
+        row = await origin_row(session, code=code, gtin13=gtin13)
+    return product_facts(state.settings, row, today) if row else None
 
 
 async def product_page(request: web.Request) -> web.StreamResponse:
     """GET /p/{code}: the origin page, case-insensitive in the code."""
-    code = parse_code(request.match_info["code"])
-    if code is None:
-        return not_found(request)
-    state = state_of(request)
-    return await _page(request, ("p", code), lambda: facts_by_code(state, code))
+    state = request.app[STATE]
+    raw = request.match_info["code"]
+    # The code as printed in QR codes is the index's key as it is: one lookup.
+    facts = state.index.by_code(raw) if state.index is not None else None
+    if facts is None:
+        code = parse_code(raw)
+        if code is None:
+            return not_found(request)
+        facts = await facts_by_code(state, code)
+        if facts is None:
+            return not_found(request)
+    return _page(request, state, facts)
 
 
 async def gs1_product_page(request: web.Request) -> web.StreamResponse:
@@ -66,33 +94,66 @@ async def gs1_product_page(request: web.Request) -> web.StreamResponse:
         return message_page(request, 400, "web.bad_barcode_title", "web.bad_barcode_text")
     if gtin13 is None:
         return not_found(request)
-    state = state_of(request)
-    return await _page(request, ("01", gtin13), lambda: facts_by_gtin(state, gtin13))
-
-
-async def _page(
-    request: web.Request,
-    key: tuple[str, str],
-    find: Callable[[], Awaitable[ProductFacts | None]],
-) -> web.StreamResponse:
-    state = state_of(request)
-    language = state.language(request)
-
-    async def build() -> bytes | None:
-        facts = await find()
-        return render_product(state, language, facts) if facts else None
-
-    page = await state.cache.get_or_build((*key, language), state.today(), build)
-    if page is None:
+    state = request.app[STATE]
+    facts = await facts_by_gtin(state, gtin13)
+    if facts is None:
         return not_found(request)
-    return cached_page(request, page, language, state.headers, BROWSER_MAX_AGE)
+    return _page(request, state, facts)
 
 
-def render_product(state: WebState, language: str, facts: ProductFacts) -> bytes:
-    return state.templates.render(
+def _page(request: web.Request, state: WebState, facts: ProductFacts) -> web.Response:
+    language = state.language(request)
+    page = state.cache.get_or_render(
+        ("p", facts.code, language),
+        facts,
+        lambda: render_product(state, language, facts),
+        state.page_headers[language],
+    )
+    return cached_response(request, page)
+
+
+def render_product(state: WebState, language: str, facts: ProductFacts) -> Body:
+    """The page as (before, style sheet, after): the cache keeps the style sheet once."""
+    before, after = state.templates.render_parts(
         "product.html",
         state.translator(language),
         f=facts,
         switch_url=f"{facts.url}?lang={other_language(language)}",
         other_lang=other_language(language),
     )
+    return before, STYLE, after
+
+
+async def prerender(state: WebState) -> None:
+    """Renders every indexed product's page in the default language ahead of requests.
+
+    Runs whenever the index changed (the first load, a refresh that read
+    products again, a new day), a few pages at a time so requests keep
+    flowing, and only while the page cache is less than PRERENDER_SHARE
+    full. A product's first visit is then as cheap as any other, even when
+    visits spread over the whole catalogue; other languages and the JSON
+    API are rendered on their first request.
+    """
+    index = state.index
+    assert index is not None
+    language = state.settings.default_language
+    headers = state.page_headers[language]
+    cache = state.cache
+    while True:
+        await index.changed.wait()
+        index.changed.clear()
+        rendered = 0
+        for facts in index.all():
+            if cache.size > PRERENDER_SHARE * cache.max_bytes:
+                break
+            key = ("p", facts.code, language)
+            if cache.holds(key, facts):
+                continue
+            try:
+                cache.put(key, facts, render_product(state, language, facts), headers)
+            except Exception:  # that page will fail (and be logged) on its request instead
+                log.exception("web: rendering %s ahead failed", facts.code)
+                continue
+            rendered += 1
+            if rendered % PRERENDER_BATCH == 0:
+                await asyncio.sleep(0)

@@ -23,21 +23,28 @@ def page_headers(public_url: str) -> dict[str, str]:
     }
 
 
-def cached_page(
-    request: web.Request, page: Page, language: str, base_headers: dict[str, str], max_age: int
-) -> web.Response:
-    """A cached page, or 304 when the browser already holds this version."""
-    headers = {
+def cacheable_headers(base_headers: dict[str, str], language: str, max_age: int) -> dict[str, str]:
+    """The headers of a kept page in one language (the cache adds its ETag)."""
+    return {
         **base_headers,
-        "ETag": page.etag,
         "Cache-Control": f"public, max-age={max_age}",
         "Vary": "Accept-Language",
         "Content-Language": language,
+        "Content-Type": HTML,
     }
-    if page.etag in request.headers.get("If-None-Match", ""):
+
+
+def cached_response(request: web.Request, page: Page) -> web.Response:
+    """A kept page or JSON body with its headers, or 304 when the client holds this version."""
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match and page.etag in if_none_match:
+        headers = page.headers.copy()
+        headers.popall("Content-Type", None)
+        headers["ETag"] = page.etag
         return web.Response(status=304, headers=headers)
-    headers["Content-Type"] = HTML
-    return web.Response(body=page.body, headers=headers)
+    response = web.Response(body=page.body, headers=page.headers)
+    response.headers["ETag"] = page.etag
+    return response
 
 
 def fresh_page(

@@ -4,6 +4,11 @@ The first check of a stamp says "genuine"; every later one warns that the
 stamp was checked before, how often and since when, because a copied stamp
 is checked many times. Each check is recorded with its time, channel and a
 coarse client class only.
+
+The stamp, its batch and the product are read in a read-only session (the
+product from the facts index when it has it); only the counting itself,
+`record_scan`, runs in a write transaction, so checks hold SQLite's write
+lock for two short statements.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from bot.web.gs1 import WrongCheckDigit, gtin13_of
 from bot.web.responses import fresh_page
 from bot.web.state import WebState, other_language, state_of
 from storage.models import StampBatch
-from storage.origin import origin_by_id
+from storage.origin import origin_row
 from storage.stamps import ScanResult, batch_of, record_scan, stamp_by_serial
 
 
@@ -67,20 +72,22 @@ async def _check(request: web.Request, raw: str, gtin13: str | None) -> web.Stre
         return _not_ours(request)  # malformed: no database work at all
     state = state_of(request)
     serial = normalize_serial(raw)
-    counting = counts_as_check(request)
-    async with state.db.transaction() as session:
+    async with state.db.read() as session:
         stamp = await stamp_by_serial(session, serial)
         if stamp is None:
             return _not_ours(request)
-        product = await origin_by_id(session, stamp.product_id)
-        if gtin13 is not None and (product is None or product.gtin != gtin13):
-            return _not_ours(request)  # a real serial printed under another product's barcode
         batch = await batch_of(session, stamp)
         assert batch is not None  # stamps.batch_id is a foreign key
-        facts = product_facts(state.settings, product, state.today()) if product else None
-        scan = None
-        if counting:
-            client = client_class(request.headers.get("User-Agent"))
+        facts = state.index.by_id(stamp.product_id) if state.index is not None else None
+        if facts is None:
+            product = await origin_row(session, product_id=stamp.product_id)
+            facts = product_facts(state.settings, product, state.today()) if product else None
+    if gtin13 is not None and (facts is None or facts.gtin != gtin13):
+        return _not_ours(request)  # a real serial printed under another product's barcode
+    scan = None
+    if counts_as_check(request):
+        client = client_class(request.headers.get("User-Agent"))
+        async with state.db.transaction() as session:
             scan = await record_scan(session, stamp, "web", client, state.clock())
     return _render(request, state, Check(serial, batch, facts, scan))
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
+from multidict import CIMultiDictProxy
 
 from bot.config import Settings
 from bot.core.media import MediaStore
 from bot.i18n import LANGUAGES, Catalogs, Translator
-from bot.web.cache import PageCache
+from bot.web.cache import Inflight, PageCache
+from bot.web.facts import ProductFacts
 from bot.web.index import FactsIndex
 from bot.web.language import choose_language
 from bot.web.templates import Templates
@@ -28,17 +30,20 @@ class WebState:
     templates: Templates
     cache: PageCache
     headers: dict[str, str]  # security headers of every HTML page
+    # Headers of a kept origin page (but its ETag), by language.
+    page_headers: dict[str, CIMultiDictProxy[str]] = field(default_factory=dict)
     index: FactsIndex | None = None  # None: every page reads the database
+    # Simultaneous requests for a product the index lacks share one database read.
+    reads: Inflight[ProductFacts | None] = field(default_factory=Inflight)
 
     def today(self) -> dt.date:
         """Today in Vietnam: certificates expire by the local date."""
         return self.clock().astimezone(self.catalogs.tz).date()
 
     def language(self, request: web.Request) -> str:
+        query = request.query.get("lang") if request.query_string else None
         return choose_language(
-            request.query.get("lang"),
-            request.headers.get("Accept-Language"),
-            self.settings.default_language,
+            query, request.headers.get("Accept-Language"), self.settings.default_language
         )
 
     def translator(self, language: str) -> Translator:

@@ -57,3 +57,14 @@ async def test_phone_in_json_only_when_shown(site: Site) -> None:
     await seed(site.runtime, producer={"show_phone": True})
     data = await (await site.client.get("/api/v1/products/7K3M9P")).json()
     assert data["producer"]["phone"] == "+84912345678"
+
+
+async def test_json_etag_and_not_modified(site: Site) -> None:
+    await seed(site.runtime)
+    response = await site.client.get("/api/v1/products/7K3M9P")
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert response.headers["Cache-Control"] == "public, max-age=60"
+    etag = response.headers["ETag"]
+    again = await site.client.get("/api/v1/products/7K3M9P", headers={"If-None-Match": etag})
+    assert again.status == 304 and again.headers["ETag"] == etag
+    assert again.headers["Access-Control-Allow-Origin"] == "*"

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
+from dataclasses import dataclass
 
 import pytest
 
-from bot.web.cache import PageCache
+from bot.web.cache import Inflight, PageCache, frozen_headers
 from bot.web.clients import client_class, is_link_preview
 from bot.web.language import choose_language
 
-DAY = dt.date(2026, 11, 23)
+
+@dataclass(frozen=True)
+class Facts:
+    name: str
 
 
 @pytest.mark.parametrize(
@@ -58,74 +61,78 @@ def test_link_previews() -> None:
     assert not is_link_preview("Mozilla/5.0 (Linux; Android 14) Mobile Safari/537.36")
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+HEADERS = frozen_headers({"Content-Type": "text/html; charset=utf-8"})
 
 
-async def test_cache_expires_and_follows_the_date() -> None:
-    now = FakeTime()
-    cache = PageCache(ttl=60, max_bytes=10_000, monotonic=now)
-    builds = 0
+def test_cache_keeps_a_page_while_its_source_holds() -> None:
+    cache = PageCache(max_bytes=10_000)
+    renders = 0
 
-    async def build() -> bytes:
-        nonlocal builds
-        builds += 1
-        return b"page"
+    def render() -> bytes:
+        nonlocal renders
+        renders += 1
+        return b"page %d" % renders
 
-    page = await cache.get_or_build("k", DAY, build)
-    assert page is not None and page.body == b"page" and page.etag.startswith('"')
-    await cache.get_or_build("k", DAY, build)
-    assert builds == 1
-    await cache.get_or_build("k", DAY + dt.timedelta(days=1), build)  # midnight in Vietnam
-    assert builds == 2
-    now.now += 61
-    await cache.get_or_build("k", DAY + dt.timedelta(days=1), build)
-    assert builds == 3
+    source = Facts("a")
+    page = cache.get_or_render("k", source, render, HEADERS)
+    assert page.body == b"page 1" and page.etag.startswith('"')
+    assert page.headers is HEADERS  # shared by every page; the response adds the ETag
+    assert cache.get_or_render("k", source, render, HEADERS) is page
+    assert cache.get_or_render("k", Facts("a"), render, HEADERS) is page  # equal facts
+    changed = cache.get_or_render("k", Facts("b"), render, HEADERS)  # the product changed
+    assert changed.body == b"page 2" and changed.etag != page.etag
+    assert (cache.hits, cache.misses, renders) == (2, 2, 2)
+    assert cache.get("k", source) is None and cache.get("k", Facts("b")) is changed
 
 
-async def test_cache_keeps_within_its_size_and_skips_not_found() -> None:
-    cache = PageCache(ttl=60, max_bytes=1_000)
-
-    async def body() -> bytes:
-        return b"x" * 300
-
-    async def missing() -> bytes | None:
-        return None
-
+def test_cache_keeps_within_its_size() -> None:
+    size = PageCache(max_bytes=10_000).put("probe", None, b"x" * 300, HEADERS).size
+    cache = PageCache(max_bytes=4 * size + 10)
     for key in range(5):
-        await cache.get_or_build(key, DAY, body)
-    assert cache.get(0, DAY) is None and cache.get(4, DAY) is not None
-    assert await cache.get_or_build("none", DAY, missing) is None
-    assert cache.get("none", DAY) is None
+        cache.put(key, None, b"x" * 300, HEADERS)
+    assert cache.size <= cache.max_bytes and len(cache) == 4
+    assert cache.get(0, None) is None and cache.get(4, None) is not None
+    cache.get(1, None)  # used: the least recently used now is 2
+    cache.put(5, None, b"x" * 300, HEADERS)
+    assert cache.get(1, None) is not None and cache.get(2, None) is None
+    big = cache.put("big", None, b"x" * 5 * size, HEADERS)  # larger than the cache: not kept
+    assert big.body and cache.get("big", None) is None
 
 
-async def test_simultaneous_misses_share_one_build() -> None:
-    cache = PageCache(ttl=60, max_bytes=10_000)
-    builds = 0
+def test_a_shared_block_is_counted_once() -> None:
+    cache = PageCache(max_bytes=100_000)
+    style = b"s" * 50_000
+    page = cache.put("k", None, (b"<head>", style, b"</html>"), HEADERS)
+    assert page.body == b"<head>" + style + b"</html>"
+    assert cache.size < 2_000
+    plain = cache.put("j", None, page.body, HEADERS)
+    assert plain.etag == page.etag  # the same bytes, the same ETag
+
+
+async def test_simultaneous_reads_share_one_run() -> None:
+    reads: Inflight[bytes] = Inflight()
+    runs = 0
 
     async def slow() -> bytes:
-        nonlocal builds
-        builds += 1
+        nonlocal runs
+        runs += 1
         await asyncio.sleep(0.01)
-        return b"page"
+        return b"facts"
 
-    pages = await asyncio.gather(*(cache.get_or_build("k", DAY, slow) for _ in range(20)))
-    assert builds == 1 and all(p is not None and p.body == b"page" for p in pages)
+    results = await asyncio.gather(*(reads.run("k", slow) for _ in range(20)))
+    assert runs == 1 and results == [b"facts"] * 20
+    await reads.run("k", slow)  # nothing is kept afterwards
+    assert runs == 2
 
 
-async def test_failed_build_reaches_every_waiter_and_is_not_cached() -> None:
-    cache = PageCache(ttl=60, max_bytes=10_000)
+async def test_a_failed_read_reaches_every_waiter() -> None:
+    reads: Inflight[bytes] = Inflight()
 
     async def broken() -> bytes:
         await asyncio.sleep(0.01)
         raise RuntimeError("db down")
 
     results = await asyncio.gather(
-        *(cache.get_or_build("k", DAY, broken) for _ in range(3)), return_exceptions=True
+        *(reads.run("k", broken) for _ in range(3)), return_exceptions=True
     )
     assert all(isinstance(r, RuntimeError) for r in results)
-    assert cache.get("k", DAY) is None

@@ -70,6 +70,7 @@ async def test_unexpected_error_is_a_localized_500(site: Site) -> None:
         raise RuntimeError("database gone")
 
     site.runtime.db.transaction = broken  # type: ignore[assignment,method-assign]
+    site.runtime.db.read = broken  # type: ignore[assignment,method-assign]
     status, html, _ = await site.get("/p/7K3M9P?lang=en")
     assert status == 500
     assert "Something went wrong" in html and "database gone" not in html

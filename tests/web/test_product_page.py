@@ -173,6 +173,13 @@ async def test_page_headers(site: Site) -> None:
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Vary"] == "Accept-Language"
+    assert response.headers["Cache-Control"] == "public, max-age=60"
+    assert response.headers["Content-Language"] == "vi"
     etag = response.headers["ETag"]
     again = await site.client.get("/p/7K3M9P", headers={"If-None-Match": etag})
-    assert again.status == 304
+    assert again.status == 304 and again.headers["ETag"] == etag
+    assert "Content-Type" not in again.headers
+    _, _, english = await site.get("/p/7K3M9P?lang=en")
+    assert english.headers["ETag"] != etag and english.headers["Content-Language"] == "en"
+    changed = await site.client.get("/p/7K3M9P", headers={"If-None-Match": '"other"'})
+    assert changed.status == 200

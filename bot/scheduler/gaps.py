@@ -1,0 +1,140 @@
+"""What a profile or product still lacks, each gap with the step that fills it.
+
+The product rules are those of `bot.core.readiness.missing_fields` (what
+/products shows), plus the certificates marketplaces ask for. They are
+written twice, side by side: in Python (`product_gaps`, on an ORM product)
+and in SQL (`PRODUCT_GAPS`, one boolean column per gap), because a sweep
+checks every product at once and a pass checks thousands, where loading
+ORM objects would cost more than everything else together.
+tests/scheduler/test_gaps.py holds the two to the same answers, product by
+product, gap by gap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
+
+from bot.core.ocop import CONSUMABLE_GROUPS
+from bot.core.readiness import MIN_PHOTOS_COMPLETE, missing_fields
+from storage.models import Certification, Photo, Producer, Product
+
+# Entities that always have a tax code; a household may not.
+TAXED_KINDS = ("cooperative", "enterprise")
+
+
+@dataclass(frozen=True)
+class Gap:
+    key: str  # message key naming what is missing
+    action: str  # the button that opens the step to fill it
+
+
+def _step(step: str) -> str:
+    return f"product:field:{{id}}:{step}"
+
+
+# Message key → the button's action ({id}: the product), in the order they are named.
+PRODUCT_ACTIONS = {
+    "missing.description": _step("description"),
+    "missing.story": _step("story"),
+    "missing.price": _step("price"),
+    "missing.unit": _step("unit"),
+    "missing.net": _step("net"),
+    "missing.package_weight": _step("package_weight"),
+    "missing.dimensions": _step("dimensions"),
+    "missing.shelf_life": _step("shelf_life"),
+    "missing.ingredients": _step("ingredients"),
+    "missing.photos": "photos:add:{id}",
+    "reminder.missing_decision": _step("cert_number"),
+    "reminder.missing_food_safety": _step("certs"),
+}
+
+
+def gaps_of(product_id: int, keys: Sequence[str]) -> list[Gap]:
+    return [Gap(key, PRODUCT_ACTIONS[key].format(id=product_id)) for key in keys]
+
+
+def product_gaps(product: Product) -> list[Gap]:
+    """Python: needs photos and certifications loaded."""
+    keys = missing_fields(product)
+    if product.stars and not product.cert_number:
+        keys.append("reminder.missing_decision")
+    if product.group in CONSUMABLE_GROUPS and not any(
+        c.kind == "food_safety" for c in product.certifications
+    ):
+        keys.append("reminder.missing_food_safety")
+    return gaps_of(product.id, keys)
+
+
+def _blank(
+    column: InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
+) -> ColumnElement[bool]:
+    return or_(column.is_(None), column == "")
+
+
+def _product_gaps_sql() -> dict[str, ColumnElement[bool]]:
+    consumable = Product.group.in_(CONSUMABLE_GROUPS)
+    photos = select(func.count(Photo.id)).where(Photo.product_id == Product.id).scalar_subquery()
+    food_safety = exists().where(
+        Certification.product_id == Product.id, Certification.kind == "food_safety"
+    )
+    return {
+        "missing.description": _blank(Product.description),
+        "missing.story": _blank(Product.story),
+        "missing.price": Product.price_vnd.is_(None),
+        "missing.unit": _blank(Product.unit),
+        "missing.net": Product.net_amount.is_(None),
+        "missing.package_weight": Product.package_weight_g.is_(None),
+        "missing.dimensions": Product.length_mm.is_(None),
+        "missing.shelf_life": and_(consumable, _blank(Product.shelf_life)),
+        "missing.ingredients": and_(consumable, _blank(Product.ingredients)),
+        "missing.photos": photos < MIN_PHOTOS_COMPLETE,
+        "reminder.missing_decision": and_(Product.stars > 0, _blank(Product.cert_number)),
+        "reminder.missing_food_safety": and_(consumable, ~food_safety),
+    }
+
+
+# SQL: one boolean column per gap, in PRODUCT_ACTIONS' order.
+PRODUCT_GAPS = _product_gaps_sql()
+assert list(PRODUCT_GAPS) == list(PRODUCT_ACTIONS)
+
+
+def gap_flags() -> list[ColumnElement[bool]]:
+    """The gaps as selectable columns (NULL reads as no gap)."""
+    return [
+        func.coalesce(condition, false()).label(f"gap{n}")
+        for n, condition in enumerate(PRODUCT_GAPS.values())
+    ]
+
+
+def keys_of(flags: Sequence[object]) -> list[str]:
+    """The message keys of the gaps whose flags (as `gap_flags` selects them) are set."""
+    return [key for key, flag in zip(PRODUCT_GAPS, flags, strict=True) if flag]
+
+
+def product_incomplete() -> ColumnElement[bool]:
+    """SQL: the product has at least one gap."""
+    return or_(*PRODUCT_GAPS.values())
+
+
+def profile_gaps(producer: Producer) -> list[Gap]:
+    gaps: list[Gap] = []
+    if not producer.address:
+        gaps.append(Gap("reminder.missing_address", "profile:field:address"))
+    if producer.latitude is None:
+        gaps.append(Gap("reminder.missing_location", "profile:field:location"))
+    if producer.kind in TAXED_KINDS and not producer.tax_code:
+        gaps.append(Gap("reminder.missing_tax_code", "profile:field:tax_code"))
+    return gaps
+
+
+def profile_incomplete() -> ColumnElement[bool]:
+    """SQL twin of `profile_gaps(producer) != []`."""
+    return or_(
+        _blank(Producer.address),
+        Producer.latitude.is_(None),
+        and_(Producer.kind.in_(TAXED_KINDS), _blank(Producer.tax_code)),
+    )

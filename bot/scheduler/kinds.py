@@ -1,0 +1,32 @@
+"""Kinds of reminder, which /reminders switch turns each off, and which count to the cap."""
+
+from __future__ import annotations
+
+from typing import Any
+
+INVITE = "invite"  # an invitation to a training, with Going / Not going
+TRAINING = "training"  # a reminder before a training one is going to
+INCOMPLETE_PROFILE = "incomplete_profile"
+INCOMPLETE_PRODUCT = "incomplete_product"
+EXPIRY = "expiry"  # to the producer: their OCOP certificate expires soon, or has
+EXPIRY_OFFICER = "expiry_officer"  # the same, to the province's officers
+
+# The switches on /reminders, and the kinds each one governs.
+PREFERENCES = ("training", "incomplete", "expiry")
+PREFERENCE_OF = {
+    INVITE: "training",
+    TRAINING: "training",
+    INCOMPLETE_PROFILE: "incomplete",
+    INCOMPLETE_PRODUCT: "incomplete",
+    EXPIRY: "expiry",
+    EXPIRY_OFFICER: "expiry",
+}
+# Nudges a producer did not ask for count towards the weekly cap; invitations
+# and reminders of a training they said they would attend do not.
+CAPPED = (INCOMPLETE_PROFILE, INCOMPLETE_PRODUCT, EXPIRY)
+TRAINING_KINDS = (INVITE, TRAINING)
+
+
+def is_off(reminders_off: dict[str, Any] | None, preference: str) -> bool:
+    """Whether users.reminders_off turns `preference` off."""
+    return bool((reminders_off or {}).get(preference))
