@@ -48,7 +48,9 @@ async def _run(settings: Settings, demo: bool) -> None:
         worker = OutboxWorker(runtime.db, sender, settings, catalogs=runtime.app.catalogs)
         await worker.start()
         # Reminders are planned here and leave through the same outbox.
-        scheduler = SchedulerService(runtime.db, settings, catalogs=runtime.app.catalogs)
+        scheduler = SchedulerService(
+            runtime.db, settings, runtime.app.clock, catalogs=runtime.app.catalogs
+        )
         await scheduler.start()
         log.info("Telegram polling started; web app on %s", settings.public_url)
         _stop_on_signals(stop)

@@ -23,6 +23,7 @@ async def main_menu(ctx: Context, _target: int | None = None) -> list[Reply]:
         rows += [
             [Button(t("menu.new_product"), "product:new"), Button(t("menu.products"), "products")],
             [Button(t("menu.status"), "status"), Button(t("menu.profile"), "profile")],
+            [Button(t("menu.trainings"), "trainings"), Button(t("menu.reminders"), "reminders")],
         ]
     rows += officer_rows(ctx)
     rows.append([Button(t("menu.language"), "language"), Button(t("menu.help"), "help")])
@@ -37,7 +38,7 @@ def officer_rows(ctx: Context) -> list[list[Button]]:
         rows += [
             [Button(t("menu.review"), "review"), Button(t("menu.listings"), "listings")],
             [Button(t("menu.broadcast"), "broadcast:new"), Button(t("menu.stats"), "stats")],
-            [Button(t("menu.export"), "export")],
+            [Button(t("menu.export"), "export"), Button(t("menu.trainings"), "trainings")],
         ]
     if role == "admin":
         rows.append([Button(t("menu.invite"), "invite:new")])
