@@ -72,7 +72,13 @@ def create_app(
         for language in LANGUAGES
     }
     if cache_seconds > 0:
-        state.index = FactsIndex(db, settings, state.today, cache_seconds)
+        state.index = FactsIndex(
+            db,
+            settings,
+            state.today,
+            cache_seconds,
+            on_change=lambda old: cache.forget(product_pages.page_keys(old.code)),
+        )
         app.cleanup_ctx.append(_run_index)
         if prerender:
             app.cleanup_ctx.append(_run_prerender)

@@ -1,13 +1,16 @@
-"""Rendered pages kept in memory for as long as what they were made from holds.
+"""Rendered pages kept in memory until what they show changes.
 
 A product page is read far more often than it changes. Rendering one costs
-some tenths of a millisecond (Jinja and Babel), serving a kept body about
-what a bare "hello" handler costs. A page is kept with the `source` it was
-rendered from (the product's facts, which already account for the date in
-Vietnam): it is served while the facts the request found are the same
-object, or equal, and rendered again as soon as they differ, so the cache
-itself is never staler than the facts index (see index.py). The least
-recently used pages go first once `max_bytes` is reached.
+a good tenth of a millisecond (Jinja and Babel); serving a kept body costs
+about what a bare "hello" handler does. Pages are kept only when rendered
+from the facts index (index.py), and the index drops a product's pages
+(`forget`) the moment it replaces or removes that product's facts: after a
+refresh found a change, or on a new day in Vietnam when an expiry flag
+flips. So a kept page is never staler than the index, and serving one needs
+one dictionary lookup and no check against the facts.
+
+When `max_bytes` is reached the pages used least lately go first (CLOCK,
+"second chance": a hit only sets a flag, instead of reordering a list).
 
 `Inflight` lets simultaneous requests that must read the database for the
 same thing share one read.
@@ -17,27 +20,31 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from typing import Generic, TypeVar
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
 T = TypeVar("T")
 
+Body = bytes | tuple[bytes, bytes, bytes]  # a body, or (before, shared, after)
 
-@dataclass(frozen=True, eq=False, slots=True)
+
 class Page:
     """A kept body: `own` bytes, or `own` and `after` with a `shared` block between them
-    that every page holds (the style sheet), counted once for all pages."""
+    that every page holds (the style sheet), kept once for all pages."""
 
-    own: bytes
-    etag: str
-    source: object  # what the body was made from: valid while the request finds the same
-    headers: CIMultiDictProxy[str]  # the response headers of a 200 but the ETag (shared)
-    shared: bytes = b""
-    after: bytes = b""
+    __slots__ = ("after", "etag", "headers", "own", "shared", "used")
+
+    def __init__(self, body: Body, headers: CIMultiDictProxy[str]) -> None:
+        own, shared, after = (body, b"", b"") if isinstance(body, bytes) else body
+        digest = hashlib.blake2b(digest_size=12)
+        for part in (own, shared, after):
+            digest.update(part)
+        self.own, self.shared, self.after = own, shared, after
+        self.etag = f'"{digest.hexdigest()}"'
+        self.headers = headers  # the response headers of a 200 but the ETag (shared)
+        self.used = False
 
     @property
     def body(self) -> bytes:
@@ -48,18 +55,6 @@ class Page:
         return len(self.own) + len(self.after) + 300  # the entry, its key and ETag, roughly
 
 
-Body = bytes | tuple[bytes, bytes, bytes]  # a body, or (before, shared, after)
-
-
-def make_page(body: Body, source: object, headers: CIMultiDictProxy[str]) -> Page:
-    own, shared, after = (body, b"", b"") if isinstance(body, bytes) else body
-    digest = hashlib.blake2b(digest_size=12)
-    for part in (own, shared, after):
-        digest.update(part)
-    etag = f'"{digest.hexdigest()}"'
-    return Page(own, etag, source, headers, shared, after)
-
-
 def frozen_headers(headers: Mapping[str, str]) -> CIMultiDictProxy[str]:
     """Headers many pages share, built once."""
     return CIMultiDictProxy(CIMultiDict(headers))
@@ -68,67 +63,63 @@ def frozen_headers(headers: Mapping[str, str]) -> CIMultiDictProxy[str]:
 class PageCache:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._pages: OrderedDict[Hashable, Page] = OrderedDict()
-        self._bytes = 0
-        self.hits = 0
-        self.misses = 0
+        self._pages: dict[Hashable, Page] = {}  # oldest first
+        self._size = 0
+        self.hits = 0  # pages served from here
+        self.misses = 0  # pages a request had to render
 
     def __len__(self) -> int:
         return len(self._pages)
 
     @property
     def size(self) -> int:
-        return self._bytes
+        return self._size
 
-    def get(self, key: Hashable, source: object) -> Page | None:
-        """The kept page when it was made from this source (the same object, or an equal one)."""
+    def get(self, key: Hashable) -> Page | None:
         page = self._pages.get(key)
-        if page is None or (page.source is not source and page.source != source):
-            return None
-        self._pages.move_to_end(key)
+        if page is not None:
+            page.used = True
+            self.hits += 1
         return page
 
-    def holds(self, key: Hashable, source: object) -> bool:
-        """Whether get() would find the page (without making it the most recently used)."""
-        page = self._pages.get(key)
-        return page is not None and (page.source is source or page.source == source)
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._pages
 
-    def get_or_render(
-        self,
-        key: Hashable,
-        source: object,
-        render: Callable[[], Body],
-        headers: CIMultiDictProxy[str],
-    ) -> Page:
-        """The kept page, or the one `render()` makes now (synchronously: no two renders race)."""
-        page = self.get(key, source)
-        if page is not None:
-            self.hits += 1
-            return page
-        self.misses += 1
-        return self.put(key, source, render(), headers)
-
-    def put(
-        self, key: Hashable, source: object, body: Body, headers: CIMultiDictProxy[str]
-    ) -> Page:
-        page = make_page(body, source, headers)
+    def put(self, key: Hashable, body: Body, headers: CIMultiDictProxy[str]) -> Page:
+        """Keeps a page (unless it alone is larger than the cache) and returns it."""
+        page = Page(body, headers)
         self._drop(key)
         if page.size > self.max_bytes:
             return page
         self._pages[key] = page
-        self._bytes += page.size
-        while self._bytes > self.max_bytes:
-            self._drop(next(iter(self._pages)))
+        self._size += page.size
+        self._evict()
         return page
+
+    def forget(self, keys: Iterable[Hashable]) -> None:
+        """Drops these pages (their product changed)."""
+        for key in keys:
+            self._drop(key)
+
+    def _evict(self) -> None:
+        pages = self._pages
+        while self._size > self.max_bytes:
+            key = next(iter(pages))
+            page = pages.pop(key)
+            if page.used:  # used since it last came round: a second chance, at the back
+                page.used = False
+                pages[key] = page
+            else:
+                self._size -= page.size
 
     def _drop(self, key: Hashable) -> None:
         page = self._pages.pop(key, None)
         if page is not None:
-            self._bytes -= page.size
+            self._size -= page.size
 
     def clear(self) -> None:
         self._pages.clear()
-        self._bytes = 0
+        self._size = 0
 
 
 class Inflight(Generic[T]):

@@ -3,9 +3,9 @@
 Reading one product from the database costs milliseconds of CPU on SQLite
 (several queries, each a few hops to aiosqlite's thread), some fifty times
 what serving a kept page costs. So the web app holds the facts of every
-published product (20,000 products: about a second of CPU to load, in
-chunks between which requests run, and some tens of megabytes) and serves
-pages from them without touching the database.
+published product (20,000 products: one to two seconds of CPU to load, in
+chunks between which requests run, and some 75 MB) and serves pages from
+them without touching the database.
 
 Freshness. Every `refresh_seconds` (10 s by default) `refresh()` asks the
 database what changed since the last look (`storage.origin.page_versions`:
@@ -21,12 +21,13 @@ it. As a safety net for what no probe sees (a write that bypasses
 `updated_at`, a transaction longer than the ten-minute window) everything
 is read again every `full_seconds` (an hour).
 
-Facts that did not change keep their identity, so pages rendered from them
-stay valid (cache.py); facts depend on the date in Vietnam only through the
-expiry flags, which are recomputed in memory the first time the index is
-asked on a new day. A product missing from the index (added since the last
-look, or while the first load is still running) is read from the database
-by the caller, so it is never missing.
+Facts that did not change keep their identity and their rendered pages;
+facts that did are replaced and `on_change` drops their pages (cache.py).
+Facts depend on the date in Vietnam only through the expiry flags, which
+are recomputed in memory the first time the index is asked on a new day.
+A product missing from the index (added since the last look, or while the
+first load is still running) is read from the database by the caller, so
+it is never missing.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class FactsIndex:
         refresh_seconds: float = REFRESH_SECONDS,
         full_seconds: float = FULL_SECONDS,
         now: Callable[[], dt.datetime] = utc_now,
+        on_change: Callable[[ProductFacts], None] = lambda _old: None,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -88,6 +90,7 @@ class FactsIndex:
         self.refresh_seconds = refresh_seconds
         self.full_seconds = full_seconds
         self._now = now
+        self._on_change = on_change  # told of facts replaced or removed (to drop their pages)
         self.day: dt.date | None = None  # the date the facts' expiry flags are for
         self.loaded = False  # a complete load has finished
         self._by_id: dict[int, ProductFacts] = {}
@@ -109,6 +112,15 @@ class FactsIndex:
         return list(self._by_id.values())
 
     # --- lookups (the request path: dictionary reads only) ---------------------
+
+    def current(self, facts: ProductFacts) -> bool:
+        """Whether these are the facts the index holds for their product now."""
+        return self._by_code.get(facts.code) is facts
+
+    def check_day(self) -> None:
+        """Recomputes expiry flags when the date in Vietnam changed (cheap otherwise)."""
+        if self.day != self.today():
+            self._new_day()
 
     def by_code(self, code: str) -> ProductFacts | None:
         if self.day != self.today():
@@ -276,6 +288,8 @@ class FactsIndex:
         if old is facts:
             return
         self._by_id[product_id] = facts
+        if old is not None:
+            self._on_change(old)
         if old is not None and old.code != facts.code:
             self._by_code.pop(old.code, None)
         self._by_code[facts.code] = facts
@@ -291,6 +305,7 @@ class FactsIndex:
             facts = self._by_id.pop(product_id, None)
             if facts is None:
                 continue
+            self._on_change(facts)
             if self._by_code.get(facts.code) is facts:
                 del self._by_code[facts.code]
             if facts.gtin and self._gtin_owner.get(facts.gtin) == product_id:

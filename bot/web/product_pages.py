@@ -1,20 +1,26 @@
 """The product-origin page: /p/{code}, and the same page for /01/{gtin} (GS1 Digital Link).
 
-The request path reads no database when the facts index has the product:
-the index gives the facts, the page cache the body rendered from them (see
-index.py and cache.py). A product the index lacks is read with Core
-queries in a read-only session, which queues behind no writer.
+The request path reads no database when the facts index has the product.
+A page already rendered is one dictionary lookup by the code in the URL
+(the cache drops a product's pages when its facts change, see cache.py);
+else the index gives the facts and the page is rendered and kept. A product
+the index lacks (added in the last few seconds, or the index is off) is
+read with Core queries in a read-only session, which queues behind no
+writer, and its page is rendered for that request only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from aiohttp import web
+from multidict import CIMultiDictProxy
 
 from bot.core.codes import looks_like_code, normalize_code
-from bot.web.cache import Body
+from bot.i18n import LANGUAGES
+from bot.web.cache import Body, Page
 from bot.web.errors import message_page, not_found
 from bot.web.facts import ProductFacts, product_facts
 from bot.web.gs1 import WrongCheckDigit, gtin13_of
@@ -70,20 +76,29 @@ async def read_facts(
     return product_facts(state.settings, row, today) if row else None
 
 
+def page_keys(code: str) -> list[tuple[str, ...]]:
+    """The cache keys of everything kept for a product: its page in each language, its JSON."""
+    return [*(("p", code, language) for language in LANGUAGES), ("api", code)]
+
+
 async def product_page(request: web.Request) -> web.StreamResponse:
     """GET /p/{code}: the origin page, case-insensitive in the code."""
     state = request.app[STATE]
     raw = request.match_info["code"]
-    # The code as printed in QR codes is the index's key as it is: one lookup.
-    facts = state.index.by_code(raw) if state.index is not None else None
+    language = state.language(request)
+    if state.index is not None:
+        state.index.check_day()  # a new day drops the pages whose expiry flags flip
+        # The code as printed in QR codes is the key as it is: one lookup.
+        page = state.cache.get(("p", raw, language))
+        if page is not None:
+            return cached_response(request, page)
+    code = parse_code(raw)
+    if code is None:
+        return not_found(request)
+    facts = await facts_by_code(state, code)
     if facts is None:
-        code = parse_code(raw)
-        if code is None:
-            return not_found(request)
-        facts = await facts_by_code(state, code)
-        if facts is None:
-            return not_found(request)
-    return _page(request, state, facts)
+        return not_found(request)
+    return _page(request, state, facts, language)
 
 
 async def gs1_product_page(request: web.Request) -> web.StreamResponse:
@@ -98,18 +113,38 @@ async def gs1_product_page(request: web.Request) -> web.StreamResponse:
     facts = await facts_by_gtin(state, gtin13)
     if facts is None:
         return not_found(request)
-    return _page(request, state, facts)
+    return _page(request, state, facts, state.language(request))
 
 
-def _page(request: web.Request, state: WebState, facts: ProductFacts) -> web.Response:
-    language = state.language(request)
-    page = state.cache.get_or_render(
-        ("p", facts.code, language),
-        facts,
-        lambda: render_product(state, language, facts),
-        state.page_headers[language],
-    )
+def _page(
+    request: web.Request, state: WebState, facts: ProductFacts, language: str
+) -> web.Response:
+    key = ("p", facts.code, language)
+    page = state.cache.get(key)
+    if page is None:
+        page = keep(
+            state,
+            key,
+            facts,
+            lambda: render_product(state, language, facts),
+            state.page_headers[language],
+        )
     return cached_response(request, page)
+
+
+def keep(
+    state: WebState,
+    key: tuple[str, ...],
+    facts: ProductFacts,
+    render: Callable[[], Body],
+    headers: CIMultiDictProxy[str],
+) -> Page:
+    """Renders a page for a request; keeps it only when the facts are the index's own
+    (the index then drops it when they change): a page read from the database is not."""
+    state.cache.misses += 1
+    if state.index is not None and state.index.current(facts):
+        return state.cache.put(key, render(), headers)
+    return Page(render(), headers)
 
 
 def render_product(state: WebState, language: str, facts: ProductFacts) -> Body:
@@ -147,10 +182,10 @@ async def prerender(state: WebState) -> None:
             if cache.size > PRERENDER_SHARE * cache.max_bytes:
                 break
             key = ("p", facts.code, language)
-            if cache.holds(key, facts):
+            if key in cache or not index.current(facts):  # kept, or replaced meanwhile
                 continue
             try:
-                cache.put(key, facts, render_product(state, language, facts), headers)
+                cache.put(key, render_product(state, language, facts), headers)
             except Exception:  # that page will fail (and be logged) on its request instead
                 log.exception("web: rendering %s ahead failed", facts.code)
                 continue

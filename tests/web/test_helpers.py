@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 
 import pytest
 
 from bot.web.cache import Inflight, PageCache, frozen_headers
 from bot.web.clients import client_class, is_link_preview
 from bot.web.language import choose_language
-
-
-@dataclass(frozen=True)
-class Facts:
-    name: str
 
 
 @pytest.mark.parametrize(
@@ -64,48 +58,43 @@ def test_link_previews() -> None:
 HEADERS = frozen_headers({"Content-Type": "text/html; charset=utf-8"})
 
 
-def test_cache_keeps_a_page_while_its_source_holds() -> None:
+def test_cache_keeps_pages_until_told_to_forget() -> None:
     cache = PageCache(max_bytes=10_000)
-    renders = 0
-
-    def render() -> bytes:
-        nonlocal renders
-        renders += 1
-        return b"page %d" % renders
-
-    source = Facts("a")
-    page = cache.get_or_render("k", source, render, HEADERS)
+    page = cache.put(("p", "7K3M9P", "vi"), b"page 1", HEADERS)
     assert page.body == b"page 1" and page.etag.startswith('"')
     assert page.headers is HEADERS  # shared by every page; the response adds the ETag
-    assert cache.get_or_render("k", source, render, HEADERS) is page
-    assert cache.get_or_render("k", Facts("a"), render, HEADERS) is page  # equal facts
-    changed = cache.get_or_render("k", Facts("b"), render, HEADERS)  # the product changed
-    assert changed.body == b"page 2" and changed.etag != page.etag
-    assert (cache.hits, cache.misses, renders) == (2, 2, 2)
-    assert cache.get("k", source) is None and cache.get("k", Facts("b")) is changed
+    assert cache.get(("p", "7K3M9P", "vi")) is page and cache.hits == 1
+    assert cache.get(("p", "7K3M9P", "en")) is None and cache.hits == 1
+    again = cache.put(("p", "7K3M9P", "vi"), b"page 2", HEADERS)
+    assert again.etag != page.etag and cache.get(("p", "7K3M9P", "vi")) is again
+    cache.put(("p", "AB2CD3", "vi"), b"other", HEADERS)
+    cache.forget([("p", "7K3M9P", "vi"), ("p", "7K3M9P", "en")])
+    assert ("p", "7K3M9P", "vi") not in cache and ("p", "AB2CD3", "vi") in cache
+    extra = cache.put("x", b"other", HEADERS)
+    assert cache.size == extra.size * 2
 
 
-def test_cache_keeps_within_its_size() -> None:
-    size = PageCache(max_bytes=10_000).put("probe", None, b"x" * 300, HEADERS).size
+def test_cache_keeps_within_its_size_giving_used_pages_a_second_chance() -> None:
+    size = PageCache(max_bytes=10_000).put("probe", b"x" * 300, HEADERS).size
     cache = PageCache(max_bytes=4 * size + 10)
     for key in range(5):
-        cache.put(key, None, b"x" * 300, HEADERS)
+        cache.put(key, b"x" * 300, HEADERS)
     assert cache.size <= cache.max_bytes and len(cache) == 4
-    assert cache.get(0, None) is None and cache.get(4, None) is not None
-    cache.get(1, None)  # used: the least recently used now is 2
-    cache.put(5, None, b"x" * 300, HEADERS)
-    assert cache.get(1, None) is not None and cache.get(2, None) is None
-    big = cache.put("big", None, b"x" * 5 * size, HEADERS)  # larger than the cache: not kept
-    assert big.body and cache.get("big", None) is None
+    assert 0 not in cache and 4 in cache  # the oldest, never used, went
+    assert cache.get(1) is not None  # used: it stays when the next page comes
+    cache.put(5, b"x" * 300, HEADERS)
+    assert 1 in cache and 2 not in cache
+    big = cache.put("big", b"x" * 5 * size, HEADERS)  # larger than the cache: not kept
+    assert big.body and "big" not in cache and len(cache) == 4
 
 
 def test_a_shared_block_is_counted_once() -> None:
     cache = PageCache(max_bytes=100_000)
     style = b"s" * 50_000
-    page = cache.put("k", None, (b"<head>", style, b"</html>"), HEADERS)
+    page = cache.put("k", (b"<head>", style, b"</html>"), HEADERS)
     assert page.body == b"<head>" + style + b"</html>"
     assert cache.size < 2_000
-    plain = cache.put("j", None, page.body, HEADERS)
+    plain = cache.put("j", page.body, HEADERS)
     assert plain.etag == page.etag  # the same bytes, the same ETag
 
 
