@@ -11,9 +11,10 @@ of each stage's wall time is written as JSON:
 * handler: TelegramChannel.on_update, all of it;
 * answerCallbackQuery: the HTTP call that stops a button's spinner;
 * Dispatcher.handle: per-chat lock, the transaction(s), error handling;
-* transaction: waiting for the SQLite write lock (Database.transaction up to
-  the session being handed out), the body (user, conversation, router,
-  buttons), and the exit (flush + COMMIT + lock release);
+* transaction: the body (user, conversation, router, buttons), the exit
+  (flush + COMMIT), and the SQLite write lock, which a transaction takes at
+  its first write (storage/db.py): the wait for it, and how long it is held
+  (from BEGIN IMMEDIATE to the release after COMMIT);
 * aiosqlite round trip: one call handed to aiosqlite's worker thread until
   its result is back in the coroutine (queue, GIL hand-overs, SQLite), and
   how many such calls one transaction makes;
@@ -32,6 +33,7 @@ is profiled the same way, for comparison.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextvars
 import cProfile
@@ -44,7 +46,7 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 import bench
 from bench.common import percentile
@@ -128,23 +130,44 @@ def _install() -> None:
 
     aiosqlite.core.Connection._execute = timed_execute  # type: ignore[method-assign]
 
+    class TimedLock(asyncio.Lock):
+        """The SQLite write lock, timed: the wait for it and how long it is held."""
+
+        since = 0.0
+
+        async def acquire(self) -> Literal[True]:
+            start = now()
+            await super().acquire()
+            self.since = now()
+            samples["write lock: wait (at the first write)"].append(self.since - start)
+            return True
+
+        def release(self) -> None:
+            samples["write lock: held (BEGIN IMMEDIATE → after COMMIT)"].append(now() - self.since)
+            super().release()
+
+    init = Database.__init__
+
+    def timed_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        if self._write_lock is not None:
+            self._write_lock = TimedLock()
+
+    Database.__init__ = timed_init  # type: ignore[method-assign]
+
     transaction = Database.transaction
 
     @asynccontextmanager
     async def timed_transaction(self: Any) -> AsyncIterator[AsyncSession]:
-        start = now()
         calls = [0]
         token = _calls.set(calls)
         try:
             async with transaction(self) as session:
                 entered = now()
-                samples["transaction: wait for the write lock"].append(entered - start)
                 yield session
                 body_done = now()
                 samples["transaction: body (queries, router)"].append(body_done - entered)
-            done = now()
-            samples["transaction: exit (flush, COMMIT)"].append(done - body_done)
-            samples["transaction: lock held (body + exit)"].append(done - entered)
+            samples["transaction: exit (flush, COMMIT)"].append(now() - body_done)
             samples["aiosqlite calls per transaction"].append(calls[0])
         finally:
             _calls.reset(token)
@@ -160,7 +183,7 @@ def _install() -> None:
         finally:
             samples["send_replies (sendMessage)"].append(now() - start)
 
-    channel.send_replies = timed_send  # type: ignore[assignment]
+    channel.send_replies = timed_send
 
 
 def summary() -> dict[str, dict[str, float]]:

@@ -10,6 +10,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,21 @@ from sqlalchemy.ext.asyncio import (
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The execution option that marks a connection of `Database.read()` on SQLite.
 READ_ONLY = "ocop_read_only"
+# The execution option that carries a `Database.transaction()`'s `_Writer` on SQLite.
+WRITER = "ocop_writer"
 # What a read may run on SQLite: queries, and the BEGIN that opens them.
 _READ_STATEMENTS = ("SELECT", "WITH", "BEGIN", "EXPLAIN", "VALUES")
+# Connections per engine. On SQLite a transaction keeps its connection while
+# it queues for the write lock, so the pool is sized for a busy chat.
+SQLITE_POOL = {"pool_size": 20, "max_overflow": 40}
+
+
+@dataclass
+class _Writer:
+    """One SQLite transaction's hold on the single writer."""
+
+    lock: asyncio.Lock
+    holds: bool = False
 
 
 class Database:
@@ -58,13 +72,27 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commits on success, rolls back on any error."""
+        """One unit of work: commits on success, rolls back on any error.
+
+        On PostgreSQL it is a READ COMMITTED transaction. On SQLite, which has
+        one writer at a time, it takes the write lock (queued in-process,
+        then `BEGIN IMMEDIATE`) only at its first write or its first
+        `SELECT ... FOR UPDATE`, and holds it until the commit; the plain
+        reads before that see the latest committed data, as they would on
+        PostgreSQL. So writers queue only for the short part that writes.
+        """
         if self._write_lock is None:
             async with self._sessions() as session, session.begin():
                 yield session
             return
-        async with self._write_lock, self._sessions() as session, session.begin():
-            yield session
+        writer = _Writer(self._write_lock)
+        try:
+            async with self._sessions() as session, session.begin():
+                await session.connection(execution_options={WRITER: writer})
+                yield session
+        finally:
+            if writer.holds:  # after COMMIT or ROLLBACK: the next writer may begin
+                writer.lock.release()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -99,13 +127,15 @@ def _create_engine(url: str, *, echo: bool, sqlite: bool) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **SQLITE_POOL)
 
     # --- SQLite only ---------------------------------------------------
     # WAL lets readers run beside the writer; foreign keys are off by
-    # default in SQLite; BEGIN IMMEDIATE takes the write lock up front so
-    # two writers queue on the busy timeout instead of failing to upgrade
-    # a read lock (the pysqlite recipe from SQLAlchemy's documentation).
+    # default in SQLite. The driver begins nothing by itself (isolation_level
+    # None, the pysqlite recipe from SQLAlchemy's documentation): reads open
+    # with a deferred BEGIN, and a transaction opens with BEGIN IMMEDIATE at
+    # its first write, so it never has to upgrade a read snapshot (which
+    # fails outright when another writer committed since).
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -118,23 +148,52 @@ def _create_engine(url: str, *, echo: bool, sqlite: bool) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        # Database.read(): a deferred BEGIN takes a WAL snapshot at the first
+        # SELECT and never the write lock. Database.transaction() begins
+        # nothing yet: see _take_the_writer.
         if connection.get_execution_options().get(READ_ONLY):
-            # Database.read(): a deferred BEGIN takes a WAL snapshot at the
-            # first SELECT and never the write lock.
-            connection.exec_driver_sql("BEGIN")
-        else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            _run(connection, "BEGIN")
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def _refuse_writes_in_reads(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if connection.get_execution_options().get(READ_ONLY) and not statement.lstrip()[
-            :7
-        ].upper().startswith(_READ_STATEMENTS):
+    def _before_statement(
+        connection: Any, _cursor: Any, statement: str, _parameters: Any, context: Any, *_: Any
+    ) -> None:
+        options = connection.get_execution_options()
+        reads = statement.lstrip()[:7].upper().startswith(_READ_STATEMENTS)
+        if options.get(READ_ONLY) and not reads:
             raise sqlite3.OperationalError(
                 "attempt to write in a read-only transaction (Database.read())"
             )
+        writer: _Writer | None = options.get(WRITER)
+        if writer is not None and not writer.holds and (not reads or _locks_rows(context)):
+            _take_the_writer(connection, writer)
 
     return engine
+
+
+def _run(connection: Any, sql: str) -> None:
+    """Runs `sql` on the driver's connection in one hand-over to aiosqlite's thread."""
+    connection.connection.dbapi_connection.run_async(lambda raw: raw.execute(sql))
+
+
+def _take_the_writer(connection: Any, writer: _Writer) -> None:
+    """Queues for the in-process lock, then takes SQLite's with BEGIN IMMEDIATE.
+
+    Called from a synchronous event inside SQLAlchemy's asyncio bridge, so it
+    awaits through `run_async`. `holds` is set as soon as the lock is ours,
+    so `Database.transaction()` releases it whatever happens next.
+    """
+    dbapi_connection = connection.connection.dbapi_connection
+    dbapi_connection.run_async(lambda _raw: writer.lock.acquire())
+    writer.holds = True
+    _run(connection, "BEGIN IMMEDIATE")
+
+
+def _locks_rows(context: Any) -> bool:
+    """A `SELECT ... FOR UPDATE`: SQLite renders no FOR UPDATE, so it takes the writer."""
+    compiled = getattr(context, "compiled", None)
+    statement = getattr(compiled, "statement", None)
+    return getattr(statement, "_for_update_arg", None) is not None
 
 
 def alembic_config(url: str) -> AlembicConfig:

@@ -214,8 +214,8 @@ async def lease_due(
     other transaction holds, without waiting, and keeps them until it
     commits; locking the users too means one user's reminders are counted
     against the weekly cap by one instance at a time (jobs whose user is
-    held elsewhere are skipped, for the next pass). SQLite renders no FOR
-    UPDATE: its single writer (BEGIN IMMEDIATE) serialises passes anyway.
+    held elsewhere are skipped, for the next pass). SQLite has no row locks:
+    there FOR UPDATE takes its single writer (storage/db.py) for the pass.
     """
     query = due_query(now, limit).with_for_update(skip_locked=True, of=[ScheduledJob, User])
     return [

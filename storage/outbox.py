@@ -141,14 +141,12 @@ async def lease(
         .where(OutboxMessage.channel == channel, due)
         .order_by(OutboxMessage.not_before, OutboxMessage.id)
         .limit(limit)
+        # PostgreSQL: several processes lease at once, and SKIP LOCKED lets
+        # each take rows no other transaction holds, without waiting. SQLite
+        # has no row locks: FOR UPDATE there takes its single writer
+        # (storage/db.py), which serialises leases.
+        .with_for_update(skip_locked=True)
     )
-    # ---- The outbox's one dialect-specific statement ---------------------
-    # PostgreSQL: several processes lease at once; SKIP LOCKED lets each take
-    # rows no other transaction holds, without waiting. SQLite has a single
-    # writer (BEGIN IMMEDIATE and Database's write lock), which already
-    # serialises leases, and no row locks to ask for.
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
     rows = list(await session.scalars(query))
     if not rows:
         return []

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import User
+from storage.models import Conversation, User
 
 
 async def get_or_create_user(
@@ -21,3 +21,22 @@ async def get_or_create_user(
         session.add(user)
         await session.flush()
     return user
+
+
+async def user_and_conversation(
+    session: AsyncSession, channel: str, external_id: str, chat_id: str
+) -> tuple[User | None, Conversation | None]:
+    """A user and the conversation of one of their chats, in one query; either may be missing."""
+    row = (
+        await session.execute(
+            select(User, Conversation)
+            .outerjoin(
+                Conversation, and_(Conversation.channel == channel, Conversation.chat_id == chat_id)
+            )
+            .where(User.channel == channel, User.external_id == external_id)
+        )
+    ).first()
+    if row is None:
+        conversation = await session.get(Conversation, (channel, chat_id))
+        return None, conversation
+    return row[0], row[1]

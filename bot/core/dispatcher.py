@@ -26,7 +26,7 @@ from bot.core.types import Capabilities, Incoming, Reply
 from storage.db import Database
 from storage.models import Conversation, User
 from storage.outbox import notice_action
-from storage.users import get_or_create_user
+from storage.users import get_or_create_user, user_and_conversation
 
 log = logging.getLogger(__name__)
 
@@ -119,12 +119,17 @@ class Dispatcher:
 
     async def _handle_once(self, incoming: Incoming, caps: Capabilities) -> list[Reply]:
         async with self.db.transaction() as session:
-            user = await get_or_create_user(
-                session, incoming.channel, incoming.user_id, incoming.user_name
+            user, conversation = await user_and_conversation(
+                session, incoming.channel, incoming.user_id, incoming.chat_id
             )
+            if user is None:  # first contact
+                user = await get_or_create_user(
+                    session, incoming.channel, incoming.user_id, incoming.user_name
+                )
             if user.blocked_at is not None:
                 user.blocked_at = None  # writing to the bot means it is unblocked
-            conversation = await _load_conversation(session, incoming, user)
+            if conversation is None:
+                conversation = _new_conversation(session, incoming, user)
             ctx = Context(
                 app=self.app,
                 session=session,
@@ -164,19 +169,17 @@ class Dispatcher:
         return Reply(t("error.unexpected", reference=reference))
 
 
-async def _load_conversation(session: AsyncSession, incoming: Incoming, user: User) -> Conversation:
-    conversation = await session.get(Conversation, (incoming.channel, incoming.chat_id))
-    if conversation is None:
-        conversation = Conversation(
-            channel=incoming.channel,
-            chat_id=incoming.chat_id,
-            user_id=user.id,
-            data={},
-            drafts={},
-            actions={},
-            token="",
-        )
-        session.add(conversation)
+def _new_conversation(session: AsyncSession, incoming: Incoming, user: User) -> Conversation:
+    conversation = Conversation(
+        channel=incoming.channel,
+        chat_id=incoming.chat_id,
+        user_id=user.id,
+        data={},
+        drafts={},
+        actions={},
+        token="",
+    )
+    session.add(conversation)
     return conversation
 
 

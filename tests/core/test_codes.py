@@ -16,10 +16,13 @@ def test_alphabet_has_no_look_alikes() -> None:
     assert len(set(ALPHABET)) == len(ALPHABET)
 
 
-def test_codes_use_the_alphabet_and_are_unique() -> None:
+def test_codes_use_the_alphabet_and_rarely_repeat() -> None:
     codes = [new_product_code() for _ in range(10_000)]
-    assert len(set(codes)) == len(codes)
     assert all(len(code) == CODE_LENGTH and set(code) <= set(ALPHABET) for code in codes)
+    # 29**6 codes: 10,000 draws repeat one about once in twelve runs (the
+    # birthday bound), so a few repeats are chance and more would be a bug.
+    # Stored codes are unique: storage/products.py draws again on a repeat.
+    assert len(set(codes)) >= len(codes) - 3
 
 
 def test_normalize_code() -> None:

@@ -114,35 +114,96 @@ async def test_transactions_still_write_after_reads(runtime: Runtime) -> None:
     assert len(await _names(db)) == 12
 
 
-async def test_sqlite_read_takes_no_write_lock_and_transaction_still_does(
+def _other_writer_can_begin(db: Database) -> bool:
+    """Whether another connection could start writing right now (SQLite)."""
+    path = make_url(db.url).database
+    assert path is not None
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:  # database is locked
+        return False
+    finally:
+        other.close()
+
+
+async def test_sqlite_transaction_takes_the_write_lock_at_its_first_write(
     runtime: Runtime,
 ) -> None:
-    """read() opens with a deferred BEGIN, transaction() still with BEGIN IMMEDIATE:
-    another connection can start writing during a read, but not during a transaction."""
+    """read() never takes SQLite's write lock; transaction() takes it at its first
+    write (or SELECT ... FOR UPDATE) and holds it until the commit."""
     db = runtime.db
     if not db.is_sqlite:
         return
-    await _add_producer(db)
-    path = make_url(db.url).database
-    assert path is not None
-
-    def other_writer_can_begin() -> bool:
-        other = sqlite3.connect(path, timeout=0, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("ROLLBACK")
-            return True
-        except sqlite3.OperationalError:  # database is locked
-            return False
-        finally:
-            other.close()
+    producer_id = await _add_producer(db)
 
     async with db.read() as session:
         await session.scalar(select(func.count()).select_from(Producer))
-        assert await asyncio.to_thread(other_writer_can_begin)
+        assert await asyncio.to_thread(_other_writer_can_begin, db)
     async with db.transaction() as session:
         await session.scalar(select(func.count()).select_from(Producer))
-        assert not await asyncio.to_thread(other_writer_can_begin)
+        assert await asyncio.to_thread(_other_writer_can_begin, db)  # only read so far
+        await session.execute(
+            update(Producer).where(Producer.id == producer_id).values(name="changed")
+        )
+        assert not await asyncio.to_thread(_other_writer_can_begin, db)
+    assert await asyncio.to_thread(_other_writer_can_begin, db)  # committed: free again
+    async with db.transaction() as session:
+        await session.scalar(select(Producer).where(Producer.id == producer_id).with_for_update())
+        assert not await asyncio.to_thread(_other_writer_can_begin, db)
+    assert await _names(db) == ["changed"]
+
+
+async def test_sqlite_writers_queue_and_an_error_frees_the_lock(runtime: Runtime) -> None:
+    """A second writer waits at its first write until the first commits; a transaction
+    that fails after writing rolls back and lets the next writer in."""
+    db = runtime.db
+    if not db.is_sqlite:
+        return
+    producer_id = await _add_producer(db, "A")
+    first_wrote, finish_first = asyncio.Event(), asyncio.Event()
+    order: list[str] = []
+
+    async def first() -> None:
+        async with db.transaction() as session:
+            await session.execute(
+                update(Producer).where(Producer.id == producer_id).values(name="first")
+            )
+            first_wrote.set()
+            await finish_first.wait()
+            order.append("first commits")
+
+    async def second() -> None:
+        await first_wrote.wait()
+        async with db.transaction() as session:
+            # reads while the first holds the lock: the last committed name
+            assert await session.scalar(select(Producer.name)) == "A"
+            await session.execute(
+                update(Producer).where(Producer.id == producer_id).values(name="second")
+            )
+            order.append("second wrote")
+
+    tasks = [asyncio.create_task(first()), asyncio.create_task(second())]
+    await first_wrote.wait()
+    await asyncio.sleep(0.05)
+    assert order == []  # the second is queued at its write
+    finish_first.set()
+    async with asyncio.timeout(5):
+        await asyncio.gather(*tasks)
+    assert order == ["first commits", "second wrote"]
+    assert await _names(db) == ["second"]
+
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as session:
+            await session.execute(
+                update(Producer).where(Producer.id == producer_id).values(name="lost")
+            )
+            raise RuntimeError("boom")
+    async with asyncio.timeout(5):  # the lock came back: this write does not hang
+        await _add_producer(db, "B")
+    assert await _names(db) == ["second", "B"]
 
 
 async def test_sqlite_reads_skip_the_in_process_write_lock(runtime: Runtime) -> None:
