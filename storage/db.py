@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.sqlite_driver import OneHopDBAPI
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The execution option that marks a connection of `Database.read()` on SQLite.
 READ_ONLY = "ocop_read_only"
@@ -127,15 +129,19 @@ def _create_engine(url: str, *, echo: bool, sqlite: bool) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **SQLITE_POOL)
+    engine = create_async_engine(
+        url, echo=echo, connect_args={"timeout": 30}, module=OneHopDBAPI(), **SQLITE_POOL
+    )
 
     # --- SQLite only ---------------------------------------------------
-    # WAL lets readers run beside the writer; foreign keys are off by
-    # default in SQLite. The driver begins nothing by itself (isolation_level
-    # None, the pysqlite recipe from SQLAlchemy's documentation): reads open
-    # with a deferred BEGIN, and a transaction opens with BEGIN IMMEDIATE at
-    # its first write, so it never has to upgrade a read snapshot (which
-    # fails outright when another writer committed since).
+    # Statements go through storage/sqlite_driver.py: one hand-over to
+    # aiosqlite's thread each instead of three or four. WAL lets readers run
+    # beside the writer; foreign keys are off by default in SQLite. The
+    # driver begins nothing by itself (isolation_level None, the pysqlite
+    # recipe from SQLAlchemy's documentation): reads open with a deferred
+    # BEGIN, and a transaction opens with BEGIN IMMEDIATE at its first
+    # write, so it never has to upgrade a read snapshot (which fails
+    # outright when another writer committed since).
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None

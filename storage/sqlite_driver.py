@@ -1,0 +1,118 @@
+"""SQLAlchemy's aiosqlite adapter, one hand-over to the driver's thread per statement.
+
+aiosqlite runs each SQLite connection in a thread of its own, and every call
+on it is a hand-over: queue the call, wake the thread, wait for the event
+loop to pick the result up. SQLAlchemy's adapter makes three or four of
+them per statement (open a cursor, execute, fetch, close). On a busy event
+loop each one waits its turn behind every other ready task, and a
+transaction holding SQLite's single writer waits with it. This adapter runs
+the whole statement - cursor, execute, fetch, close - in one hand-over;
+nothing else changes (same aiosqlite connections, same SQL, same errors).
+
+Used by storage/db.py for SQLite only; it leans on two internals that
+SQLAlchemy's own adapter uses too (`_execute` and `_conn` of aiosqlite's
+connection), so aiosqlite is pinned to a minor range in pyproject.toml.
+"""
+
+from __future__ import annotations
+
+import collections
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util import await_only
+
+Outcome = tuple[Any, list[Any], int, int | None]
+
+
+def _run_statement(raw: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> Outcome:
+    """In aiosqlite's thread: the statement and its rows, with the cursor closed again."""
+    cursor = raw.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        rows = cursor.fetchall() if cursor.description else []
+        return cursor.description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
+    """A DBAPI cursor whose statements each take one trip to aiosqlite's thread."""
+
+    __slots__ = ("_description", "_lastrowid", "_rowcount")
+
+    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
+        # No driver cursor is opened here (that would be a trip of its own).
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._rows = collections.deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> Any:
+        return self._lastrowid
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    async def _async_soft_close(self) -> None:
+        return None  # nothing is open between statements
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        return self._run(operation, parameters, many=False)
+
+    def executemany(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
+        return self._run(operation, seq_of_parameters, many=True)
+
+    def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        try:
+            await_only(self._run_async(operation, parameters, many))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    async def _run_async(self, operation: Any, parameters: Any, many: bool) -> None:
+        connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        async with self._adapt_connection._execute_mutex:
+            outcome: Outcome = await connection._execute(  # type: ignore[no-untyped-call]
+                _run_statement, connection._conn, operation, parameters, many
+            )
+        self._description, rows, self._rowcount, self._lastrowid = outcome
+        self._rows = collections.deque(rows)
+
+
+class OneHopConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = OneHopCursor  # type: ignore[assignment]  # (a subclass; mypy infers the exact base)
+
+
+class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """The DBAPI module to give `create_async_engine(..., module=...)`."""
+
+    def __init__(self) -> None:
+        super().__init__(aiosqlite, sqlite3)
+
+    def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
+        adapted = super().connect(*arg, **kw)
+        return OneHopConnection(self, adapted._connection)

@@ -1,0 +1,69 @@
+"""storage/sqlite_driver.py: one hand-over to aiosqlite's thread per statement."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiosqlite
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Database
+
+ITEMS = Table(
+    "items",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("name", String(20), unique=True),
+)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
+    async with database.engine.begin() as connection:
+        await connection.run_sync(ITEMS.metadata.create_all)
+    yield database
+    await database.dispose()
+
+
+async def test_each_statement_is_one_trip_to_the_thread(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trips: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        trips.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    async with db.read() as session:
+        await session.execute(text("SELECT 1"))  # opens the read (BEGIN: one trip)
+        trips.clear()
+        assert list(await session.scalars(select(ITEMS.c.name))) == []
+        assert trips == ["_run_statement"]  # not cursor + execute + fetchall + close
+
+
+async def test_rows_rowcount_lastrowid_and_executemany(db: Database) -> None:
+    async with db.transaction() as session:
+        result = await session.execute(insert(ITEMS).values(name="chè"))
+        assert result.inserted_primary_key == (1,)  # from lastrowid
+        await session.execute(insert(ITEMS), [{"name": "mật ong"}, {"name": "nước mắm"}])
+        changed = await session.execute(update(ITEMS).where(ITEMS.c.id > 1).values(name=None))
+        assert changed.rowcount == 2
+    async with db.read() as session:
+        rows = (await session.execute(text("SELECT id, name FROM items ORDER BY id"))).all()
+    assert [tuple(row) for row in rows] == [(1, "chè"), (2, None), (3, None)]
+
+
+async def test_driver_errors_keep_their_kind(db: Database) -> None:
+    async with db.transaction() as session:
+        await session.execute(insert(ITEMS).values(name="chè"))
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as session:
+            await session.execute(insert(ITEMS).values(name="chè"))
+    async with db.read() as session:  # the failed transaction left nothing behind
+        assert list(await session.scalars(select(ITEMS.c.name))) == ["chè"]
