@@ -69,6 +69,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--closed-repeats", type=int, default=3, help="bot/echo window pairs (at least 3 run)"
     )
     group.add_argument(
+        "--closed-echo-transport",
+        choices=("httpx", "aiohttp"),
+        default="httpx",
+        help="the echo bot's HTTP client: PTB's default (httpx, the bare baseline) or the "
+        "bot's own (bot/channels/telegram_http.py), for a like-for-like comparison",
+    )
+    group.add_argument(
         "--closed-budget",
         type=float,
         default=130.0,
@@ -125,6 +132,8 @@ async def _make_side(
     db_path = copy_database(template, workdir / f"{kind}-{diag or 'counted'}.db")
     command = bot_command() if kind == "bot" else echo_command()
     extra_env: dict[str, str] = {}
+    if kind == "echo":
+        extra_env["BENCH_ECHO_TRANSPORT"] = args.closed_echo_transport
     out = Path(args.profile or ".") / f"{NAME}-{kind}"
     if diag and diag.startswith("stages"):
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -175,9 +184,9 @@ async def _window(
     assert proc.ps is not None
     meter = CpuMeter({"bot": proc.ps, "bench": psutil.Process()})
     start = time.perf_counter()
-    if diag == "pyspy":
-        out = Path(args.profile) / f"{NAME}-{side.kind}.txt"
-        await profile.record(proc.pid, args.closed_window, out)
+    if diag in ("pyspy", "pyspy-gil"):
+        out = Path(args.profile) / f"{NAME}-{side.kind}-{diag}.txt"
+        await profile.record(proc.pid, args.closed_window, out, gil=diag == "pyspy-gil")
     await asyncio.sleep(max(0.0, start + args.closed_window - time.perf_counter()))
     end = time.perf_counter()
     cpu = meter.stop()
@@ -301,10 +310,12 @@ def _summary(
         "others_cores": median([r["cpu"]["others"] for r in runs]),
         "log_problems": problems,
         "target": f"bot ≥ {TARGET_RATIO:.0%} of echo",
+        "echo_transport": args.closed_echo_transport,
         "met": met,
         "summary": (
             f"closed loop, {args.closed_users} users, {len(bot)} pairs: bot {bot_rate:.1f} "
-            f"updates/s, echo {echo_rate:.1f} updates/s (medians), ratio {ratio:.2f} "
+            f"updates/s, echo ({args.closed_echo_transport}) {echo_rate:.1f} updates/s "
+            f"(medians), ratio {ratio:.2f} "
             f"(median of pair ratios {median(pair_ratios):.2f}; target ≥ {TARGET_RATIO:.2f}) "
             f"{'MET' if met else 'MISSED'}; CPU per update bot {bot_cpu:.1f} ms, echo "
             f"{echo_cpu:.1f} ms"

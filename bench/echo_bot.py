@@ -4,7 +4,10 @@ Same Bot API URLs (OCOP_TELEGRAM_TOKEN / _API_URL / _FILE_URL), the same
 `concurrent_updates` and the same polling parameters (poll_interval=0, the
 configured poll timeout) as `bot/channels/telegram.py`, read from the same
 settings; a MessageHandler and a CallbackQueryHandler each answer with one
-sendMessage and touch no database. Runs until SIGTERM / SIGINT:
+sendMessage and touch no database. Its HTTP client is PTB's default
+(httpx), as in a bare bot; BENCH_ECHO_TRANSPORT=aiohttp gives it the bot's
+own (bot/channels/telegram_http.py) for a like-for-like comparison. Runs
+until SIGTERM / SIGINT:
 
     python -m bench.echo_bot
 """
@@ -12,6 +15,7 @@ sendMessage and touch no database. Runs until SIGTERM / SIGINT:
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 
 from telegram import Update
@@ -24,6 +28,7 @@ from telegram.ext import (
 )
 
 import bench  # noqa: F401  (puts the repository root on sys.path)
+from bot.channels.telegram_http import AiohttpRequest
 from bot.config import load_settings
 
 
@@ -48,14 +53,18 @@ async def main() -> None:
     settings = load_settings()
     if not settings.telegram_token:
         raise SystemExit("OCOP_TELEGRAM_TOKEN is not set")
-    application = (
+    builder = (
         ApplicationBuilder()
         .token(settings.telegram_token)
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_file_url)
         .concurrent_updates(settings.telegram_concurrent_updates)
-        .build()
     )
+    if os.environ.get("BENCH_ECHO_TRANSPORT") == "aiohttp":
+        builder = builder.request(AiohttpRequest()).get_updates_request(
+            AiohttpRequest(connection_pool_size=1)
+        )
+    application = builder.build()
     application.add_handler(MessageHandler(filters.ALL, echo))
     application.add_handler(CallbackQueryHandler(pressed))
     await application.initialize()

@@ -156,9 +156,14 @@ async def _one_run(
             meter = CpuMeter({"bot": proc.ps, "bench": psutil.Process()})
             seconds = args.open_warmup + args.open_duration
             spy = None
-            if diag == "pyspy":
+            if diag in ("pyspy", "pyspy-gil"):
                 spy = asyncio.ensure_future(
-                    profile.record(proc.pid, seconds, out.with_suffix(".txt"))
+                    profile.record(
+                        proc.pid,
+                        seconds,
+                        out.with_name(f"{out.name}-{diag}.txt"),
+                        gil=diag == "pyspy-gil",
+                    )
                 )
             plan = await _timetable(driver, args.open_rate, seconds)
             if spy is not None:

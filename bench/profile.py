@@ -11,8 +11,10 @@ does uncounted diagnostic runs, each in a process of its own, chosen with
 * bot:cprofile, echo:cprofile — the event-loop thread under cProfile:
   DIR/NAME-KIND-cprofile.prof and -summary.txt (time by layer, by function);
 * bot:pyspy, echo:pyspy — py-spy (`pip install py-spy` into the virtualenv)
-  attached for the measured window: DIR/NAME-KIND.txt (collapsed stacks)
-  and -summary.txt (by stage of an update, self and inclusive by function).
+  attached for the measured window: DIR/NAME-KIND-pyspy.txt (collapsed
+  stacks) and -summary.txt (by stage of an update, self and inclusive by
+  function); bot:pyspy-gil, echo:pyspy-gil sample only the thread holding
+  the GIL, which is the CPU the event loop competes for.
 
 py-spy samples every thread it takes for busy (the aiosqlite worker thread
 runs SQLite with the GIL released, so `--gil` would hide that part).
@@ -85,8 +87,9 @@ def py_spy() -> str | None:
     return str(local) if local.exists() else shutil.which("py-spy")
 
 
-async def record(pid: int, seconds: float, out: Path) -> Path | None:
-    """Samples `pid` for `seconds` (busy threads, 100 Hz); None if py-spy is missing."""
+async def record(pid: int, seconds: float, out: Path, *, gil: bool = False) -> Path | None:
+    """Samples `pid` for `seconds` (busy threads, 100 Hz; with `gil`, only the thread
+    holding the GIL: the Python CPU that limits throughput); None if py-spy is missing."""
     exe = py_spy()
     if exe is None:
         print("  (py-spy not installed: `.venv/bin/pip install py-spy`; no profile)")
@@ -101,6 +104,7 @@ async def record(pid: int, seconds: float, out: Path) -> Path | None:
         str(max(1, round(seconds))),
         "--rate",
         "100",
+        *(["--gil"] if gil else []),
         "--format",
         "raw",
         "--output",

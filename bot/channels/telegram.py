@@ -22,6 +22,7 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.channels.telegram_http import AiohttpRequest
 from bot.config import Settings
 from bot.core.dispatcher import Dispatcher
 from bot.core.types import Capabilities, Contact, FileRef, Incoming, Location, Reply
@@ -167,6 +168,8 @@ class TelegramChannel:
             .token(settings.telegram_token)
             .base_url(settings.telegram_api_url)
             .base_file_url(settings.telegram_file_url)
+            .request(AiohttpRequest())
+            .get_updates_request(AiohttpRequest(connection_pool_size=1))
             # Updates of different chats run side by side; the dispatcher
             # keeps each chat's updates in order.
             .concurrent_updates(settings.telegram_concurrent_updates)

@@ -16,19 +16,17 @@ import datetime as dt
 import logging
 import os
 
-import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.channels.telegram import CAPABILITIES, split_text
+from bot.channels.telegram_http import NOT_SENT
 from bot.outbox.attachments import AttachmentStore
 from bot.outbox.sender import Attachment, Buttons, Outcome, Outgoing
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
-# httpx errors raised before a request left this machine.
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 NOT_MODIFIED = "message is not modified"
 
 

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import httpx
+import aiohttp
 import pytest
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
@@ -172,9 +172,9 @@ def _caused(error: Exception, cause: BaseException) -> Exception:
         (lambda: RetryAfter(3), "retry_after"),
         (lambda: Forbidden("Forbidden: bot was blocked by the user"), "blocked"),
         (lambda: BadRequest("Bad Request: chat not found"), "failed"),
-        (lambda: _caused(NetworkError("httpx.ConnectError"), httpx.ConnectError("no")), "retry"),
-        (lambda: _caused(TimedOut("Pool timeout"), httpx.PoolTimeout("busy")), "retry"),
-        (lambda: _caused(TimedOut(), httpx.ReadTimeout("slow")), "unknown"),
+        (lambda: _caused(TimedOut("no connection"), aiohttp.ConnectionTimeoutError()), "retry"),
+        (lambda: _caused(TimedOut(), aiohttp.SocketTimeoutError("slow")), "unknown"),
+        (lambda: _caused(NetworkError("gone"), aiohttp.ServerDisconnectedError()), "unknown"),
         (lambda: NetworkError("Bad Gateway (502)"), "unknown"),  # the gateway may have passed it on
         (lambda: RuntimeError("surprise"), "unknown"),
     ],

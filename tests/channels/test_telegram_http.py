@@ -1,0 +1,126 @@
+"""bot/channels/telegram_http.py: PTB's requests over aiohttp, and what its errors mean."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from telegram import InputFile
+from telegram.error import NetworkError, TimedOut
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
+
+from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_sender import outcome_of
+
+TOKEN = "123456:SECRET-token-never-in-messages"
+
+
+class Server:
+    """A loopback HTTP server that records requests and can be told to stall."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, object]] = []
+        self.arrived = asyncio.Event()
+        self.stall = 0.0
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        fields: dict[str, object] = {}
+        for name, value in form.items():
+            if isinstance(value, web.FileField):
+                fields[name] = (value.filename, value.file.read(), value.content_type)
+            else:
+                fields[name] = value
+        self.seen.append({"path": request.path, "method": request.method, **fields})
+        self.arrived.set()
+        if self.stall:
+            await asyncio.sleep(self.stall)
+        return web.json_response({"ok": True, "result": True})
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Server]:
+    state = Server()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", state.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    state.url = f"http://127.0.0.1:{port}/bot{TOKEN}"
+    yield state
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def request_() -> AsyncIterator[AiohttpRequest]:
+    made = AiohttpRequest(
+        connection_pool_size=1, read_timeout=0.3, connect_timeout=0.1, pool_timeout=0.2
+    )
+    await made.initialize()
+    yield made
+    await made.shutdown()
+
+
+def _data(**values: object) -> RequestData:
+    return RequestData([RequestParameter.from_input(k, v) for k, v in values.items()])
+
+
+async def test_parameters_and_files_arrive(server: Server, request_: AiohttpRequest) -> None:
+    status, body = await request_.do_request(
+        f"{server.url}/sendMessage", "POST", _data(chat_id=42, text="Chè búp Tân Cương")
+    )
+    assert (status, body) == (200, b'{"ok": true, "result": true}')
+    photo = InputFile(b"\x89PNG fake", filename="nhan.png")
+    await request_.do_request(f"{server.url}/sendPhoto", "POST", _data(chat_id=42, photo=photo))
+    text, upload = server.seen
+    assert text["text"] == "Chè búp Tân Cương" and text["chat_id"] == "42"
+    assert upload["photo"] == ("nhan.png", b"\x89PNG fake", "image/png")
+
+
+async def test_no_connection_means_nothing_was_sent(request_: AiohttpRequest) -> None:
+    with socket.socket() as probe:  # a port with nobody listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(NetworkError) as caught:
+        await request_.do_request(f"http://127.0.0.1:{port}/bot{TOKEN}/sendMessage", "POST")
+    assert outcome_of(caught.value).kind == "retry"  # the outbox may send it again
+    assert TOKEN not in str(caught.value)
+
+
+async def test_a_slow_answer_is_a_timeout_of_unknown_outcome(
+    server: Server, request_: AiohttpRequest
+) -> None:
+    server.stall = 2.0
+    with pytest.raises(TimedOut) as caught:
+        await request_.do_request(f"{server.url}/sendMessage", "POST", _data(chat_id=1, text="a"))
+    assert len(server.seen) == 1  # it arrived: Telegram may have delivered it
+    assert outcome_of(caught.value).kind == "unknown"
+
+
+async def test_no_free_connection_is_a_timeout_with_nothing_sent(
+    server: Server, request_: AiohttpRequest
+) -> None:
+    server.stall = 1.0
+    first = asyncio.create_task(
+        request_.do_request(
+            f"{server.url}/sendMessage", "POST", _data(chat_id=1, text="a"), read_timeout=5
+        )
+    )
+    await server.arrived.wait()
+    with pytest.raises(TimedOut) as caught:  # the pool's one connection is busy
+        await request_.do_request(f"{server.url}/sendMessage", "POST", _data(chat_id=2, text="b"))
+    assert outcome_of(caught.value).kind == "retry"
+    assert await first == (200, b'{"ok": true, "result": true}')
+    assert [seen["chat_id"] for seen in server.seen] == ["1"]
+
+
+async def test_requests_need_initialize() -> None:
+    with pytest.raises(RuntimeError):
+        await AiohttpRequest().do_request("http://127.0.0.1:9/x", "POST")
