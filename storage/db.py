@@ -183,16 +183,19 @@ def _run(connection: Any, sql: str) -> None:
 
 
 def _take_the_writer(connection: Any, writer: _Writer) -> None:
-    """Queues for the in-process lock, then takes SQLite's with BEGIN IMMEDIATE.
+    """Queues for the in-process lock; SQLite's follows with the statement.
 
     Called from a synchronous event inside SQLAlchemy's asyncio bridge, so it
     awaits through `run_async`. `holds` is set as soon as the lock is ours,
-    so `Database.transaction()` releases it whatever happens next.
+    so `Database.transaction()` releases it whatever happens next. The
+    `BEGIN IMMEDIATE` goes to aiosqlite's thread together with the statement
+    about to run (storage/sqlite_driver.py): one hand-over fewer while the
+    lock is held.
     """
     dbapi_connection = connection.connection.dbapi_connection
     dbapi_connection.run_async(lambda _raw: writer.lock.acquire())
     writer.holds = True
-    _run(connection, "BEGIN IMMEDIATE")
+    dbapi_connection.begin_with_next = "BEGIN IMMEDIATE"
 
 
 def _locks_rows(context: Any) -> bool:

@@ -32,10 +32,15 @@ from sqlalchemy.util import await_only
 Outcome = tuple[Any, list[Any], int, int | None]
 
 
-def _run_statement(raw: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> Outcome:
-    """In aiosqlite's thread: the statement and its rows, with the cursor closed again."""
+def _run_statement(
+    raw: sqlite3.Connection, operation: str, parameters: Any, many: bool, begin: str | None
+) -> Outcome:
+    """In aiosqlite's thread: `begin` if given, then the statement and its rows, with the
+    cursor closed again."""
     cursor = raw.cursor()
     try:
+        if begin is not None:
+            cursor.execute(begin)
         if many:
             cursor.executemany(operation, parameters)
         elif parameters is None:
@@ -94,16 +99,25 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _run_async(self, operation: Any, parameters: Any, many: bool) -> None:
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
-        async with self._adapt_connection._execute_mutex:
+        adapted: OneHopConnection = self._adapt_connection  # type: ignore[assignment]
+        begin, adapted.begin_with_next = adapted.begin_with_next, None
+        async with adapted._execute_mutex:
             outcome: Outcome = await connection._execute(  # type: ignore[no-untyped-call]
-                _run_statement, connection._conn, operation, parameters, many
+                _run_statement, connection._conn, operation, parameters, many, begin
             )
         self._description, rows, self._rowcount, self._lastrowid = outcome
         self._rows = collections.deque(rows)
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    """`begin_with_next`: a BEGIN to run in the same hand-over as the next statement."""
+
+    __slots__ = ("begin_with_next",)
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self.begin_with_next: str | None = None
+
     _cursor_cls = OneHopCursor  # type: ignore[assignment]  # (a subclass; mypy infers the exact base)
 
 
