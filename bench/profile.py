@@ -53,8 +53,10 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("aiosqlite worker thread (SQLite itself)", ("aiosqlite/core.py:_connection_worker_thread",)),
     ("answerCallbackQuery (HTTP)", ("CallbackQuery.answer",)),
     ("send replies (HTTP sendMessage)", ("telegram.py:send_replies",)),
-    ("dispatcher: user lookup", ("users.py:get_or_create_user",)),
-    ("dispatcher: conversation load", ("dispatcher.py:_load_conversation",)),
+    (
+        "dispatcher: user and conversation",
+        ("users.py:user_and_conversation", "users.py:get_or_create_user"),
+    ),
     ("dispatcher: router / flow logic", ("dispatcher.py:_resolve_action", "routes.py:Router.")),
     ("dispatcher: rest of the transaction", ("dispatcher.py:Dispatcher._handle_once",)),
     ("dispatcher: other", ("dispatcher.py:Dispatcher.handle",)),
