@@ -14,7 +14,7 @@ of each stage's wall time is written as JSON:
 * transaction: the body (user, conversation, router, buttons), the exit
   (flush + COMMIT), and the SQLite write lock, which a transaction takes at
   its first write (storage/db.py): the wait for it, and how long it is held
-  (from BEGIN IMMEDIATE to the release after COMMIT);
+  (from BEGIN IMMEDIATE to the release as COMMIT is handed to the driver);
 * aiosqlite round trip: one call handed to aiosqlite's worker thread until
   its result is back in the coroutine (queue, GIL hand-overs, SQLite), and
   how many such calls one transaction makes;
@@ -143,7 +143,7 @@ def _install() -> None:
             return True
 
         def release(self) -> None:
-            samples["write lock: held (BEGIN IMMEDIATE → after COMMIT)"].append(now() - self.since)
+            samples["write lock: held (BEGIN IMMEDIATE → COMMIT)"].append(now() - self.since)
             super().release()
 
     init = Database.__init__

@@ -46,6 +46,11 @@ class _Writer:
     lock: asyncio.Lock
     holds: bool = False
 
+    def release(self) -> None:
+        if self.holds:
+            self.holds = False
+            self.lock.release()
+
 
 class Database:
     """Owns the engine; `transaction()` is the one way code gets a session to write with,
@@ -82,6 +87,11 @@ class Database:
         `SELECT ... FOR UPDATE`, and holds it until the commit; the plain
         reads before that see the latest committed data, as they would on
         PostgreSQL. So writers queue only for the short part that writes.
+        The in-process lock passes to the next writer as soon as COMMIT is
+        on its way to the driver, not when it returns: SQLite's own lock
+        covers the moment in between (the next `BEGIN IMMEDIATE` waits for
+        it in SQLite's busy handler), so the wait for the COMMIT's result
+        on a busy event loop, and a WAL checkpoint after it, hold nobody up.
         """
         if self._write_lock is None:
             async with self._sessions() as session, session.begin():
@@ -93,8 +103,7 @@ class Database:
                 await session.connection(execution_options={WRITER: writer})
                 yield session
         finally:
-            if writer.holds:  # after COMMIT or ROLLBACK: the next writer may begin
-                writer.lock.release()
+            writer.release()  # if COMMIT or ROLLBACK did not already (see _on_end)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -159,6 +168,14 @@ def _create_engine(url: str, *, echo: bool, sqlite: bool) -> AsyncEngine:
         # nothing yet: see _take_the_writer.
         if connection.get_execution_options().get(READ_ONLY):
             _run(connection, "BEGIN")
+
+    @event.listens_for(engine.sync_engine, "commit")
+    @event.listens_for(engine.sync_engine, "rollback")
+    def _on_end(connection: Any) -> None:
+        # Fired just before the driver's COMMIT / ROLLBACK: see transaction().
+        writer: _Writer | None = connection.get_execution_options().get(WRITER)
+        if writer is not None:
+            writer.release()
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _before_statement(

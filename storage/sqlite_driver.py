@@ -118,6 +118,24 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         super().__init__(dbapi, connection)
         self.begin_with_next: str | None = None
 
+    def commit(self) -> None:
+        if self._transaction_open():
+            super().commit()
+
+    def rollback(self) -> None:
+        self.begin_with_next = None
+        if self._transaction_open():
+            super().rollback()
+
+    def _transaction_open(self) -> bool:
+        """Whether COMMIT or ROLLBACK has anything to end. When not (the pool's
+        rollback of a connection whose transaction committed, a transaction
+        that only read and never began), the trip to the thread is skipped.
+        Read from the event loop: safe, as nothing else runs on the
+        connection meanwhile (SQLAlchemy uses one connection at a time)."""
+        raw: sqlite3.Connection | None = self._connection._connection
+        return raw is not None and raw.in_transaction
+
     _cursor_cls = OneHopCursor  # type: ignore[assignment]  # (a subclass; mypy infers the exact base)
 
 

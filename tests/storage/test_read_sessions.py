@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 
+import aiosqlite
 import pytest
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import make_url
@@ -204,6 +206,55 @@ async def test_sqlite_writers_queue_and_an_error_frees_the_lock(runtime: Runtime
     async with asyncio.timeout(5):  # the lock came back: this write does not hang
         await _add_producer(db, "B")
     assert await _names(db) == ["second", "B"]
+
+
+async def test_sqlite_next_writer_goes_ahead_while_commit_runs(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The in-process lock passes on once COMMIT is handed to the driver: a slow
+    COMMIT (a WAL checkpoint, a busy disk) holds up only its own transaction, and
+    the next writer's BEGIN IMMEDIATE waits in SQLite until the COMMIT is done."""
+    db = runtime.db
+    if not db.is_sqlite:
+        return
+    producer_id = await _add_producer(db, "A")
+    lock = db._write_lock
+    assert lock is not None
+    committing, disk = asyncio.Event(), threading.Event()
+    loop = asyncio.get_running_loop()
+    original = aiosqlite.Connection._execute
+
+    async def slow_first_commit(self: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if getattr(fn, "__name__", "") == "commit" and not disk.is_set():
+            commit = fn
+
+            def fn(*args, **kwargs):  # type: ignore[no-untyped-def]  # in the driver's thread
+                loop.call_soon_threadsafe(committing.set)
+                disk.wait(5)
+                return commit(*args, **kwargs)
+
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", slow_first_commit)
+
+    async def write(name: str) -> None:
+        async with db.transaction() as session:
+            await session.execute(
+                update(Producer).where(Producer.id == producer_id).values(name=name)
+            )
+
+    first = asyncio.create_task(write("first"))
+    async with asyncio.timeout(5):
+        await committing.wait()
+    assert not lock.locked()  # the first's COMMIT is still running
+    second = asyncio.create_task(write("second"))
+    await asyncio.sleep(0.1)
+    assert not first.done() and not second.done()  # the second waits in SQLite
+    assert lock.locked()  # ... holding the in-process lock: it is next
+    disk.set()
+    async with asyncio.timeout(5):
+        await asyncio.gather(first, second)
+    assert await _names(db) == ["second"]
 
 
 async def test_sqlite_reads_skip_the_in_process_write_lock(runtime: Runtime) -> None:

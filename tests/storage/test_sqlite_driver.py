@@ -47,6 +47,41 @@ async def test_each_statement_is_one_trip_to_the_thread(
         assert trips == ["_run_statement"]  # not cursor + execute + fetchall + close
 
 
+async def test_a_transaction_is_its_statements_and_one_commit(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A committed transaction costs one trip per statement plus the COMMIT: no
+    ROLLBACK when its connection goes back to the pool, nothing to end when it only
+    read (it never began), and a read ends with its ROLLBACK alone."""
+    async with db.transaction() as session:  # open the pool's connection first
+        await session.execute(select(ITEMS.c.id))
+    trips: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        trips.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    async with db.transaction() as session:
+        await session.execute(select(ITEMS.c.id))
+        await session.execute(insert(ITEMS).values(name="chè"))
+    assert trips == ["_run_statement", "_run_statement", "commit"]
+    trips.clear()
+    async with db.transaction() as session:
+        assert list(await session.scalars(select(ITEMS.c.name))) == ["chè"]
+    assert trips == ["_run_statement"]
+    trips.clear()
+    async with db.read() as session:
+        assert list(await session.scalars(select(ITEMS.c.name))) == ["chè"]
+    assert trips == ["execute", "_run_statement", "rollback"]  # BEGIN, SELECT, ROLLBACK
+    trips.clear()
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as session:
+            await session.execute(insert(ITEMS).values(name="chè"))
+    assert trips == ["_run_statement", "rollback"]
+
+
 async def test_rows_rowcount_lastrowid_and_executemany(db: Database) -> None:
     async with db.transaction() as session:
         result = await session.execute(insert(ITEMS).values(name="chè"))
