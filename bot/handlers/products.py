@@ -11,6 +11,7 @@ from bot.core.ocop import CONSUMABLE_GROUPS, listing_key
 from bot.core.readiness import checklist, is_complete, is_ready, missing_fields
 from bot.core.types import Button, Reply
 from bot.handlers.cards import product_card
+from bot.i18n.translator import Translator
 from storage.models import Product
 from storage.producers import producer_of_user
 from storage.products import product_of_producer
@@ -42,6 +43,12 @@ async def owned_product(ctx: Context, product_id: int) -> Product | None:
     return await product_of_producer(ctx.session, product_id, producer.id) if producer else None
 
 
+def product_line(t: Translator, mark: str, name: str, code: str, live: int) -> str:
+    """One line of /products: "live on 2 marketplaces", or "not live anywhere yet"."""
+    key = "products.line" if live else "products.line_none"
+    return t(key, mark=mark, name=name, code=code, count=live)
+
+
 def products_screen(ctx: Context, products: list[Product], page: int = 0) -> list[Reply]:
     t = ctx.t
     if not products:
@@ -58,7 +65,7 @@ def products_screen(ctx: Context, products: list[Product], page: int = 0) -> lis
     for product in shown:
         mark = "✅" if is_complete(product) else "📝"
         live = sum(1 for listing in product.listings if listing.status == "live")
-        lines.append(t("products.line", mark=mark, name=product.name, code=product.code, live=live))
+        lines.append(product_line(t, mark, product.name, product.code, live))
         rows.append([Button(f"{mark} {product.name}", f"product:{product.id}")])
     if pages > 1:
         nav = []

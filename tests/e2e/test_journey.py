@@ -226,7 +226,7 @@ async def test_producer_journey(bot: E2E) -> None:
     screen = await hoa.send("/products")
     assert screen.texts == [
         "Sản phẩm của anh/chị (1):\n"
-        f"✅ Chè búp Tân Cương đặc biệt — mã {code} — đang bán trên 0 sàn\n"
+        f"✅ Chè búp Tân Cương đặc biệt — mã {code} — chưa bán trên sàn nào\n"
         "✅ đủ thông tin · 📝 còn thiếu"
     ]
     screen = await hoa.press("✅ Chè búp Tân Cương đặc biệt")

@@ -16,7 +16,7 @@ from bot.flows.product import UNITS
 from bot.handlers import products, profile
 from bot.handlers.routes import Router
 from bot.i18n import LANGUAGES
-from bot.i18n.translator import load_catalog
+from bot.i18n.translator import Catalogs, load_catalog
 from storage.models import Product
 
 BOT_DIR = Path(__file__).resolve().parents[2] / "bot"
@@ -141,3 +141,20 @@ def test_translations_are_really_translated(catalogs: dict[str, dict[str, str]])
         if text == catalogs["en"][key] and words(text) > 12
     )
     assert same == []
+
+
+@pytest.mark.parametrize(
+    ("language", "live", "expected"),
+    [
+        ("vi", 0, "✅ Chè — mã ABC234 — chưa bán trên sàn nào"),
+        ("vi", 2, "✅ Chè — mã ABC234 — đang bán trên 2 sàn"),
+        ("en", 0, "✅ Chè — code ABC234 — not live on any marketplace yet"),
+        ("en", 1, "✅ Chè — code ABC234 — live on 1 marketplace"),
+        ("en", 3, "✅ Chè — code ABC234 — live on 3 marketplaces"),
+    ],
+)
+def test_product_line_counts_marketplaces(language: str, live: int, expected: str) -> None:
+    """/products says "not live anywhere yet" rather than "live on 0", and English
+    counts in the singular for one."""
+    t = Catalogs().translator(language)
+    assert products.product_line(t, "✅", "Chè", "ABC234", live) == expected
