@@ -15,16 +15,8 @@ from bot.core.types import Reply
 from bot.flows import parsers
 from bot.flows.engine import Choice, Flow, Step
 from bot.handlers import producer_notices
-from bot.handlers.officer_scope import not_reachable, officer_product
 from bot.handlers.products import EDITABLE
-from bot.handlers.review import (
-    CHANGES_FLOW,
-    changed_since,
-    is_own,
-    own_product,
-    queue_screen,
-    review_card,
-)
+from bot.handlers.review import CHANGES_FLOW, leave_review_flow, product_to_decide, queue_screen
 from storage.reviews import request_changes
 
 LABELS = dict(EDITABLE)
@@ -68,13 +60,9 @@ def _summary(ctx: Context, values: dict[str, Any]) -> str:
 
 
 async def _finish(ctx: Context, values: dict[str, Any], target: int | None) -> list[Reply]:
-    product = await officer_product(ctx, target or 0)
-    if product is None:
-        return await not_reachable(ctx)
-    if is_own(ctx, product):
-        return own_product(ctx, product)
-    if changed_since(product, values.get("submitted_at")):
-        return [Reply(ctx.t("review.changed_meanwhile"))] + review_card(ctx, product)
+    product = await product_to_decide(ctx, target, values.get("submitted_at"))
+    if isinstance(product, list):
+        return product
     step, reason = values["field"], values["reason"]
     await request_changes(ctx.session, product, ctx.user, step, reason, now=ctx.now())
     await producer_notices.changes_requested(ctx, product, step, LABELS[step], reason)
@@ -82,16 +70,11 @@ async def _finish(ctx: Context, values: dict[str, Any], target: int | None) -> l
     return [done] + await queue_screen(ctx)
 
 
-async def _exit(ctx: Context, target: int | None) -> list[Reply]:
-    product = await officer_product(ctx, target or 0)
-    return review_card(ctx, product) if product else await queue_screen(ctx)
-
-
 CHANGES = Flow(
     name=CHANGES_FLOW,
     title="review.flow_changes",
     steps=STEPS,
     finish=_finish,
-    exit=_exit,
+    exit=leave_review_flow,
     summary=_summary,
 )

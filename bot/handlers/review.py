@@ -194,6 +194,27 @@ def changed_since(product: Product, stamp: object) -> bool:
     return _stamp(product) != stamp
 
 
+async def product_to_decide(
+    ctx: Context, target: int | None, submitted_at: object
+) -> Product | list[Reply]:
+    """The product a review flow decides on, or what to show instead: it is out of
+    the officer's reach, their own, or changed by the producer since it was opened."""
+    product = await officer_product(ctx, target or 0)
+    if product is None:
+        return await not_reachable(ctx)
+    if is_own(ctx, product):
+        return own_product(ctx, product)
+    if changed_since(product, submitted_at):
+        return [Reply(ctx.t("review.changed_meanwhile"))] + review_card(ctx, product)
+    return product
+
+
+async def leave_review_flow(ctx: Context, target: int | None) -> list[Reply]:
+    """Where a review flow's cancel leads: the product's card, or the queue."""
+    product = await officer_product(ctx, target or 0)
+    return review_card(ctx, product) if product else await queue_screen(ctx)
+
+
 ROUTES = [
     Route(r"review(?::(\d+))?", _queue, OFFICER),
     Route(r"review:open:(\d+)", _open, OFFICER),

@@ -259,3 +259,41 @@ async def test_a_product_changed_during_review_is_not_approved_blindly(
     stored = await load_product(runtime, people.tea)
     assert stored is not None and stored.review_status == "pending"
     assert await outbox(runtime) == []
+
+
+async def test_a_change_request_on_a_product_changed_meanwhile_is_not_sent(
+    runtime: Runtime, people: People, clock: Clock
+) -> None:
+    """Both review flows end through the same checks: a product the producer edited
+    after the officer opened it is shown again, fresh, and nothing is recorded."""
+    officer = people.officer
+    await officer.say("/review")
+    await officer.press("1. Chè búp Tân Cương")
+    await officer.press("✏️ Ask for changes")
+    await officer.press(runtime.app.catalogs.translator("en")("field.price"))
+    await officer.say("Giá cao quá.")
+    async with runtime.db.transaction() as session:
+        product = await session.get(Product, people.tea)
+        assert product is not None
+        clock.advance(minutes=2)
+        await update_product(session, product, {"price_vnd": 99_000}, now=clock.now)
+    screen = await officer.press("💾 Save")
+    assert screen[0].text.startswith("⚠️ The producer changed this product while you were")
+    assert "Price: ₫99,000 / hộp" in screen[-1].text
+    stored = await load_product(runtime, people.tea)
+    assert stored is not None and stored.review_status == "pending"
+    assert await outbox(runtime) == []
+
+
+async def test_cancelling_a_review_flow_goes_back_to_the_product(
+    runtime: Runtime, people: People
+) -> None:
+    officer = people.officer
+    await officer.say("/review")
+    opened = await officer.press("1. Chè búp Tân Cương")
+    for action in ("✅ Approve", "✏️ Ask for changes"):
+        await officer.press(action)
+        screen = await officer.say("/cancel")
+        assert screen[-1].text == opened[-1].text  # the product's card again
+        stored = await load_product(runtime, people.tea)
+        assert stored is not None and stored.review_status == "pending"
