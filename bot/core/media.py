@@ -86,10 +86,10 @@ class MediaStore:
         """Writes the photo and its thumbnail unless they are already there."""
         target = self.path(info.sha256, info.mime)
         if not target.exists():
-            _atomic_write(target, data)
+            atomic_write(target, data)
         thumb = self.thumbnail_path(info.sha256)
         if not thumb.exists():
-            _atomic_write(thumb, self._thumbnail(data))
+            atomic_write(thumb, self._thumbnail(data))
         return target
 
     async def store_async(self, data: bytes) -> ImageInfo:
@@ -112,7 +112,8 @@ class MediaStore:
         return out.getvalue()
 
 
-def _atomic_write(target: Path, data: bytes) -> None:
+def atomic_write(target: Path, data: bytes) -> None:
+    """Through a temporary file and a rename: a crash never leaves half a file."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
     try:

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
-import tempfile
 from pathlib import Path, PurePath
 
 from bot.core.errors import Invalid
-from bot.core.media import EXTENSIONS, MediaStore
+from bot.core.media import EXTENSIONS, MediaStore, atomic_write
 from bot.outbox.sender import Attachment
 from storage.models import Broadcast
 
@@ -55,7 +53,7 @@ class AttachmentStore:
         sha256 = hashlib.sha256(data).hexdigest()
         target = self._file_path(sha256)
         if not target.exists():
-            await asyncio.to_thread(_atomic_write, target, data)
+            await asyncio.to_thread(atomic_write, target, data)
         return Attachment("document", sha256, mime or "application/octet-stream", file_name)
 
     def path(self, attachment: Attachment) -> Path:
@@ -83,16 +81,3 @@ def of_broadcast(broadcast: Broadcast) -> Attachment | None:
     return Attachment(
         broadcast.attachment_kind, broadcast.attachment_sha256, "", broadcast.attachment_name
     )
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    """Through a temporary file and a rename: a crash never leaves half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
