@@ -21,7 +21,14 @@ from bot.core.errors import Invalid
 from bot.core.text import clean
 from bot.core.types import Button, Reply
 from bot.flows import parsers
-from bot.flows.broadcast import BROADCAST, FILTER_STEPS, local_time, start_values, to_audience
+from bot.flows.broadcast import (
+    BROADCAST,
+    FILTER_STEPS,
+    local_time,
+    start_values,
+    to_audience,
+    to_utc,
+)
 from bot.flows.engine import Flow, Step, start
 from bot.handlers.broadcast_views import describe
 from bot.handlers.menu import main_menu
@@ -63,10 +70,6 @@ def seats(raw: str) -> int:
     if not digits.isdigit() or not 1 <= int(digits) <= MAX_SEATS:
         raise Invalid("training.seats_invalid", max=MAX_SEATS)
     return int(digits)
-
-
-def to_utc(ctx: Context, local: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(local).replace(tzinfo=ctx.t.tz).astimezone(dt.UTC)
 
 
 def _check_time(ctx: Context, _values: dict[str, Any], local: str) -> None:
