@@ -8,11 +8,13 @@ Quiet zone: the 4 light modules ISO/IEC 18004 requires, part of the matrix so
 no caller can forget it.
 
 Speed: qrcode builds a symbol eight times in pure Python to choose its mask,
-~6 ms a code, a minute for a 10,000-stamp batch. Here qrcode supplies the
-standard's tables and the function-pattern layout (once per version); the
+~6 ms a code (segno ~4 ms), a minute for a 10,000-stamp batch. Here the
 byte-mode data path, Reed–Solomon and mask scoring are done on whole strings
-and big integers, ~0.3 ms a code. tests/labels/test_qr.py checks the result
-equals qrcode's own symbol, module for module, for every mask.
+and big integers, ~0.3 ms a code. The standard's tables and layout (block
+structure for level Q, alignment positions, format and version information)
+are written out below from ISO/IEC 18004, so no QR library's internals are
+used: tests/labels/test_qr.py checks every symbol equals the one qrcode's
+public API makes, module for module, for every mask and every version.
 """
 
 from __future__ import annotations
@@ -23,13 +25,9 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from operator import itemgetter
 
-import qrcode
-import qrcode.base
-import qrcode.util
 from PIL import Image
 
 QUIET_ZONE = 4
-_ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_Q
 _BYTE_MODE = "0100"
 _MASKS = range(8)
 _DARK_RUN = re.compile(r"1+")
@@ -119,43 +117,131 @@ class _Template:
     rows: int  # every module of the rows half
 
 
+# ISO/IEC 18004 Table 9, level Q: per version, the error-correction codewords of
+# each block, then (blocks, data codewords of each) for its one or two groups.
+_Q_BLOCKS: tuple[tuple[int, ...], ...] = (
+    (13, 1, 13), (22, 1, 22), (18, 2, 17), (26, 2, 24), (18, 2, 15, 2, 16),
+    (24, 4, 19), (18, 2, 14, 4, 15), (22, 4, 18, 2, 19), (20, 4, 16, 4, 17),
+    (24, 6, 19, 2, 20), (28, 4, 22, 4, 23), (26, 4, 20, 6, 21), (24, 8, 20, 4, 21),
+    (20, 11, 16, 5, 17), (30, 5, 24, 7, 25), (24, 15, 19, 2, 20), (28, 1, 22, 15, 23),
+    (28, 17, 22, 1, 23), (26, 17, 21, 4, 22), (30, 15, 24, 5, 25), (28, 17, 22, 6, 23),
+    (30, 7, 24, 16, 25), (30, 11, 24, 14, 25), (30, 11, 24, 16, 25), (30, 7, 24, 22, 25),
+    (28, 28, 22, 6, 23), (30, 8, 23, 26, 24), (30, 4, 24, 31, 25), (30, 1, 23, 37, 24),
+    (30, 15, 24, 25, 25), (30, 42, 24, 1, 25), (30, 10, 24, 35, 25), (30, 29, 24, 19, 25),
+    (30, 44, 24, 7, 25), (30, 39, 24, 14, 25), (30, 46, 24, 10, 25), (30, 49, 24, 10, 25),
+    (30, 48, 24, 14, 25), (30, 43, 24, 22, 25), (30, 34, 24, 34, 25),
+)  # fmt: skip
+_Q_FORMAT_BITS = 0b11  # the level's two bits in the format information
+_FORMAT_GENERATOR, _FORMAT_XOR = 0b10100110111, 0b101010000010010  # BCH(15, 5)
+_VERSION_GENERATOR = 0b1111100100101  # BCH(18, 6)
+# The eight data masks (7.8.2): (row, column) → whether the module is inverted.
+_MASK_RULES: tuple[Callable[[int, int], bool], ...] = (
+    lambda i, j: (i + j) % 2 == 0,
+    lambda i, j: i % 2 == 0,
+    lambda i, j: j % 3 == 0,
+    lambda i, j: (i + j) % 3 == 0,
+    lambda i, j: (i // 2 + j // 3) % 2 == 0,
+    lambda i, j: (i * j) % 2 + (i * j) % 3 == 0,
+    lambda i, j: ((i * j) % 2 + (i * j) % 3) % 2 == 0,
+    lambda i, j: ((i + j) % 2 + (i * j) % 3) % 2 == 0,
+)
+
+
+def _blocks(version: int) -> tuple[tuple[int, int], ...]:
+    """(data codewords, error-correction codewords) of each block, in order."""
+    ec, *groups = _Q_BLOCKS[version - 1]
+    return tuple(
+        (data, ec) for count, data in zip(groups[::2], groups[1::2], strict=True)
+        for _ in range(count)
+    )  # fmt: skip
+
+
+def _bch(value: int, generator: int) -> int:
+    """`value` followed by the remainder of its division by `generator` (GF(2))."""
+    degree = generator.bit_length() - 1
+    remainder = value << degree
+    while remainder.bit_length() > degree:
+        remainder ^= generator << (remainder.bit_length() - 1 - degree)
+    return (value << degree) | remainder
+
+
+def _alignment_centres(version: int) -> list[int]:
+    """Row/column centres of the alignment patterns (Annex E): evenly spaced from
+    the far side back towards row 6, the spacing an even number."""
+    if version == 1:
+        return []
+    count = version // 7 + 2
+    last = 4 * version + 10
+    step = 26 if version == 32 else -(-(last - 6) // (count - 1) // 2) * 2
+    return [6] + [last - step * i for i in reversed(range(count - 1))]
+
+
+Grid = list[list[bool | None]]
+
+
+def _function_patterns(version: int) -> Grid:
+    """The fixed modules: finders with their separators, alignment and timing
+    patterns; None where data or format/version information goes."""
+    size = 4 * version + 17
+    grid: Grid = [[None] * size for _ in range(size)]
+    for top, left in ((0, 0), (size - 7, 0), (0, size - 7)):  # finders and separators
+        for y in range(top - 1, top + 8):
+            for x in range(left - 1, left + 8):
+                if 0 <= y < size and 0 <= x < size:
+                    ring = max(abs(y - top - 3), abs(x - left - 3))
+                    grid[y][x] = ring not in (2, 4)
+    centres = _alignment_centres(version)
+    for y in centres:
+        for x in centres:
+            if grid[y][x] is None:  # none over a finder
+                for dy in range(-2, 3):
+                    for dx in range(-2, 3):
+                        grid[y + dy][x + dx] = max(abs(dy), abs(dx)) != 1
+    for i in range(8, size - 8):  # timing patterns, where no alignment pattern lies
+        for y, x in ((6, i), (i, 6)):
+            if grid[y][x] is None:
+                grid[y][x] = i % 2 == 0
+    return grid
+
+
+def _information(version: int, mask: int) -> dict[tuple[int, int], bool]:
+    """Format (and from version 7, version) information modules, the dark module included."""
+    size = 4 * version + 17
+    word = _bch(_Q_FORMAT_BITS << 3 | mask, _FORMAT_GENERATOR) ^ _FORMAT_XOR
+    bits = [(word >> i) & 1 == 1 for i in range(15)]
+    modules: dict[tuple[int, int], bool] = {(size - 8, 8): True}
+    # Copy one runs up column 8, skipping the timing row, then on down the bottom-left.
+    rows = [0, 1, 2, 3, 4, 5, 7, 8] + [size - 7 + i for i in range(7)]
+    # Copy two runs right to left along row 8: the top-right, then the top-left.
+    columns = [size - 1 - i for i in range(8)] + [7, 5, 4, 3, 2, 1, 0]
+    for bit, row, column in zip(bits, rows, columns, strict=True):
+        modules[(row, 8)] = modules[(8, column)] = bit
+    if version >= 7:
+        number = _bch(version, _VERSION_GENERATOR)
+        for i in range(18):
+            dark = (number >> i) & 1 == 1
+            modules[(i // 3, size - 11 + i % 3)] = modules[(size - 11 + i % 3, i // 3)] = dark
+    return modules
+
+
 @lru_cache(maxsize=40)
 def _template(version: int) -> _Template:
-    # qrcode's own routines lay out the function patterns, so the data area is
-    # exactly the one its map_data fills.
-    builder = qrcode.QRCode(version=version, error_correction=_ERROR_CORRECTION, border=0)
-    size = builder.modules_count = version * 4 + 17
-    builder.modules = [[None] * size for _ in range(size)]
-    builder.setup_position_probe_pattern(0, 0)
-    builder.setup_position_probe_pattern(size - 7, 0)
-    builder.setup_position_probe_pattern(0, size - 7)
-    builder.setup_position_adjust_pattern()
-    builder.setup_timing_pattern()
-    if version >= 7:
-        builder.setup_type_number(False)
-    function: list[list[bool | None]] = [list(row) for row in builder.modules]
+    size = 4 * version + 17
+    function = _function_patterns(version)
+    information = _information(version, 0).keys()  # the same modules for every mask
+    is_data = [
+        [function[y][x] is None and (y, x) not in information for x in range(size)]
+        for y in range(size)
+    ]
 
     format_bits = []
     for mask in _MASKS:
-        builder.modules = [list(row) for row in function]
-        builder.setup_type_info(False, mask)
+        info = _information(version, mask)
         format_bits.append(
-            _pack(
-                [
-                    [function[y][x] is None and bool(cell) for x, cell in enumerate(row)]
-                    for y, row in enumerate(builder.modules)
-                ]
-            )
+            _pack([[info.get((y, x), False) for x in range(size)] for y in range(size)])
         )
-    is_format = [
-        [function[y][x] is None and cell is not None for x, cell in enumerate(row)]
-        for y, row in enumerate(builder.modules)
-    ]
-    is_data = [
-        [function[y][x] is None and not is_format[y][x] for x in range(size)] for y in range(size)
-    ]
 
-    order = []  # data modules in placement order (ISO/IEC 18004 7.7.3, as qrcode's map_data)
+    order = []  # data modules in placement order (7.7.3): up and down two-column strips
     row, step = size - 1, -1
     for pair in range(size - 1, 0, -2):
         right = pair - 1 if pair <= 6 else pair  # the vertical timing pattern is skipped
@@ -179,20 +265,16 @@ def _template(version: int) -> _Template:
     placement.pop()
 
     mask_bits = []
-    for mask in _MASKS:
-        inverts = qrcode.util.mask_func(mask)
+    for rule in _MASK_RULES:
         mask_bits.append(
-            _pack([[is_data[y][x] and inverts(y, x) for x in range(size)] for y in range(size)])
+            _pack([[is_data[y][x] and rule(y, x) for x in range(size)] for y in range(size)])
         )
 
     line_pairs = "0" + "1" * (size - 1)
     return _Template(
         version=version,
         size=size,
-        blocks=tuple(
-            (b.data_count, b.total_count - b.data_count)
-            for b in qrcode.base.rs_blocks(version, _ERROR_CORRECTION)
-        ),
+        blocks=_blocks(version),
         data_bits=len(order),
         placement=itemgetter(*placement),
         format_bits=tuple(format_bits),
@@ -203,6 +285,22 @@ def _template(version: int) -> _Template:
     )
 
 
+def _galois_tables() -> tuple[list[int], list[int]]:
+    """Powers of α in GF(256) modulo x⁸ + x⁴ + x³ + x² + 1, and their logarithms."""
+    exp, log = [0] * 256, [0] * 256
+    value = 1
+    for power in range(255):
+        exp[power], log[value] = value, power
+        value <<= 1
+        if value & 0x100:
+            value ^= 0x11D
+    exp[255] = exp[0]
+    return exp, log
+
+
+_EXP, _LOG = _galois_tables()
+
+
 @cache
 def _products(degree: int) -> tuple[int, ...]:
     """For each byte f, f × the Reed–Solomon generator ∏(x − αⁱ) without its leading 1.
@@ -210,7 +308,7 @@ def _products(degree: int) -> tuple[int, ...]:
     Each product is packed into one integer, `degree` bytes long, so a step of
     the polynomial division below is one XOR, not a loop over coefficients.
     """
-    exp, log = qrcode.base.EXP_TABLE, qrcode.base.LOG_TABLE
+    exp, log = _EXP, _LOG
     generator = [1]
     for i in range(degree):
         alpha = exp[i]
@@ -239,7 +337,7 @@ def _error_correction(data: list[int], degree: int) -> bytes:
 def _version_for(length: int) -> int:
     for version in range(1, 41):
         count_bits = 8 if version < 10 else 16
-        capacity = qrcode.util.BIT_LIMIT_TABLE[_ERROR_CORRECTION][version]
+        capacity = 8 * sum(data for data, _ in _blocks(version))
         if 4 + count_bits + 8 * length <= capacity:
             return version
     raise ValueError(f"{length} bytes do not fit in a QR code at level Q")

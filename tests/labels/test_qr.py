@@ -1,4 +1,4 @@
-"""The QR matrix: identical to qrcode's own symbol, quiet zone, exact pixels, decodable."""
+"""The QR matrix: identical to qrcode's symbol (its public API), quiet zone, exact pixels, decodable."""
 
 from __future__ import annotations
 
@@ -36,6 +36,27 @@ def test_symbol_equals_qrcodes_module_for_module(data: str, mask: int) -> None:
     matrix = qr_matrix(data, mask=mask)
     assert (matrix.version, matrix.mask) == (version, mask)
     assert matrix.rows == rows
+
+
+# The longest payload of each version at level Q in byte mode (ISO/IEC 18004 Table 7).
+CAPACITY_Q = [
+    11, 20, 32, 46, 60, 74, 86, 108, 130, 151, 177, 203, 241, 258, 292, 322, 364, 394,
+    442, 482, 509, 565, 611, 661, 715, 751, 805, 868, 908, 982, 1030, 1112, 1168, 1228,
+    1283, 1351, 1423, 1499, 1579, 1663,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("version", range(1, 41))
+def test_every_version_equals_qrcodes(version: int) -> None:
+    """Each version's own layout (alignment patterns, version information, blocks) is
+    right, full and with padding; one byte more moves to the next version."""
+    for data in ("q" * CAPACITY_Q[version - 1], "p" * (CAPACITY_Q[version - 1] - 3)):
+        mask = (version + len(data)) % 8
+        rows, reference_version = reference(data, mask)
+        assert reference_version == version
+        assert qr_matrix(data, mask=mask).rows == rows
+    if version < 40:
+        assert qr_matrix("q" * (CAPACITY_Q[version - 1] + 1)).version == version + 1
 
 
 @pytest.mark.parametrize("data", PAYLOADS)
