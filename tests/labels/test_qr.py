@@ -1,4 +1,4 @@
-"""The QR matrix: identical to qrcode's symbol (its public API), quiet zone, exact pixels, decodable."""
+"""The QR matrix: equal to qrcode's symbol (public API), quiet zone, exact pixels, decodable."""
 
 from __future__ import annotations
 
