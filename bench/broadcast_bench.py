@@ -75,15 +75,19 @@ async def child() -> None:
     from bot.channels.telegram_sender import TelegramSender
     from bot.config import load_settings
     from bot.outbox.attachments import AttachmentStore
+    from bot.outbox.limiter import RateLimiter
     from bot.outbox.worker import OutboxWorker
     from bot.runtime import build_runtime, configure_logging
 
     settings = load_settings()
     configure_logging(settings.log_level, [settings.telegram_token or ""])
     runtime = await build_runtime(settings, migrate=False)
-    channel = TelegramChannel(settings, runtime.dispatcher)
-    sender = TelegramSender(channel.application.bot, AttachmentStore(runtime.app.media))
-    worker = OutboxWorker(runtime.db, sender, settings, catalogs=runtime.app.catalogs)
+    limiter = RateLimiter.of(settings.telegram_limits)  # shared, as bot/cli.py does
+    channel = TelegramChannel(settings, runtime.dispatcher, limiter)
+    sender = TelegramSender(channel.application.bot, AttachmentStore(runtime.app.media), limiter)
+    worker = OutboxWorker(
+        runtime.db, sender, settings, catalogs=runtime.app.catalogs, limiter=limiter
+    )
     await channel.start()
     await worker.start()
     stop = asyncio.Event()
@@ -379,7 +383,7 @@ async def one_run(args: argparse.Namespace, workdir: Path, template: Path, crash
 async def run(args: argparse.Namespace) -> JSONDict:
     from bot.config import load_settings
 
-    outbox = load_settings(environ={}).outbox
+    limits = load_settings(environ={}).telegram_limits
     with tempfile.TemporaryDirectory(prefix="ocop-broadcast-") as tmp:
         workdir = Path(tmp)
         template = await prepare(workdir, [FIRST_PRODUCER + n for n in range(args.broadcast_users)])
@@ -389,7 +393,7 @@ async def run(args: argparse.Namespace) -> JSONDict:
             if args.broadcast_skip_crash
             else await one_run(args, workdir, template, crash=True)
         )
-    configured = outbox.rate_per_second
+    configured = limits.rate_per_second
     checks = {
         "rate": steady["rate_steady"] >= TARGET_SHARE * configured,
         "exactly_once": steady["doubled"] == 0 and steady["missing"] == 0,
