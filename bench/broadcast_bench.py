@@ -383,7 +383,8 @@ async def one_run(args: argparse.Namespace, workdir: Path, template: Path, crash
 async def run(args: argparse.Namespace) -> JSONDict:
     from bot.config import load_settings
 
-    limits = load_settings(environ={}).telegram_limits
+    settings = load_settings(environ={})
+    limits, outbox = settings.telegram_limits, settings.outbox
     with tempfile.TemporaryDirectory(prefix="ocop-broadcast-") as tmp:
         workdir = Path(tmp)
         template = await prepare(workdir, [FIRST_PRODUCER + n for n in range(args.broadcast_users)])

@@ -14,6 +14,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
+from bot.channels.telegram_http import ServerError
 from bot.channels.telegram_sender import TelegramSender, outcome_of
 from bot.config import OutboxSettings, SendLimits
 from bot.outbox.attachments import AttachmentStore
@@ -184,6 +185,8 @@ def _caused(error: Exception, cause: BaseException) -> Exception:
         (lambda: _caused(TimedOut(), aiohttp.SocketTimeoutError("slow")), "unknown"),
         (lambda: _caused(NetworkError("gone"), aiohttp.ServerDisconnectedError()), "unknown"),
         (lambda: NetworkError("Bad Gateway (502)"), "unknown"),  # the gateway may have passed it on
+        (lambda: ServerError(502, "Bad Gateway"), "unknown"),
+        (lambda: ServerError(503, "Service Unavailable"), "retry"),  # not handled: send again
         (lambda: RuntimeError("surprise"), "unknown"),
     ],
 )
