@@ -11,8 +11,9 @@ outbox worker sending through the channel's own Bot (`--child`).
 
 Run 1, steady: one broadcast to every producer while 20 other users each
 ask for /help every 8 s; measured: the sustained rate of the broadcast
-(target: at least 90% of the configured 25/s), 429s, messages lost or
-doubled, and the interactive replies' latency (target: p99 under 2 s).
+(target: at least 90% of the configured rate, [telegram.limits], which the
+askers' replies share), 429s, messages lost or doubled, and the interactive
+replies' latency (target: p99 under 2 s).
 Run 2, crash: the same broadcast; the child is killed with SIGKILL at 30%
 and started again; measured: doubles (target: none), rows left "unknown"
 (target: no more than the in-flight window) and whether the rest arrived.

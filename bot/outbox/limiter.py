@@ -88,7 +88,8 @@ class RateLimiter:
             if waiter.future.done() and not waiter.future.cancelled():
                 self.release(chat)  # granted as we were cancelled: give the chat back
             else:
-                waiter.future.cancel()  # the pump drops it
+                waiter.future.cancel()
+                self._wake()  # the pump drops it (and ends if nobody else waits)
             raise
 
     def release(self, chat: str) -> None:
