@@ -18,6 +18,7 @@ from bot.channels.telegram_http import ServerError
 from bot.channels.telegram_sender import TelegramSender, outcome_of
 from bot.config import OutboxSettings, SendLimits
 from bot.outbox.attachments import AttachmentStore
+from bot.outbox.limiter import RateLimiter
 from bot.outbox.worker import OutboxWorker
 from bot.runtime import Runtime
 from storage.audience import Audience
@@ -72,9 +73,12 @@ async def deliver(
         telegram_limits=SendLimits(rate_per_second=rate_per_second),
     )
     request = HTTPXRequest(connection_pool_size=16)
+    limiter = RateLimiter.of(settings.telegram_limits)  # shared, as bot/cli.py wires it
     async with Bot(api.token, base_url=api.base_url, request=request) as bot:
-        sender = TelegramSender(bot, AttachmentStore(runtime.app.media))
-        worker = OutboxWorker(runtime.db, sender, settings, clock, catalogs=runtime.app.catalogs)
+        sender = TelegramSender(bot, AttachmentStore(runtime.app.media), limiter)
+        worker = OutboxWorker(
+            runtime.db, sender, settings, clock, catalogs=runtime.app.catalogs, limiter=limiter
+        )
         for _ in range(passes):
             if await worker.run_once() == 0:
                 return sender
@@ -150,6 +154,29 @@ async def test_a_photo_is_uploaded_once_then_sent_by_file_id(
     assert [o["text"] for o in outputs] == ["Ảnh hội chợ OCOP"] * 3
     assert outputs[0]["photo"] is not None and outputs[0]["photo_ref"] is None
     assert all(o["photo"] is None and o["photo_ref"] for o in outputs[1:])
+
+
+async def test_a_photo_and_a_text_too_long_for_its_caption_are_paced_and_sent_once(
+    runtime: Runtime, clock: Clock, bot_api: TimedAPI
+) -> None:
+    chats = await producers_at(runtime, bot_api, 3)
+    attachment = await AttachmentStore(runtime.app.media).store_photo(picture(8))
+    text = "Hội chợ OCOP Thái Nguyên. " * 60  # over the 1024 characters of a caption
+    sent = await queue(runtime, clock, AUDIENCE, text=text)
+    async with runtime.db.transaction() as session:
+        found = await session.get(type(sent), sent.id)
+        assert found is not None
+        found.attachment_kind, found.attachment_sha256 = attachment.kind, attachment.sha256
+    await deliver(runtime, bot_api, clock)
+    # Each chat's second call waits for the chat's next second instead of drawing a 429,
+    # which would have put the row back and sent the photo twice.
+    assert bot_api.rejected_429 == 0
+    for chat in chats:
+        outputs = bot_api.sent(int(chat))
+        assert [o["method"] for o in outputs] == ["sendPhoto", "sendMessage"]
+        assert outputs[1]["text"] == text.strip()
+        assert outputs[1]["at"] - outputs[0]["at"] >= 0.9  # paced, as the fake demands
+    assert await statuses(runtime, sent.id) == {"sent": 3}
 
 
 async def test_a_document_keeps_its_name(runtime: Runtime, clock: Clock, bot_api: TimedAPI) -> None:
