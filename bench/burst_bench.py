@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -160,8 +161,11 @@ async def one_run(
         if with_broadcast:
             await asyncio.wait_for(under_way.wait(), 120)
         started = crowd.start()
-        await asyncio.wait_for(crowd.done.wait(), args.burst_users * STEPS * 3 / LIMIT + 120)
+        with contextlib.suppress(TimeoutError):  # counted below as users short of replies
+            await asyncio.wait_for(crowd.done.wait(), args.burst_users * STEPS * 3 / LIMIT + 120)
         result = crowd_figures(crowd, started, api.rejected_429)
+        result["steps_done"] = dict(Counter(crowd.step.values()))
+        result["errors_by_status"] = dict(Counter(error["status"] for error in api.errors))
         if with_broadcast:
             await asyncio.wait_for(watch.report.wait(), len(producers) / LIMIT * 2 + 120)
             delivered = Counter(chat for _at, chat in watch.deliveries)
@@ -178,6 +182,8 @@ async def one_run(
             result["rejected_429"] = api.rejected_429
         await process.stop()
         result["log_problems"] = process.log_problems()[:5]
+        if result["users_complete_in_order"] < result["users"]:
+            print(process.log_tail(40), flush=True)
     return result
 
 
