@@ -21,6 +21,7 @@ import asyncio
 import datetime as dt
 import os
 import platform
+import re
 import shutil
 import signal
 import statistics
@@ -115,8 +116,21 @@ def instrumented_command() -> list[str]:
     return [sys.executable, "-m", "bench.instrumented_bot"]
 
 
+def unlimited_config(workdir: Path) -> Path:
+    """config.toml with [telegram.limits] lifted: for a fake that enforces no flood limits,
+    where the bot's limiter would only measure itself (its per-message cost still counts)."""
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^rate_per_second = \d+", "rate_per_second = 1_000_000", text)
+    text = re.sub(r"(?m)^per_chat_per_second = \d+", "per_chat_per_second = 1_000_000", text)
+    path = workdir / "config-unlimited.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def bot_env(api: FakeBotAPI, workdir: Path, db_path: Path) -> dict[str, str]:
     env = dict(os.environ)
+    if api.rate_limit is None:  # a fake without Telegram's limits: none in the bot either
+        env["OCOP_CONFIG"] = str(unlimited_config(workdir))
     env.update(
         OCOP_TELEGRAM_TOKEN=api.token,
         OCOP_TELEGRAM_API_URL=api.base_url,

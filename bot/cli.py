@@ -15,6 +15,7 @@ from bot.config import Settings, load_settings
 from bot.core.codes import normalize_code
 from bot.core.ocop import LISTING_STATUSES
 from bot.outbox.attachments import AttachmentStore
+from bot.outbox.limiter import RateLimiter
 from bot.outbox.worker import OutboxWorker
 from bot.runtime import Runtime, build_runtime, configure_logging
 from bot.scheduler.service import SchedulerService
@@ -41,11 +42,16 @@ async def _run(settings: Settings, demo: bool) -> None:
             )
             await ConsoleChannel(runtime.dispatcher).run()
             return
-        channel = TelegramChannel(settings, runtime.dispatcher)
+        # One limiter for the bot token: interactive replies first, the outbox after.
+        limiter = RateLimiter.of(settings.telegram_limits)
+        channel = TelegramChannel(settings, runtime.dispatcher, limiter)
         await channel.start()
         # Notices, broadcasts and reminders leave through the outbox worker.
-        sender = TelegramSender(channel.application.bot, AttachmentStore(runtime.app.media))
-        worker = OutboxWorker(runtime.db, sender, settings, catalogs=runtime.app.catalogs)
+        attachments = AttachmentStore(runtime.app.media)
+        sender = TelegramSender(channel.application.bot, attachments, limiter)
+        worker = OutboxWorker(
+            runtime.db, sender, settings, catalogs=runtime.app.catalogs, limiter=limiter
+        )
         await worker.start()
         # Reminders are planned here and leave through the same outbox.
         scheduler = SchedulerService(

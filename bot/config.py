@@ -56,11 +56,19 @@ class Limits:
 
 
 @dataclass(frozen=True)
-class OutboxSettings:
-    """[outbox]: how the delivery worker paces and leases messages (see docs/outbox.md)."""
+class SendLimits:
+    """A channel's sending limits ([telegram.limits]): one limiter per bot token applies them
+    to interactive replies and the outbox together (see docs/outbox.md)."""
 
-    rate_per_second: float = 25.0  # this process's sends, all chats together
+    rate_per_second: float = 30.0  # this process's sends with the token, all chats together
     per_chat_per_second: float = 1.0
+    burst: int = 3
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    """[outbox]: how the delivery worker leases and retries messages (see docs/outbox.md)."""
+
     batch_size: int = 50  # rows leased at a time
     lease_seconds: float = 60.0  # longer than any Bot API call may take
     max_in_flight: int = 8  # sends awaiting the API at once
@@ -148,6 +156,7 @@ class Settings:
     telegram_poll_timeout: int = 30
     telegram_concurrent_updates: int = 256
     telegram_bot_username: str = "ocop_assistant_bot"
+    telegram_limits: SendLimits = field(default_factory=SendLimits)
     public_url: str = "http://127.0.0.1:8080"
     web_host: str = "127.0.0.1"
     web_port: int = 8080
@@ -219,6 +228,7 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         telegram_bot_username=env.get(
             "OCOP_BOT_USERNAME", telegram.get("bot_username", "ocop_assistant_bot")
         ),
+        telegram_limits=SendLimits(**telegram.get("limits", {})),
         public_url=env.get(
             "OCOP_PUBLIC_URL", web.get("public_url", "http://127.0.0.1:8080")
         ).rstrip("/"),

@@ -253,6 +253,20 @@ async def settle(
     return True
 
 
+async def block_user(
+    session: AsyncSession, channel: str, external_id: str, now: dt.datetime
+) -> bool:
+    """The user blocked the bot (an interactive reply got 403): kept from audiences until they
+    write again. False if unknown or already marked."""
+    result = await session.execute(
+        update(User)
+        .where(User.channel == channel, User.external_id == external_id, User.blocked_at.is_(None))
+        .values(blocked_at=now)
+        .execution_options(**_QUIET)
+    )
+    return _rowcount(result) == 1
+
+
 async def release(
     session: AsyncSession, row_ids: list[int], worker: str, not_before: dt.datetime | None = None
 ) -> None:

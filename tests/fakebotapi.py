@@ -236,6 +236,11 @@ def _bad(description: str) -> _ApiError:
     return _ApiError(400, f"Bad Request: {description}")
 
 
+def _server_error(status: int) -> _ApiError:
+    phrases = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+    return _ApiError(status, phrases.get(status, "Gateway Timeout"))
+
+
 class _ParseError(Exception):
     """A formatting error; becomes "Bad Request: can't parse entities: ..."."""
 
@@ -1056,10 +1061,12 @@ class FakeBotAPI:
         self.webhook_url = ""
         self.rejected_429 = 0
         self.blocked_attempts = 0
+        self.faults_served = 0
 
         # --- internal state, all O(1) per request
         self._users: dict[int, FakeUser] = {}
         self._blocked: set[int] = set()
+        self._faults: dict[int, deque[tuple[int, bool]]] = {}  # chat → (status, delivered)
         self._chats: dict[int, _ChatLog] = {}
         self._messages: dict[tuple[int, int], _StoredMessage] = {}
         self._outputs: list[JSONDict] = []
@@ -1308,6 +1315,18 @@ class FakeBotAPI:
         if notify and chat_id in self._users:
             self._enqueue("my_chat_member", self._member_update(chat_id, "kicked", "member"))
 
+    def fail_next(
+        self, chat_id: int, status: int, *, delivered: bool = False, times: int = 1
+    ) -> None:
+        """The next `times` sends to the chat answer `status` (a 5xx) instead.
+
+        delivered=False: refused before anything happened, as 503 Service Unavailable
+        means. delivered=True: the message is delivered and recorded, then the answer is
+        lost on the way back (a gateway's 502 or 504): the bot cannot tell it arrived.
+        """
+        faults = self._faults.setdefault(chat_id, deque())
+        faults.extend([(status, delivered)] * times)
+
     # ------------------------------------------------------------------ observing the bot
 
     async def replies(
@@ -1546,11 +1565,26 @@ class FakeBotAPI:
                 recorded,
                 _ApiError(404, f"Not Found: method {method} is not implemented by FakeBotAPI"),
             )
+        fault = self._fault(method, params)
+        if fault is not None and not fault[1]:
+            return self._error(method, recorded, _server_error(fault[0]))
         try:
             result = await handler(params, uploads)
         except _ApiError as err:
             return self._error(method, recorded, err)
+        if fault is not None:
+            return self._error(method, recorded, _server_error(fault[0]))
         return web.json_response({"ok": True, "result": result})
+
+    def _fault(self, method: str, params: JSONDict) -> tuple[int, bool] | None:
+        """The fault planned for this send (see fail_next), if any."""
+        if not method.lower().startswith("send") or not self._faults:
+            return None
+        faults = self._faults.get(_as_int(params.get("chat_id")) or 0)
+        if not faults:
+            return None
+        self.faults_served += 1
+        return faults.popleft()
 
     def _error(self, method: str, params: JSONDict, err: _ApiError) -> web.Response:
         chat_id = _as_int(params.get("chat_id"))

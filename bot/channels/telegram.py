@@ -1,4 +1,8 @@
-"""Telegram through python-telegram-bot: updates in, replies rendered, nothing more.
+"""Telegram through python-telegram-bot: updates in, replies rendered and delivered.
+
+Replies leave through `ReplyDelivery` (bot/outbox/replies.py): paced by the
+bot token's limiter ahead of the outbox, sent again after a 429 or a failure
+that proves nothing was sent, never repeated when it may have arrived.
 
 The Bot API base URLs come from settings, so a self-hosted Bot API server
 (or the tests' loopback fake) is one environment variable away.
@@ -7,6 +11,7 @@ The Bot API base URLs come from settings, so a self-hosted Bot API server
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 
 from telegram import (
@@ -14,7 +19,6 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
-    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -22,10 +26,14 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.channels.telegram_errors import outcome_of
 from bot.channels.telegram_http import AiohttpRequest
 from bot.config import Settings
 from bot.core.dispatcher import Dispatcher
 from bot.core.types import Capabilities, Contact, FileRef, Incoming, Location, Reply
+from bot.outbox.limiter import RateLimiter
+from bot.outbox.replies import Call, ReplyDelivery
+from bot.outbox.sender import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -120,15 +128,17 @@ def split_text(text: str, limit: int) -> list[str]:
     return [*pieces, text] if text else pieces
 
 
-async def send_replies(bot: Bot, chat_id: int, replies: list[Reply]) -> list[Message]:
-    sent: list[Message] = []
+def reply_calls(bot: Bot, chat_id: int, replies: list[Reply]) -> list[Call]:
+    """One Bot API call per message the replies make, in order (each may be made again)."""
+    calls: list[Call] = []
     for reply in replies:
         markup = _markup(reply)
         if reply.photo is not None:
             photo = reply.photo.read_bytes() if isinstance(reply.photo, Path) else reply.photo
             caption = reply.text if len(reply.text) <= CAPABILITIES.max_caption else None
-            sent.append(
-                await bot.send_photo(
+            calls.append(
+                partial(
+                    bot.send_photo,
                     chat_id,
                     photo,
                     caption=caption or None,
@@ -138,8 +148,9 @@ async def send_replies(bot: Bot, chat_id: int, replies: list[Reply]) -> list[Mes
             if caption is not None or not reply.text:
                 continue
         if reply.document is not None:
-            sent.append(
-                await bot.send_document(
+            calls.append(
+                partial(
+                    bot.send_document,
                     chat_id,
                     reply.document,
                     filename=reply.document_name,
@@ -150,19 +161,33 @@ async def send_replies(bot: Bot, chat_id: int, replies: list[Reply]) -> list[Mes
         pieces = split_text(reply.text, CAPABILITIES.max_text)
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
-            sent.append(
-                await bot.send_message(chat_id, piece, reply_markup=markup if last else None)
+            calls.append(
+                partial(bot.send_message, chat_id, piece, reply_markup=markup if last else None)
             )
-    return sent
+    return calls
+
+
+async def send_replies(
+    bot: Bot, chat_id: int, replies: list[Reply], delivery: ReplyDelivery, user_id: str
+) -> list[Outcome]:
+    """Delivers the replies to one update in order, under the bot's limits (ReplyDelivery)."""
+    return await delivery.deliver(str(chat_id), user_id, reply_calls(bot, chat_id, replies))
 
 
 class TelegramChannel:
     """Feeds every update to the dispatcher and renders what comes back."""
 
-    def __init__(self, settings: Settings, dispatcher: Dispatcher) -> None:
+    def __init__(
+        self, settings: Settings, dispatcher: Dispatcher, limiter: RateLimiter | None = None
+    ) -> None:
         if not settings.telegram_token:
             raise ValueError("OCOP_TELEGRAM_TOKEN is not set")
         self.dispatcher = dispatcher
+        # One limiter per bot token: bot/cli.py hands the same one to the outbox worker.
+        self.limiter = limiter or RateLimiter.of(settings.telegram_limits)
+        self.delivery = ReplyDelivery(
+            self.limiter, outcome_of, dispatcher.db, CHANNEL, dispatcher.app.clock
+        )
         self.application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()
             .token(settings.telegram_token)
@@ -195,7 +220,7 @@ class TelegramChannel:
             return bytes(await file.download_as_bytearray())
 
         async def send(replies: list[Reply]) -> None:
-            await send_replies(bot, int(incoming.chat_id), replies)
+            await send_replies(bot, int(incoming.chat_id), replies, self.delivery, incoming.user_id)
 
         await self.dispatcher.handle(incoming, CAPABILITIES, fetch, send)
 

@@ -6,11 +6,14 @@ a fraction of httpx's CPU (C-accelerated HTTP parsing, and a connection
 pool that does not rescan every connection each time), and the bot
 process spends most of its CPU on Bot API calls. Errors keep PTB's
 meaning (`TimedOut`, `NetworkError`), and those raised before a request
-left this machine carry an `aiohttp` cause the outbox can tell apart
-(bot/channels/telegram_sender.py).
+left this machine carry an `aiohttp` cause the senders can tell apart; a
+5xx answer is a `ServerError` (a `NetworkError`) that keeps its status
+(bot/channels/telegram_sender.py, `outcome_of`).
 """
 
 from __future__ import annotations
+
+import json
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
@@ -21,6 +24,22 @@ NOT_SENT: tuple[type[BaseException], ...] = (
     aiohttp.ClientConnectorError,
     aiohttp.ConnectionTimeoutError,
 )
+# 5xx answers that say the request was not handled: 503 Service Unavailable
+# ("unable to handle the request", RFC 9110). 500, 502 and 504 come after the
+# request reached a server that may have acted on it.
+NOT_HANDLED_STATUSES = frozenset({503})
+
+
+class ServerError(NetworkError):
+    """A 5xx answer from the Bot API or a gateway in front of it, with its status."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(f"{description} ({status})")
+        self.status = status
+
+    @property
+    def not_handled(self) -> bool:
+        return self.status in NOT_HANDLED_STATUSES
 
 
 class AiohttpRequest(BaseRequest):
@@ -88,7 +107,7 @@ class AiohttpRequest(BaseRequest):
             async with self._session.request(
                 method, url, data=_body(request_data), timeout=timeout
             ) as response:
-                return response.status, await response.read()
+                body = await response.read()
         except aiohttp.ConnectionTimeoutError as error:
             raise TimedOut("Timed out getting a connection; nothing was sent") from error
         except (TimeoutError, aiohttp.ServerTimeoutError) as error:
@@ -98,6 +117,18 @@ class AiohttpRequest(BaseRequest):
             # holds the bot token) is left out of the message.
             message = str(error).replace(url, "<Bot API URL>")
             raise NetworkError(f"aiohttp.{type(error).__name__}: {message}") from error
+        if response.status >= 500:
+            raise ServerError(response.status, _description(body))
+        return response.status, body
+
+
+def _description(body: bytes) -> str:
+    """The Bot API's description of an error, else the start of what a gateway answered."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return body[:100].decode(errors="replace").strip() or "server error"
+    return str(answer.get("description", "")) if isinstance(answer, dict) else "server error"
 
 
 def _given(value: float | object | None, default: float | None) -> float | None:

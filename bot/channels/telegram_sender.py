@@ -1,30 +1,28 @@
 """The outbox's Telegram sender: Bot API calls for queued messages, answers mapped to outcomes.
 
-What each answer means for "at most once" (docs/outbox.md):
-* 429 RetryAfter, 403 Forbidden, 400 BadRequest: Telegram refused the
-  message, so it was not delivered and the worker may act on that.
-* No connection made (connect error or timeout, no free pooled
-  connection): nothing reached Telegram, so it is safe to try again.
-* Anything else mid-call (a read timeout, a dropped connection, a 5xx from
-  Telegram's gateway): Telegram may have delivered it, so it is "unknown"
-  and never repeated.
+What each answer means for "at most once" is `outcome_of`'s rule
+(bot/channels/telegram_errors.py, docs/outbox.md); interactive replies
+follow the same rule.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
+from collections.abc import Awaitable, Coroutine
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest
 
 from bot.channels.telegram import CAPABILITIES, split_text
-from bot.channels.telegram_http import NOT_SENT
+from bot.channels.telegram_errors import outcome_of
 from bot.outbox.attachments import AttachmentStore
+from bot.outbox.limiter import BULK, RateLimiter
 from bot.outbox.sender import Attachment, Buttons, Outcome, Outgoing
 
 log = logging.getLogger(__name__)
+
+__all__ = ["TelegramSender", "outcome_of"]
 
 CHANNEL = "telegram"
 NOT_MODIFIED = "message is not modified"
@@ -35,12 +33,18 @@ class TelegramSender:
 
     channel = CHANNEL
 
-    def __init__(self, bot: Bot, attachments: AttachmentStore) -> None:
+    def __init__(
+        self, bot: Bot, attachments: AttachmentStore, limiter: RateLimiter | None = None
+    ) -> None:
         # PTB 22 reads RetryAfter.retry_after as seconds with a deprecation
         # warning unless told to use the coming timedelta; opt in.
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         self.bot = bot
         self.attachments = attachments
+        # The worker holds the chat's slot for a row's first call; a second
+        # call (the text after a photo, a long text's next piece) waits for
+        # the chat's next slot here.
+        self.limiter = limiter
         self._file_ids: dict[str, str] = {}  # sha256 → Telegram file_id once uploaded
 
     async def send(self, chat_id: str, message: Outgoing) -> Outcome:
@@ -50,6 +54,8 @@ class TelegramSender:
             return Outcome.failed(f"attachment unreadable: {error}")
         try:
             sent = await self._send(int(chat_id), message, upload)
+        except PartlySent as error:  # sending it again would repeat what arrived
+            return Outcome.unknown(f"partly sent: {error.__cause__!r}")
         except Exception as error:
             return outcome_of(error)
         self._remember(message.attachment, sent)
@@ -91,15 +97,41 @@ class TelegramSender:
             )
         if caption is None and message.text:  # too long for a caption: the text follows
             self._remember(attachment, sent)
-            return await self._text(chat_id, message.text, markup)
+            return await self._text(chat_id, message.text, markup, first=False)
         return sent
 
-    async def _text(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> Message:
+    async def _text(
+        self,
+        chat_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        *,
+        first: bool = True,
+    ) -> Message:
         """One message; a text over Telegram's limit goes in pieces, the buttons on the last."""
         pieces = split_text(text, CAPABILITIES.max_text) or [text]
-        for piece in pieces[:-1]:
-            await self.bot.send_message(chat_id, piece)
-        return await self.bot.send_message(chat_id, pieces[-1], reply_markup=markup)
+        sent: Message | None = None
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            call = self.bot.send_message(chat_id, piece, reply_markup=markup if last else None)
+            if first and index == 0:
+                sent = await call
+            else:
+                sent = await self._follow_up(str(chat_id), call)
+        assert sent is not None
+        return sent
+
+    async def _follow_up(self, chat: str, call: Awaitable[Message]) -> Message:
+        """A row's next call, after its first went through: paced, and never a reason to resend."""
+        try:
+            if self.limiter is not None:
+                self.limiter.release(chat)
+                await self.limiter.acquire(chat, BULK)
+            return await call
+        except Exception as error:
+            if isinstance(call, Coroutine):
+                call.close()  # never awaited if the wait failed
+            raise PartlySent from error
 
     async def _upload(self, attachment: Attachment | None) -> bytes | str | None:
         """What to send: the file_id Telegram gave the first upload, else the bytes."""
@@ -117,6 +149,10 @@ class TelegramSender:
             self._file_ids[attachment.sha256] = sent.document.file_id
 
 
+class PartlySent(Exception):
+    """A call after the message's first failed: part of it arrived."""
+
+
 def _markup(buttons: Buttons) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
@@ -126,25 +162,3 @@ def _markup(buttons: Buttons) -> InlineKeyboardMarkup | None:
             for row in buttons
         ]
     )
-
-
-def outcome_of(error: Exception) -> Outcome:
-    """What a failed Bot API call means for the message (see the module docstring)."""
-    if isinstance(error, RetryAfter):
-        return Outcome.retry_after(_seconds(error.retry_after))
-    if isinstance(error, Forbidden):
-        return Outcome.blocked(str(error))
-    if isinstance(error, BadRequest):
-        return Outcome.failed(str(error))
-    if isinstance(error, NetworkError):  # TimedOut too
-        if isinstance(error.__cause__, NOT_SENT):
-            return Outcome.retry(f"{type(error.__cause__).__name__}: {error}")
-        return Outcome.unknown(f"{type(error).__name__}: {error}")
-    if isinstance(error, TelegramError):  # InvalidToken, Conflict, ChatMigrated…
-        return Outcome.failed(f"{type(error).__name__}: {error}")
-    log.exception("unexpected error while sending", exc_info=error)
-    return Outcome.unknown(repr(error))
-
-
-def _seconds(value: int | float | dt.timedelta) -> float:
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)

@@ -30,7 +30,7 @@ from bot.core.dispatcher import NOTICE_PREFIX
 from bot.i18n import Catalogs
 from bot.outbox import sender as outcomes
 from bot.outbox.attachments import of_broadcast
-from bot.outbox.limiter import RateLimiter
+from bot.outbox.limiter import BULK, RateLimiter
 from bot.outbox.progress import progress_text, report_text
 from bot.outbox.sender import Attachment, Buttons, Outcome, Outgoing, Sender
 from storage import outbox
@@ -53,6 +53,7 @@ class OutboxWorker:
         catalogs: Catalogs | None = None,
         worker_id: str | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.db = db
         self.sender = sender
@@ -60,9 +61,9 @@ class OutboxWorker:
         self.clock = clock
         self.catalogs = catalogs or Catalogs(settings.default_language, settings.timezone)
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-        self.limiter = RateLimiter(
-            self.config.rate_per_second, self.config.per_chat_per_second, clock=monotonic
-        )
+        # The bot token's limiter, shared with interactive replies (bot/cli.py);
+        # a worker on its own (tests, tools) gets one of its own.
+        self.limiter = limiter or RateLimiter.of(settings.telegram_limits, clock=monotonic)
         self._monotonic = monotonic
         self._slots = asyncio.Semaphore(self.config.max_in_flight)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -160,7 +161,7 @@ class OutboxWorker:
                 busy.setdefault(round(wait, 1), []).append(row.id)
                 continue
             await self._slots.acquire()
-            await self.limiter.acquire(row.chat_id)
+            await self.limiter.acquire(row.chat_id, BULK)  # released by _deliver
             task = asyncio.create_task(self._deliver(row))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -191,6 +192,7 @@ class OutboxWorker:
             # Left "sending": it expires to "unknown" and is never sent again.
             log.exception("outbox row %s: delivery bookkeeping failed", row.id)
         finally:
+            self.limiter.release(row.chat_id)
             self._slots.release()
 
     async def _record(self, row: OutboxMessage, outcome: Outcome) -> None:
@@ -316,10 +318,12 @@ class OutboxWorker:
         state = _state(broadcast, finished)
         text = progress_text(t, broadcast.id, broadcast.total, counts, state)
         buttons = [] if finished else notice_buttons(row)  # closed: the stop button goes
-        await self.limiter.acquire(row.chat_id)  # edits count against the limits too
-        outcome = await self.sender.edit(
-            row.chat_id, str(broadcast.progress_message), text, buttons
-        )
+        async with self.limiter.slot(row.chat_id, BULK):  # edits count against the limits too
+            outcome = await self.sender.edit(
+                row.chat_id, str(broadcast.progress_message), text, buttons
+            )
+        if outcome.kind == outcomes.RETRY_AFTER:
+            self.limiter.pause(outcome.seconds)
         if outcome.kind != outcomes.SENT:
             log.info("progress of broadcast %s not edited: %s", broadcast.id, outcome.error)
 

@@ -13,7 +13,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_http import AiohttpRequest, ServerError
 from bot.channels.telegram_sender import outcome_of
 
 TOKEN = "123456:SECRET-token-never-in-messages"
@@ -26,6 +26,7 @@ class Server:
         self.seen: list[dict[str, object]] = []
         self.arrived = asyncio.Event()
         self.stall = 0.0
+        self.status = 200  # a 5xx: answered as a gateway in front of the Bot API would
         self.url = ""
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -40,6 +41,8 @@ class Server:
         self.arrived.set()
         if self.stall:
             await asyncio.sleep(self.stall)
+        if self.status >= 500:
+            return web.Response(status=self.status, text="<html>upstream trouble</html>")
         return web.json_response({"ok": True, "result": True})
 
 
@@ -124,3 +127,20 @@ async def test_no_free_connection_is_a_timeout_with_nothing_sent(
 async def test_requests_need_initialize() -> None:
     with pytest.raises(RuntimeError):
         await AiohttpRequest().do_request("http://127.0.0.1:9/x", "POST")
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [(503, "retry"), (500, "unknown"), (502, "unknown"), (504, "unknown")],
+)
+async def test_a_5xx_keeps_its_status_and_only_503_is_sent_again(
+    server: Server, request_: AiohttpRequest, status: int, kind: str
+) -> None:
+    server.status = status
+    with pytest.raises(ServerError) as caught:
+        await request_.do_request(f"{server.url}/sendMessage", "POST", _data(chat_id=1, text="a"))
+    assert caught.value.status == status
+    assert "upstream trouble" in str(caught.value)
+    # 503 says the request was not handled; the others may come after Telegram acted on it.
+    assert outcome_of(caught.value).kind == kind
+    assert TOKEN not in str(caught.value)

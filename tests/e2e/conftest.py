@@ -18,6 +18,7 @@ helper returns exactly what the user saw in answer to that one update.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import random
 import re
@@ -33,7 +34,7 @@ from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
 
 from bot.channels.telegram import TelegramChannel
-from bot.config import Settings, load_settings
+from bot.config import SendLimits, Settings, load_settings
 from bot.runtime import Runtime, build_runtime
 from storage.models import Product
 from storage.products import product_by_code
@@ -41,6 +42,7 @@ from tests.conftest import Clock
 from tests.fakebotapi import FakeBotAPI, FakeUser, button_texts
 
 Output = dict[str, Any]
+UNLIMITED = SendLimits(rate_per_second=1e6, per_chat_per_second=1e6)
 UPDATE_TIMEOUT = 15.0  # seconds an update may take, PostgreSQL on a busy CI machine included
 
 
@@ -265,6 +267,8 @@ class E2E:
                 "OCOP_TELEGRAM_FILE_URL": self.api.file_base_url,
             }
         )
+        if self.api.rate_limit is None:  # a fake without flood limits: none in the bot either
+            self.settings = dataclasses.replace(self.settings, telegram_limits=UNLIMITED)
         self.runtime = await build_runtime(self.settings, migrate=False, clock=self.clock)
         self.channel = TelegramChannel(self.settings, self.runtime.dispatcher)
         self.channel.poll_timeout = 1

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.config import OutboxSettings, Settings
+from bot.config import OutboxSettings, SendLimits, Settings
 from bot.outbox.sender import Buttons, Outcome, Outgoing
 from bot.outbox.worker import OutboxWorker
 from bot.runtime import Runtime
@@ -59,8 +59,12 @@ class FakeSender:
 
 def fast(settings: Settings, **changes: Any) -> Settings:
     """Settings whose worker paces far above the test's message count."""
-    values = {"rate_per_second": 1000.0, "per_chat_per_second": 1000.0, **changes}
-    return dataclasses.replace(settings, outbox=dataclasses.replace(OutboxSettings(), **values))
+    limits = SendLimits(rate_per_second=1000.0, per_chat_per_second=1000.0)
+    return dataclasses.replace(
+        settings,
+        outbox=dataclasses.replace(OutboxSettings(), **changes),
+        telegram_limits=limits,
+    )
 
 
 def make_worker(
