@@ -20,7 +20,6 @@ from tests.helpers import (
     conversation,
     labels,
     make_user,
-    say,
     text_of,
 )
 
