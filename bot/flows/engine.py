@@ -400,6 +400,14 @@ def prompt(ctx: Context, flow: Flow) -> list[Reply]:
         return [Reply(text, buttons=buttons)]
     step = flow.step(name)
     text = t(step.prompt, **(step.params(ctx, data["values"]) if step.params else {}))
+    # One message even with a share key: the channel shows the other buttons as
+    # keys beside it where a message can carry only one keyboard (Telegram).
+    contact = step.accepts == "contact" and ctx.caps.contact_request
+    location = step.accepts == "location" and ctx.caps.location_request
+    if contact:
+        text += "\n" + t("flow.or_share_phone")
+    elif location:
+        text += "\n" + t("flow.or_share_location")
     current = data["values"].get(step.name)
     shown = _shown_value(ctx, step, data["values"], current)
     if shown:
@@ -408,15 +416,14 @@ def prompt(ctx: Context, flow: Flow) -> list[Reply]:
         text = t("flow.pick_one")
     rows = _choice_rows(ctx, step, data)
     nav = _nav(ctx, optional=step.optional)
-    # One message even with a share key: the channel shows the buttons as keys
-    # beside it where a message can carry only one keyboard (Telegram).
-    if step.accepts == "contact" and ctx.caps.contact_request:
-        text += "\n" + t("flow.or_share_phone")
-        return [Reply(text, buttons=[*rows, nav], request_contact=t("button.share_phone"))]
-    if step.accepts == "location" and ctx.caps.location_request:
-        text += "\n" + t("flow.or_share_location")
-        return [Reply(text, buttons=[*rows, nav], request_location=t("button.share_location"))]
-    return [Reply(text, buttons=[*rows, nav])]
+    return [
+        Reply(
+            text,
+            buttons=[*rows, nav],
+            request_contact=t("button.share_phone") if contact else None,
+            request_location=t("button.share_location") if location else None,
+        )
+    ]
 
 
 def _shown_value(ctx: Context, step: Step, values: dict[str, Any], current: Any) -> str:
