@@ -222,7 +222,8 @@ async def test_bad_inputs(bot: E2E) -> None:
     assert screen.texts[0].startswith("📷 Đã lưu ảnh số 1 (tổng 1 ảnh).")
     screen = await lan.photo(picture(21))
     assert screen.texts[0].startswith(
-        "Ảnh này đã có trong sản phẩm rồi.\n\nGửi ảnh cho «Giỏ mây đan Phú Vinh» (đang có 1/10 ảnh)."
+        "Ảnh này đã có trong sản phẩm rồi.\n\n"
+        "Gửi ảnh cho «Giỏ mây đan Phú Vinh» (đang có 1/10 ảnh)."
     )
     screen = await lan.press("✔️ Xong")
     assert screen.texts == ["Ảnh của «Giỏ mây đan Phú Vinh» (1):\n1. 1000×800 — ảnh đại diện"]
