@@ -95,6 +95,40 @@ async def test_telegram_buttons_carry_short_callback_data(runtime: Runtime) -> N
     assert "1. " not in screen[0].text  # real buttons, no numbered text menu
 
 
+# --- keys beside a share key ------------------------------------------------
+
+
+async def _at_phone_step(runtime: Runtime, caps: Capabilities) -> Chat:
+    chat = Chat(runtime, caps)
+    await make_user(runtime, chat, producer=False)
+    for line in ("/register", "HTX Chè Tân Cương", "/menu"):
+        await chat.say(line)
+    await chat.press("Continue")
+    await chat.press("Cooperative")
+    await chat.say("Nguyễn Thị Hoa")
+    assert "Contact phone number?" in chat.text
+    return chat
+
+
+async def test_a_share_step_is_one_message_with_its_buttons_as_keys(runtime: Runtime) -> None:
+    chat = await _at_phone_step(runtime, TELEGRAM)
+    [prompt] = chat.screen
+    assert prompt.request_contact == "📱 Share my phone number"
+    assert labels(chat.screen) == ["◀️ Back", "🕓 Later", "✖️ Cancel"]
+    # Telegram sends a tapped key's label as text: it does what the button would.
+    screen = await chat.say("◀️ Back")
+    assert "Full name of the representative?" in text_of(screen)
+    state = await conversation(runtime, chat)
+    assert state is not None and state.step == "representative"
+
+
+async def test_a_typed_key_label_is_only_a_key_where_keys_are_shown(runtime: Runtime) -> None:
+    chat = await _at_phone_step(runtime, CONSOLE)  # no share key: numbered text, no keys
+    assert chat.screen[0].request_contact is None
+    screen = await chat.say("◀️ Back")
+    assert screen[0].text.startswith("That phone number isn't valid.")
+
+
 # --- stale and crafted buttons -----------------------------------------------
 
 
