@@ -376,12 +376,13 @@ ECHO = Script(
     keyboard=False,
 )
 
-# First contact of a new user: /start → language picker → "Tiếng Việt" → main menu.
+# First contact of a new user: /start → the welcome menu in the app's language (no
+# language question) → the help screen.
 FIRST_CONTACT = Script(
     "first contact",
     (
-        _t("/start", "Anh/chị muốn dùng tiếng nào"),
-        _p("🇻🇳 Tiếng Việt", "Trợ lý OCOP"),
+        _t("/start", "Chào mừng anh/chị đến với Trợ lý OCOP"),
+        _p("❓ Hướng dẫn", "Trợ lý OCOP giúp anh/chị"),
     ),
 )
 ECHO_FIRST_CONTACT = Script(

@@ -1,8 +1,8 @@
 """Memory: the bot process's resident set after 10,000 distinct users.
 
 Each of 10,000 new Telegram users has one exchange with the bot: /start,
-answered with the language picker (`--memory-steps 2` also presses
-"🇻🇳 Tiếng Việt" and gets the main menu). A fixed number of users are in
+answered with the welcome menu in the app's language (`--memory-steps 2`
+also presses "❓ Hướng dẫn" and gets the help). A fixed number of users are in
 conversation at a time; the next user starts when one finishes. The bot's
 RSS (psutil) is read right after start (polling, idle: the baseline), every
 half second during the run (peak), at every 1,000 users, and at the end
@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         choices=(1, 2),
         default=1,
-        help="1: /start → language picker; 2: also pick Tiếng Việt → main menu",
+        help="1: /start → welcome menu; 2: also open the help",
     )
     group.add_argument(
         "--memory-limit", type=float, default=300.0, help="seconds at most for the users"

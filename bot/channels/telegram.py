@@ -96,6 +96,16 @@ def to_incoming(update: Update) -> Incoming | None:
 
 
 def _markup(reply: Reply) -> Markup | None:
+    share = None
+    if reply.request_contact:
+        share = KeyboardButton(reply.request_contact, request_contact=True)
+    elif reply.request_location:
+        share = KeyboardButton(reply.request_location, request_location=True)
+    if share is not None:
+        # A message carries one keyboard: the other buttons become keys under
+        # the share key, and a tap sends the label (the dispatcher maps it back).
+        keys = [[KeyboardButton(button.label) for button in row] for row in reply.buttons]
+        return ReplyKeyboardMarkup([[share], *keys], resize_keyboard=True, one_time_keyboard=True)
     if reply.buttons:
         return InlineKeyboardMarkup(
             [
@@ -106,12 +116,6 @@ def _markup(reply: Reply) -> Markup | None:
                 for row, data_row in zip(reply.buttons, reply.callback_data, strict=True)
             ]
         )
-    if reply.request_contact:
-        key = KeyboardButton(reply.request_contact, request_contact=True)
-        return ReplyKeyboardMarkup([[key]], resize_keyboard=True, one_time_keyboard=True)
-    if reply.request_location:
-        key = KeyboardButton(reply.request_location, request_location=True)
-        return ReplyKeyboardMarkup([[key]], resize_keyboard=True, one_time_keyboard=True)
     if reply.remove_keyboard:
         return ReplyKeyboardRemove()
     return None

@@ -216,6 +216,11 @@ async def _resolve_action(ctx: Context) -> None:
     if text in numbers and not ctx.caps.inline_buttons:
         ctx.action = actions[numbers[text]]
         return
+    # Keys shown beside a share-phone/location key send their label as text.
+    keys: dict[str, int] = conversation.actions.get("keys", {})
+    if text in keys and incoming.contact is None and incoming.location is None:
+        ctx.action = actions[keys[text]]
+        return
     command = incoming.command
     if command and not command[1] and conversation.flow is not None:
         # /back, /skip, /later, /cancel work in every flow, button on screen or
@@ -233,13 +238,17 @@ def _bind_buttons(conversation: Conversation, replies: list[Reply], caps: Capabi
     conversation.token = secrets.token_urlsafe(_TOKEN_BYTES)
     actions: list[str] = []
     numbers: dict[str, int] = {}
+    keys: dict[str, int] = {}
     for reply in replies:
         reply.callback_data = []
         lines: list[str] = []
         nav: list[str] = []
+        as_keys = caps.inline_buttons and _beside_share_key(reply, caps)
         for row in reply.buttons:
             data_row = []
             for button in row:
+                if as_keys:
+                    keys[button.label] = len(actions)
                 data_row.append(f"{conversation.token}:{len(actions)}")
                 if button.action in NAV_COMMANDS:
                     nav.append(f"{NAV_COMMANDS[button.action]} {button.label}")
@@ -252,4 +261,12 @@ def _bind_buttons(conversation: Conversation, replies: list[Reply], caps: Capabi
         if not caps.inline_buttons and (lines or nav):
             menu = "\n".join(lines + ([" · ".join(nav)] if nav else []))
             reply.text = f"{reply.text}\n\n{menu}" if reply.text else menu
-    conversation.actions = {"list": actions, "numbers": numbers}
+    conversation.actions = {"list": actions, "numbers": numbers, "keys": keys}
+
+
+def _beside_share_key(reply: Reply, caps: Capabilities) -> bool:
+    """Buttons of a message with a share key become keys of that keyboard (one per message)."""
+    return bool(
+        (reply.request_contact and caps.contact_request)
+        or (reply.request_location and caps.location_request)
+    )

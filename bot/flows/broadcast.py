@@ -17,7 +17,7 @@ from bot.core import places
 from bot.core.context import Context
 from bot.core.errors import Invalid
 from bot.core.ocop import ENTITY_KINDS, GROUPS, group_key, kind_key
-from bot.core.text import clean, has_word_character, nfc
+from bot.core.text import clean, has_word_character, only_invisible, visible
 from bot.core.types import Button, Reply
 from bot.flows.engine import Choice, Flow, Step, complaint
 from bot.handlers import broadcast_views as views
@@ -42,9 +42,11 @@ def length(text: str) -> int:
 
 def message_text(raw: str) -> str:
     """The notice as typed: line breaks kept, spaces at line ends trimmed, at most 4096."""
-    lines = [line.rstrip() for line in nfc(raw).strip().splitlines()]
-    value = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+    lines = [line.rstrip() for line in visible(raw, multiline=True).strip().splitlines()]
+    value = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
     if not value:
+        if only_invisible(raw):
+            raise Invalid("invalid.invisible")
         raise Invalid("invalid.empty")
     if not has_word_character(value):
         raise Invalid("invalid.no_letters")

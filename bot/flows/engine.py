@@ -22,6 +22,7 @@ from typing import Any
 
 from bot.core.context import Context
 from bot.core.errors import Invalid
+from bot.core.replies import noted, with_note
 from bot.core.text import clean, fold
 from bot.core.types import Button, Reply
 from bot.flows.parsers import Parser
@@ -113,7 +114,7 @@ async def resume(ctx: Context, flow: Flow) -> list[Reply]:
         return await start(ctx, flow)
     ctx.conversation.drafts = drafts
     _set(ctx, flow, draft["step"], draft["data"])
-    return [Reply(ctx.t("flow.resumed", title=ctx.t(flow.title)))] + prompt(ctx, flow)
+    return noted(ctx.t("flow.resumed", title=ctx.t(flow.title)), prompt(ctx, flow))
 
 
 def _set(ctx: Context, flow: Flow, step: str, data: dict[str, Any]) -> None:
@@ -140,8 +141,16 @@ async def handle(ctx: Context, flow: Flow) -> list[Reply]:
     if leaving and share_key and not any(reply.remove_keyboard for reply in replies):
         # Telegram keeps a reply keyboard until a message removes it.
         note = "flow.skipped" if ctx.action == "flow:skip" else "flow.going_back"
-        replies.insert(0, Reply(ctx.t(note), remove_keyboard=True))
+        return with_note(Reply(ctx.t(note), remove_keyboard=True), replies)
     return replies
+
+
+def showing_share_key(ctx: Context, flow: Flow) -> bool:
+    """True when the current step shows a share-phone/location key (to be taken away)."""
+    name = ctx.conversation.step or ""
+    if name == CONFIRM or name not in {step.name for step in flow.steps}:
+        return False
+    return _shows_share_key(ctx, flow.step(name))
 
 
 def _shows_share_key(ctx: Context, step: Step) -> bool:
@@ -163,12 +172,12 @@ async def _handle(ctx: Context, flow: Flow) -> list[Reply]:
     if name == CONFIRM:
         if action == "flow:save":
             return await _complete(ctx, flow, data)
-        return [Reply(ctx.t("flow.press_save"))] + prompt(ctx, flow)
+        return noted(ctx.t("flow.press_save"), prompt(ctx, flow))
     step = flow.step(name)
     try:
         value = _read(ctx, step, data, action)
     except Invalid as error:
-        return [complaint(ctx, error)] + prompt(ctx, flow)
+        return with_note(complaint(ctx, error), prompt(ctx, flow))
     if value is _PENDING:
         ctx.conversation.data = data
         return prompt(ctx, flow)
@@ -178,12 +187,12 @@ async def _handle(ctx: Context, flow: Flow) -> list[Reply]:
         try:
             step.check(ctx, data["values"], value)
         except Invalid as error:
-            return [complaint(ctx, error)] + prompt(ctx, flow)
-    replies: list[Reply] = []
+            return with_note(complaint(ctx, error), prompt(ctx, flow))
+    following = await _advance(ctx, flow, data, step, value)
     if _shows_share_key(ctx, step):
         # Confirms the shared contact/location and takes the share key away.
-        replies.append(Reply(ctx.t("flow.received"), remove_keyboard=True))
-    return replies + await _advance(ctx, flow, data, step, value)
+        return with_note(Reply(ctx.t("flow.received"), remove_keyboard=True), following)
+    return following
 
 
 def complaint(ctx: Context, error: Invalid) -> Reply:
@@ -316,7 +325,7 @@ def _next_step(flow: Flow, data: dict[str, Any], after: str | None) -> str | Non
 def _back(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
     history = list(data.get("history", []))
     if not history:
-        return [Reply(ctx.t("flow.at_first_step"))] + prompt(ctx, flow)
+        return noted(ctx.t("flow.at_first_step"), prompt(ctx, flow))
     previous = history.pop()
     data["history"] = history
     data.pop("options", None)
@@ -326,13 +335,13 @@ def _back(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
 
 
 async def _cancel(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
+    share_key = showing_share_key(ctx, flow)
     _clear(ctx)
     drafts = dict(ctx.conversation.drafts)
     drafts.pop(flow.name, None)
     ctx.conversation.drafts = drafts
-    return [Reply(ctx.t("flow.cancelled"), remove_keyboard=True)] + await flow.exit(
-        ctx, data.get("target")
-    )
+    note = Reply(ctx.t("flow.cancelled"), remove_keyboard=share_key)
+    return with_note(note, await flow.exit(ctx, data.get("target")))
 
 
 def pause(ctx: Context, flow: Flow) -> bool:
@@ -350,13 +359,13 @@ def pause(ctx: Context, flow: Flow) -> bool:
 
 
 async def _later(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
-    if not pause(ctx, flow):
-        return [Reply(ctx.t("flow.cancelled"), remove_keyboard=True)] + await flow.exit(
-            ctx, data.get("target")
-        )
-    return [
-        Reply(ctx.t("flow.saved_for_later", title=ctx.t(flow.title)), remove_keyboard=True)
-    ] + await flow.exit(ctx, data.get("target"))
+    share_key = showing_share_key(ctx, flow)
+    kept = pause(ctx, flow)
+    text = (
+        ctx.t("flow.saved_for_later", title=ctx.t(flow.title)) if kept else ctx.t("flow.cancelled")
+    )
+    note = Reply(text, remove_keyboard=share_key)
+    return with_note(note, await flow.exit(ctx, data.get("target")))
 
 
 async def _complete(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
@@ -391,6 +400,14 @@ def prompt(ctx: Context, flow: Flow) -> list[Reply]:
         return [Reply(text, buttons=buttons)]
     step = flow.step(name)
     text = t(step.prompt, **(step.params(ctx, data["values"]) if step.params else {}))
+    # One message even with a share key: the channel shows the other buttons as
+    # keys beside it where a message can carry only one keyboard (Telegram).
+    contact = step.accepts == "contact" and ctx.caps.contact_request
+    location = step.accepts == "location" and ctx.caps.location_request
+    if contact:
+        text += "\n" + t("flow.or_share_phone")
+    elif location:
+        text += "\n" + t("flow.or_share_location")
     current = data["values"].get(step.name)
     shown = _shown_value(ctx, step, data["values"], current)
     if shown:
@@ -399,17 +416,14 @@ def prompt(ctx: Context, flow: Flow) -> list[Reply]:
         text = t("flow.pick_one")
     rows = _choice_rows(ctx, step, data)
     nav = _nav(ctx, optional=step.optional)
-    if step.accepts == "contact" and ctx.caps.contact_request:
-        return [
-            Reply(text, request_contact=t("button.share_phone")),
-            Reply(t("flow.or_type"), buttons=[*rows, nav]),
-        ]
-    if step.accepts == "location" and ctx.caps.location_request:
-        return [
-            Reply(text, request_location=t("button.share_location")),
-            Reply(t("flow.or_skip"), buttons=[*rows, nav]),
-        ]
-    return [Reply(text, buttons=[*rows, nav])]
+    return [
+        Reply(
+            text,
+            buttons=[*rows, nav],
+            request_contact=t("button.share_phone") if contact else None,
+            request_location=t("button.share_location") if location else None,
+        )
+    ]
 
 
 def _shown_value(ctx: Context, step: Step, values: dict[str, Any], current: Any) -> str:

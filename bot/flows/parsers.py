@@ -17,9 +17,19 @@ from typing import Any
 import phonenumbers
 
 from bot.core.errors import Invalid
-from bot.core.text import clean, has_word_character, nfc
+from bot.core.text import clean, clean_lines, has_word_character, only_invisible
 
 Parser = Callable[[str], Any]
+
+
+def required(raw: str, *, multiline: bool = False) -> str:
+    """The cleaned value (see bot.core.text); refuses one that is empty or only invisible."""
+    value = clean_lines(raw) if multiline else clean(raw)
+    if not value:
+        if only_invisible(raw):
+            raise Invalid("invalid.invisible")
+        raise Invalid("invalid.empty")
+    return value
 
 
 def text(min_length: int = 1, max_length: int = 200, *, multiline: bool = False) -> Parser:
@@ -30,13 +40,7 @@ def text(min_length: int = 1, max_length: int = 200, *, multiline: bool = False)
     """
 
     def parse(raw: str) -> str:
-        if multiline:
-            lines = [clean(line) for line in nfc(raw).splitlines()]
-            value = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-        else:
-            value = clean(raw)
-        if not value:
-            raise Invalid("invalid.empty")
+        value = required(raw, multiline=multiline)
         if not has_word_character(value):
             raise Invalid("invalid.no_letters")
         if len(value) < min_length:
@@ -50,9 +54,7 @@ def text(min_length: int = 1, max_length: int = 200, *, multiline: bool = False)
 
 def phone(raw: str) -> str:
     """A Vietnamese (or international) phone number, stored as E.164."""
-    value = clean(raw)
-    if not value:
-        raise Invalid("invalid.empty")
+    value = required(raw)
     try:
         number = phonenumbers.parse(value, "VN")
     except phonenumbers.NumberParseException as error:
@@ -82,9 +84,7 @@ def price(max_vnd: int = 1_000_000_000) -> Parser:
     """VND: 125000, 125.000, 125,000, 125k, 1,5tr, "125.000 đ"."""
 
     def parse(raw: str) -> int:
-        value = clean(raw).lower()
-        if not value:
-            raise Invalid("invalid.empty")
+        value = required(raw).lower()
         match = _PRICE.match(value)
         if not match:
             raise Invalid("invalid.price")
@@ -116,9 +116,7 @@ _DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 
 def date(raw: str) -> str:
     """dd/mm/yyyy (also with - or .), as an ISO date string."""
-    value = clean(raw)
-    if not value:
-        raise Invalid("invalid.empty")
+    value = required(raw)
     match = _DATE.match(value)
     if not match:
         raise Invalid("invalid.date_format")
@@ -149,9 +147,7 @@ _VOLUME = {"ml": 1, "l": 1000, "lít": 1000, "lit": 1000, "litre": 1000, "liter"
 
 
 def _quantity(raw: str, units: dict[str, int], default: str | None) -> tuple[int, str]:
-    value = clean(raw).lower()
-    if not value:
-        raise Invalid("invalid.empty")
+    value = required(raw).lower()
     match = _QUANTITY.match(value)
     if not match:
         raise Invalid("invalid.quantity")
@@ -197,9 +193,7 @@ _DIMENSIONS = re.compile(
 
 def dimensions_mm(raw: str) -> list[int]:
     """Length × width × height: "20x10x5" (cm), "20 × 10 × 5 cm", "200x100x50 mm"."""
-    value = clean(raw).lower()
-    if not value:
-        raise Invalid("invalid.empty")
+    value = required(raw).lower()
     if value.startswith("-") or re.search(r"[x×*]\s*-", value):
         raise Invalid("invalid.negative")
     match = _DIMENSIONS.match(value)
@@ -237,9 +231,7 @@ _LONGEST = {"D": 3650, "M": 120, "Y": 10}
 
 def shelf_life(raw: str) -> str:
     """ "12 tháng", "30 ngày", "2 năm" (a bare number is months) → ISO period "P12M"."""
-    value = clean(raw).lower()
-    if not value:
-        raise Invalid("invalid.empty")
+    value = required(raw).lower()
     if value.startswith("-"):
         raise Invalid("invalid.negative")
     match = _SHELF_LIFE.match(value)
@@ -262,9 +254,7 @@ def gtin_check_digit(digits: str) -> int:
 
 def gtin13(raw: str) -> str:
     """A GTIN-13 (EAN-13) barcode number with a correct check digit."""
-    value = re.sub(r"[\s-]", "", clean(raw))
-    if not value:
-        raise Invalid("invalid.empty")
+    value = re.sub(r"[\s-]", "", required(raw))
     if not re.fullmatch(r"\d{13}", value):
         raise Invalid("invalid.gtin_format")
     if gtin_check_digit(value[:12]) != int(value[12]):
@@ -274,9 +264,7 @@ def gtin13(raw: str) -> str:
 
 def tax_code(raw: str) -> str:
     """A Vietnamese tax code: 10 digits, or 10 digits + "-" + 3 for a branch."""
-    value = re.sub(r"\s", "", clean(raw))
-    if not value:
-        raise Invalid("invalid.empty")
+    value = re.sub(r"\s", "", required(raw))
     if re.fullmatch(r"\d{10}", value) or re.fullmatch(r"\d{10}-\d{3}", value):
         return value
     if re.fullmatch(r"\d{13}", value):
@@ -288,9 +276,7 @@ def code(max_length: int = 64) -> Parser:
     """An identifier such as a certificate number or growing-area code."""
 
     def parse(raw: str) -> str:
-        value = clean(raw)
-        if not value:
-            raise Invalid("invalid.empty")
+        value = required(raw)
         if len(value) > max_length:
             raise Invalid("invalid.too_long", max=max_length, length=len(value))
         if not re.fullmatch(r"[\w./\-: ]+", value):
@@ -302,9 +288,7 @@ def code(max_length: int = 64) -> Parser:
 
 def certificate(raw: str) -> dict[str, str]:
     """A certificate's number and expiry date: "VG-123 31/12/2027"."""
-    value = clean(raw)
-    if not value:
-        raise Invalid("invalid.empty")
+    value = required(raw)
     number, _, last = value.rpartition(" ")
     if not number or not _DATE.match(last):
         raise Invalid("invalid.certificate")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.errors import Invalid
+from bot.core.replies import noted, with_note
 from bot.core.types import Button, Reply
 from bot.flows.engine import complaint
 from bot.handlers.menu import main_menu
@@ -48,11 +49,11 @@ async def handle(ctx: Context) -> list[Reply]:
         _finish(ctx)
         return manage_screen(ctx, product)
     if ctx.action:
-        return [Reply(ctx.t("flow.use_buttons"))] + prompt(ctx, product)
+        return noted(ctx.t("flow.use_buttons"), prompt(ctx, product))
     try:
         position = await _store(ctx, product)
-    except Invalid as error:
-        return [complaint(ctx, error)] + prompt(ctx, product)
+    except Invalid as error:  # what was wrong and the request again, in one message
+        return with_note(complaint(ctx, error), prompt(ctx, product))
     t = ctx.t
     text = t("photos.saved", number=position, count=len(product.photos))
     if position == 1:

@@ -8,6 +8,7 @@ from bot.core import places
 from bot.core.context import Context
 from bot.core.errors import Invalid
 from bot.core.ocop import ENTITY_KINDS, kind_key
+from bot.core.replies import noted
 from bot.core.types import Reply
 from bot.flows import parsers
 from bot.flows.engine import Choice, Flow, Step
@@ -127,8 +128,8 @@ def _summary(ctx: Context, values: dict[str, Any]) -> str:
 async def _finish(ctx: Context, values: dict[str, Any], target: int | None) -> list[Reply]:
     await save_producer(ctx.session, ctx.user.id, to_fields(values))
     if target is not None:
-        return [Reply(ctx.t("register.updated"))] + await profile_view(ctx)
-    return [Reply(ctx.t("register.done"))] + await main_menu(ctx)
+        return noted(ctx.t("register.updated"), await profile_view(ctx))
+    return noted(ctx.t("register.done"), await main_menu(ctx))
 
 
 async def _exit(ctx: Context, target: int | None) -> list[Reply]:

@@ -26,10 +26,28 @@ def language_picker(ctx: Context) -> list[Reply]:
     return [Reply(t("language.choose"), buttons=buttons)]
 
 
-def set_language(ctx: Context, language: str) -> list[Reply]:
+def set_language(ctx: Context, language: str) -> str:
+    """Stores the language and speaks it from now on; returns the note that says so."""
     ctx.user.language = language
     ctx.t = ctx.app.catalogs.translator(language)
-    return [Reply(ctx.t("language.set"))]
+    return ctx.t("language.set")
+
+
+def with_language_switch(ctx: Context, replies: list[Reply]) -> list[Reply]:
+    """A new user's first answer, with one small button per other language.
+
+    The language was taken from the app without asking; the button is the
+    way to change it on the spot (and /language any time later).
+    """
+    if any(b.action.startswith("lang:") for r in replies for row in r.buttons for b in row):
+        return replies  # the language picker itself
+    current = ctx.user.language
+    row = [Button(LANGUAGE_NAMES[code], f"lang:{code}") for code in LANGUAGES if code != current]
+    for reply in reversed(replies):
+        if reply.text and reply.document is None and not reply.request_contact:
+            reply.buttons = [*reply.buttons, row]
+            return replies
+    return [*replies, Reply(ctx.t("language.switch"), buttons=[row])]
 
 
 def help_screen(ctx: Context) -> list[Reply]:

@@ -7,8 +7,14 @@ from bot.core.types import Button, Reply
 from storage.producers import producer_of_user
 
 
-async def main_menu(ctx: Context, _target: int | None = None) -> list[Reply]:
-    """Shows the menu; drafts saved with "later" come first, to be resumed."""
+async def main_menu(
+    ctx: Context, _target: int | None = None, *, intro: str | None = None
+) -> list[Reply]:
+    """Shows the menu; drafts saved with "later" come first, to be resumed.
+
+    Someone who is not a producer is most likely a consumer: their menu says
+    how to look a product up, `intro` (if given) in place of the welcome.
+    """
     t = ctx.t
     rows: list[list[Button]] = []
     for name, draft in ctx.conversation.drafts.items():
@@ -16,7 +22,8 @@ async def main_menu(ctx: Context, _target: int | None = None) -> list[Reply]:
         rows.append([Button(t("menu.resume", title=t(title_key)), f"resume:{name}")])
     producer = await producer_of_user(ctx.session, ctx.user.id)
     if producer is None:
-        text = t("menu.title_new")
+        text = intro or t("menu.title_new")
+        rows.append([Button(t("menu.find"), "find:help")])
         rows.append([Button(t("menu.register"), "register")])
     else:
         text = t("menu.title", name=producer.name)

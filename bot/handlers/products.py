@@ -75,7 +75,8 @@ def products_screen(ctx: Context, products: list[Product], page: int = 0) -> lis
             nav.append(Button(t("button.next"), f"products:{page + 1}"))
         rows.append(nav)
         lines.append(t("products.page", page=page + 1, pages=pages))
-    lines.append(t("products.legend"))
+    # Set apart by a blank line, so the key to the marks does not read as a product's status.
+    lines += ["", t("products.legend")]
     rows.append(
         [Button(t("menu.new_product"), "product:new"), Button(t("menu.back_to_menu"), "menu")]
     )

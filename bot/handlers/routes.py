@@ -2,13 +2,17 @@
 
 Order matters and is, top to bottom:
 1. a stale button press is answered with the current screen;
-2. a user who has not chosen a language yet chooses one first;
-3. commands (/help, /language and /cancel work everywhere; inside a flow,
-   others are refused politely so nothing entered is lost);
+2. a new user is answered at once in their app's language (stored without
+   asking), with a button to switch language: no question stands between a
+   consumer and the product they scanned;
+3. commands: /help, /language and /cancel work everywhere; /resume inside a
+   flow repeats its question; any other known command puts the running flow
+   aside as a draft (resumable with /resume) and does what was asked;
 4. a running flow takes everything else;
 5. otherwise a button action is looked up in ROUTES, whose role is
    checked here, on the server, whatever the button said;
-6. anything left gets a hint and the main menu.
+6. anything left (a code, a serial, a label photo, a product's name) is looked
+   up for a consumer; what cannot be placed gets how to look a product up.
 
 Handler modules for other audiences (officers, consumers) declare their own
 ROUTES and COMMANDS; they are joined below, core routes first.
@@ -20,6 +24,7 @@ import logging
 
 from bot.config import Settings
 from bot.core.context import Context
+from bot.core.replies import noted, with_note
 from bot.core.types import Reply
 from bot.flows import engine, photos
 from bot.flows.engine import Flow
@@ -55,9 +60,6 @@ from storage.products import delete_product, products_of_producer
 
 log = logging.getLogger(__name__)
 
-# Commands that may interrupt a running flow: answered, then the step is asked again.
-INTERRUPTING = {"help", "language"}
-
 
 class Router:
     def __init__(self, settings: Settings) -> None:
@@ -76,17 +78,22 @@ class Router:
         elif ctx.user.role == ADMIN:
             ctx.user.role = "user"  # no longer named in the configuration
         if ctx.action == "stale":
-            return [Reply(ctx.t("stale"))] + await self.current_screen(ctx)
+            return noted(ctx.t("stale"), await self.current_screen(ctx))
         if ctx.action and ctx.action.startswith("lang:"):
-            return common.set_language(
-                ctx, ctx.action.removeprefix("lang:")
-            ) + await self.current_screen(ctx)
+            note = common.set_language(ctx, ctx.action.removeprefix("lang:"))
+            return noted(note, await self.current_screen(ctx))
         if ctx.user.language is None:
-            command = ctx.incoming.command
-            if command and command[0] == "start" and command[1] and not ctx.conversation.flow:
-                # A deep link on first contact: answered once a language is chosen.
-                ctx.conversation.data = {"pending_start": command[1][:64]}
-            return common.language_picker(ctx)
+            return await self.first_contact(ctx)
+        return await self.route(ctx)
+
+    async def first_contact(self, ctx: Context) -> list[Reply]:
+        """Answers a new user's first update in their app's language, with a switch button."""
+        common.set_language(
+            ctx, common.guess_language(ctx.incoming.language, ctx.settings.default_language)
+        )
+        return common.with_language_switch(ctx, await self.route(ctx))
+
+    async def route(self, ctx: Context) -> list[Reply]:
         command = ctx.incoming.command
         if command is not None and ctx.action is None:
             return await self.command(ctx, *command)
@@ -97,14 +104,8 @@ class Router:
         return await self.idle(ctx)
 
     async def current_screen(self, ctx: Context) -> list[Reply]:
-        """What the user should see now: the running step, a waiting deep link, or the menu."""
+        """What the user should see now: the running step or the menu."""
         flow = ctx.conversation.flow
-        pending = ctx.conversation.data.get("pending_start") if flow is None else None
-        if pending:
-            ctx.conversation.data = {}
-            answer = await self.start_payload(ctx, str(pending))
-            if answer is not None:
-                return answer
         if flow == photos.NAME:
             product = await owned_product(ctx, int(ctx.conversation.data.get("target", 0)))
             if product is not None:
@@ -120,7 +121,8 @@ class Router:
         if ctx.action and not ctx.action.startswith("flow:"):
             # A button from outside the flow (help's menu button, a notice):
             # the flow is put aside as a draft, then the button does its job.
-            return self.put_aside(ctx) + await self.dispatch_action(ctx, ctx.action)
+            note = self.put_aside(ctx)
+            return joined(note, await self.dispatch_action(ctx, ctx.action))
         if flow == photos.NAME:
             return await photos.handle(ctx)
         if flow in broadcasts.CUSTOM_STEPS:  # steps that take a photo or file
@@ -130,13 +132,15 @@ class Router:
         ctx.conversation.flow = None  # a flow this version no longer has
         return await main_menu(ctx)
 
-    def put_aside(self, ctx: Context) -> list[Reply]:
-        """Leaves the running flow, keeping it as a draft where it can be resumed."""
+    def put_aside(self, ctx: Context) -> Reply | None:
+        """Leaves the running flow, kept as a draft to resume; the note that says so."""
         flow = self.flows.get(ctx.conversation.flow or "")
+        share_key = flow is not None and engine.showing_share_key(ctx, flow)
         if flow is not None and engine.pause(ctx, flow):
-            return [Reply(ctx.t("flow.saved_for_later", title=ctx.t(flow.title)))]
+            title = ctx.t(flow.title)
+            return Reply(ctx.t("flow.saved_for_later", title=title), remove_keyboard=share_key)
         ctx.conversation.flow, ctx.conversation.step, ctx.conversation.data = None, None, {}
-        return []
+        return Reply(ctx.t("flow.going_back"), remove_keyboard=True) if share_key else None
 
     async def command(self, ctx: Context, name: str, args: str) -> list[Reply]:
         in_flow = ctx.conversation.flow is not None
@@ -144,32 +148,27 @@ class Router:
             if in_flow:
                 ctx.action = "flow:cancel"
                 return await self.in_flow(ctx)
-            return [Reply(ctx.t("flow.nothing_to_cancel"))] + await main_menu(ctx)
-        if name in INTERRUPTING:
-            screen = common.help_screen(ctx) if name == "help" else common.language_picker(ctx)
-            return screen + (await self.current_screen(ctx) if in_flow and name == "help" else [])
-        if in_flow:
-            if name == "start" and args:
-                # A deep link (a scanned stamp, an invite) during a flow: the flow
-                # is put aside as a draft and the link is answered.
-                flow = self.flows.get(ctx.conversation.flow or "")
-                kept = flow is not None and engine.pause(ctx, flow)
-                if not kept:
-                    ctx.conversation.flow, ctx.conversation.step = None, None
-                    ctx.conversation.data = {}
-                note = (
-                    [Reply(ctx.t("flow.saved_for_later", title=ctx.t(flow.title)))]
-                    if (flow is not None and kept)
-                    else []
-                )
-                answer = await self.start_payload(ctx, args)
-                return note + (answer if answer is not None else await main_menu(ctx))
-            if name in ("menu", "start"):
-                ctx.action = "flow:later"  # keep the draft: the menu offers to resume it
-                return await self.in_flow(ctx)
-            return [
-                Reply(ctx.t("flow.finish_first", command="/" + name))
-            ] + await self.current_screen(ctx)
+            return noted(ctx.t("flow.nothing_to_cancel"), await main_menu(ctx))
+        if name == "language":
+            return common.language_picker(ctx)
+        if name == "help":
+            if in_flow:  # the help, then the question asked again, in one message
+                return noted(ctx.t("help.text"), await self.current_screen(ctx))
+            return common.help_screen(ctx)
+        if in_flow and name == "resume":
+            return await self.current_screen(ctx)  # the question the form is at
+        if not known_command(name, args):  # a typo inside a flow must not put it aside
+            if in_flow:
+                note = ctx.t("flow.unknown_command", command="/" + name)
+                return noted(note, await self.current_screen(ctx))
+            return noted(ctx.t("unknown_command", command="/" + name), await main_menu(ctx))
+        # Any other command inside a flow: the flow waits as a draft (/resume
+        # brings it back) and the command does what it says.
+        aside = self.put_aside(ctx) if in_flow else None
+        return joined(aside, await self.open_command(ctx, name, args))
+
+    async def open_command(self, ctx: Context, name: str, args: str) -> list[Reply]:
+        """What a known command does outside any flow."""
         if name == "start" and args:
             answer = await self.start_payload(ctx, args)
             if answer is not None:
@@ -178,10 +177,7 @@ class Router:
             return await consumer.origin_command(ctx, args)
         if name == "find":
             return await consumer.find_command(ctx, args)
-        action = COMMANDS.get(name)
-        if action is None:
-            return [Reply(ctx.t("unknown_command", command="/" + name))] + await main_menu(ctx)
-        return await self.dispatch_action(ctx, action)
+        return await self.dispatch_action(ctx, COMMANDS[name])
 
     async def dispatch_action(self, ctx: Context, action: str) -> list[Reply]:
         for route in ROUTES:
@@ -191,7 +187,7 @@ class Router:
             if not allowed(ctx.user.role, route.role):
                 return await self.deny(ctx, action)
             return await route.handler(ctx, self, match.groups())
-        return [Reply(ctx.t("stale"))] + await main_menu(ctx)
+        return noted(ctx.t("stale"), await main_menu(ctx))
 
     async def deny(self, ctx: Context, action: str) -> list[Reply]:
         """Refuses an action the user's role does not allow, and keeps a record of the try."""
@@ -205,7 +201,7 @@ class Router:
             after={"action": action},
             at=ctx.now(),
         )
-        return [Reply(ctx.t("denied"))] + await main_menu(ctx)
+        return noted(ctx.t("denied"), await main_menu(ctx))
 
     async def start_payload(self, ctx: Context, payload: str) -> list[Reply] | None:
         """Deep links (/start p_CODE, s_SERIAL, o_INVITE); None when the payload is none."""
@@ -221,7 +217,18 @@ class Router:
             answer = await consumer.find_if_any(ctx, ctx.incoming.text)  # a product's name
         if answer is not None:
             return answer
-        return [Reply(ctx.t("idle.hint"))] + await main_menu(ctx)
+        if await producer_of_user(ctx.session, ctx.user.id) is None:
+            # Most people who write without a flow are consumers: how to look up.
+            return await main_menu(ctx, intro=ctx.t("idle.consumer"))
+        return noted(ctx.t("idle.hint"), await main_menu(ctx))
+
+
+def known_command(name: str, args: str) -> bool:
+    return name in COMMANDS or name in ("origin", "find") or (name == "start" and bool(args))
+
+
+def joined(note: Reply | None, replies: list[Reply]) -> list[Reply]:
+    return replies if note is None else with_note(note, replies)
 
 
 # --- action handlers ----------------------------------------------------
@@ -235,7 +242,7 @@ async def _owned(ctx: Context, product_id: str) -> Product | None:
 
 
 async def _not_found(ctx: Context) -> list[Reply]:
-    return [Reply(ctx.t("product.not_found"))] + await main_menu(ctx)
+    return noted(ctx.t("product.not_found"), await main_menu(ctx))
 
 
 async def _menu(ctx: Context, _router: Router, _args: tuple[str, ...]) -> list[Reply]:
@@ -252,7 +259,7 @@ async def _language(ctx: Context, _router: Router, _args: tuple[str, ...]) -> li
 
 async def _register(ctx: Context, router: Router, _args: tuple[str, ...]) -> list[Reply]:
     if await producer_of_user(ctx.session, ctx.user.id) is not None:
-        return [Reply(ctx.t("register.already"))] + await profile_view(ctx)
+        return noted(ctx.t("register.already"), await profile_view(ctx))
     return await engine.start(ctx, router.flows["register"])
 
 
@@ -282,16 +289,14 @@ async def _profile_field(ctx: Context, router: Router, args: tuple[str, ...]) ->
 
 async def _new_product(ctx: Context, router: Router, _args: tuple[str, ...]) -> list[Reply]:
     if await producer_of_user(ctx.session, ctx.user.id) is None:
-        return [Reply(ctx.t("product.need_profile"))] + await engine.start(
-            ctx, router.flows["register"]
-        )
+        return noted(ctx.t("register.first"), await engine.start(ctx, router.flows["register"]))
     return await engine.start(ctx, router.flows["product"])
 
 
 async def _products(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[Reply]:
     producer = await producer_of_user(ctx.session, ctx.user.id)
     if producer is None:
-        return [Reply(ctx.t("product.need_profile"))] + await main_menu(ctx)
+        return await main_menu(ctx, intro=ctx.t("product.need_profile"))
     page = int(args[0]) if args and args[0] else 0
     return products_screen(ctx, await products_of_producer(ctx.session, producer.id), page)
 
@@ -329,7 +334,7 @@ async def _product_delete_yes(ctx: Context, router: Router, args: tuple[str, ...
         return await _not_found(ctx)
     name = product.name
     await delete_product(ctx.session, product)
-    return [Reply(ctx.t("product.deleted", name=name))] + await _products(ctx, router, ())
+    return noted(ctx.t("product.deleted", name=name), await _products(ctx, router, ()))
 
 
 async def _photos(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[Reply]:
@@ -361,7 +366,7 @@ async def _stamps(ctx: Context, router: Router, args: tuple[str, ...]) -> list[R
 async def _status(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[Reply]:
     producer = await producer_of_user(ctx.session, ctx.user.id)
     if producer is None:
-        return [Reply(ctx.t("product.need_profile"))] + await main_menu(ctx)
+        return await main_menu(ctx, intro=ctx.t("product.need_profile"))
     products = await products_of_producer(ctx.session, producer.id)
     if args and args[0]:
         products = [p for p in products if p.id == int(args[0])]
@@ -379,7 +384,7 @@ async def _resume_any(ctx: Context, router: Router, _args: tuple[str, ...]) -> l
     for name in ctx.conversation.drafts:
         if name in router.flows:
             return await engine.resume(ctx, router.flows[name])
-    return [Reply(ctx.t("flow.nothing_to_resume"))] + await main_menu(ctx)
+    return noted(ctx.t("flow.nothing_to_resume"), await main_menu(ctx))
 
 
 PRODUCER_ROUTES = [

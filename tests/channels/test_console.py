@@ -17,12 +17,12 @@ async def _say(channel: ConsoleChannel, line: str) -> str:
 async def test_console_registration_and_product(runtime: Runtime, tmp_path: Path) -> None:
     channel = ConsoleChannel(runtime.dispatcher, user_id="farmer")
     screen = await _say(channel, "/start")
-    assert "1. 🇻🇳 Tiếng Việt" in screen  # numbered menu instead of buttons
-    assert "Anh/chị muốn dùng tiếng nào" in screen
+    assert "Chào mừng" in screen  # in Vietnamese straight away: the console reports none
+    assert "2. 📝 Đăng ký chủ thể OCOP" in screen  # numbered menu instead of buttons
+    assert "5. 🇬🇧 English" in screen
 
     answers = [
-        ("1", "Chào mừng"),  # Vietnamese → welcome menu
-        ("1", "Tên chủ thể OCOP"),  # Register
+        ("2", "Tên chủ thể OCOP"),  # Register
         ("HTX Chè Tân Cương", "loại nào"),
         ("2", "người đại diện"),  # cooperative
         ("Nguyễn Thị Hoa", "Số điện thoại"),

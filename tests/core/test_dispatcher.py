@@ -1,4 +1,4 @@
-"""The dispatcher: language first, numbered menus, stale buttons, errors, and racing workers."""
+"""The dispatcher: first contact, numbered menus, stale buttons, errors, and racing workers."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from tests.helpers import (
     conversation,
     labels,
     make_user,
-    say,
     text_of,
 )
 
@@ -30,20 +29,33 @@ CHANNELS = pytest.mark.parametrize("caps", [CONSOLE, TELEGRAM], ids=["console", 
 # --- first contact and language ------------------------------------------
 
 
+WELCOME_BUTTONS_VI = [
+    "🔎 Tra cứu sản phẩm",
+    "📝 Đăng ký chủ thể OCOP",
+    "🌐 Ngôn ngữ",
+    "❓ Hướng dẫn",
+]
+
+
 @CHANNELS
-async def test_first_contact_shows_the_language_picker(
+async def test_first_contact_answers_in_vietnamese_without_asking(
     runtime: Runtime, caps: Capabilities
 ) -> None:
-    screen = await say(runtime, "/start", caps)
-    assert "Anh/chị muốn dùng tiếng nào?" in screen[0].text  # Vietnamese is the default
-    assert labels(screen) == ["🇻🇳 Tiếng Việt", "🇬🇧 English"]
+    chat = Chat(runtime, caps)  # the console reports no language: Vietnamese
+    screen = await chat.say("/start")
+    assert len(screen) == 1
+    assert screen[0].text.startswith("Chào mừng anh/chị đến với Trợ lý OCOP!")
+    assert labels(screen) == [*WELCOME_BUTTONS_VI, "🇬🇧 English"]  # one small switch button
+    screen = await chat.say("/menu")  # the language is stored: no switch button any more
+    assert labels(screen) == WELCOME_BUTTONS_VI
 
 
-async def test_first_contact_asks_in_the_clients_language(runtime: Runtime) -> None:
+async def test_first_contact_speaks_the_clients_language(runtime: Runtime) -> None:
     chat = Chat(runtime, TELEGRAM, language="en-US")
     screen = await chat.say("xin chào")  # any first message, not only /start
-    assert screen[0].text.startswith("Hello! Which language would you like?")
-    assert labels(screen) == ["🇬🇧 English", "🇻🇳 Tiếng Việt"]
+    assert screen[0].text.startswith("I couldn't find a product for that.")
+    assert labels(screen)[-1] == "🇻🇳 Tiếng Việt"
+    assert "Anh/chị muốn dùng tiếng nào" not in chat.text
 
 
 @CHANNELS
@@ -64,11 +76,11 @@ async def test_choosing_english_switches_language(runtime: Runtime, caps: Capabi
 async def test_console_menus_are_numbered_and_a_typed_number_picks(runtime: Runtime) -> None:
     chat = Chat(runtime, CONSOLE)
     screen = await chat.say("/start")
-    assert screen[0].text.endswith("1. 🇻🇳 Tiếng Việt\n2. 🇬🇧 English")
-    await chat.say("2")
+    assert screen[0].text.endswith("4. ❓ Hướng dẫn\n5. 🇬🇧 English")
+    await chat.say("5")
     assert chat.text.startswith("English it is.")
-    assert "1. 📝 Register my OCOP entity" in chat.text
-    await chat.say("1")
+    assert "2. 📝 Register my OCOP entity" in chat.text
+    await chat.say("2")
     assert "What is your OCOP entity's name?" in chat.text
     assert "/back ◀️ Back · /later 🕓 Later · /cancel ✖️ Cancel" in chat.text
 
@@ -77,10 +89,44 @@ async def test_telegram_buttons_carry_short_callback_data(runtime: Runtime) -> N
     chat = Chat(runtime, TELEGRAM)
     screen = await chat.say("/start")
     data = [d for reply in screen for row in reply.callback_data for d in row]
-    assert len(data) == 2 and len(set(data)) == 2
+    assert len(data) == 5 and len(set(data)) == 5
     assert all(len(d.encode()) <= 64 for d in data)
     assert not any("lang" in d for d in data)  # the meaning stays on the server
     assert "1. " not in screen[0].text  # real buttons, no numbered text menu
+
+
+# --- keys beside a share key ------------------------------------------------
+
+
+async def _at_phone_step(runtime: Runtime, caps: Capabilities) -> Chat:
+    chat = Chat(runtime, caps)
+    await make_user(runtime, chat, producer=False)
+    for line in ("/register", "HTX Chè Tân Cương", "/menu"):
+        await chat.say(line)
+    await chat.press("Continue")
+    await chat.press("Cooperative")
+    await chat.say("Nguyễn Thị Hoa")
+    assert "Contact phone number?" in chat.text
+    return chat
+
+
+async def test_a_share_step_is_one_message_with_its_buttons_as_keys(runtime: Runtime) -> None:
+    chat = await _at_phone_step(runtime, TELEGRAM)
+    [prompt] = chat.screen
+    assert prompt.request_contact == "📱 Share my phone number"
+    assert labels(chat.screen) == ["◀️ Back", "🕓 Later", "✖️ Cancel"]
+    # Telegram sends a tapped key's label as text: it does what the button would.
+    screen = await chat.say("◀️ Back")
+    assert "Full name of the representative?" in text_of(screen)
+    state = await conversation(runtime, chat)
+    assert state is not None and state.step == "representative"
+
+
+async def test_a_typed_key_label_is_only_a_key_where_keys_are_shown(runtime: Runtime) -> None:
+    chat = await _at_phone_step(runtime, CONSOLE)  # no share key: numbered text, no keys
+    assert chat.screen[0].request_contact is None
+    screen = await chat.say("◀️ Back")
+    assert screen[0].text.startswith("That phone number isn't valid.")
 
 
 # --- stale and crafted buttons -----------------------------------------------
@@ -107,8 +153,10 @@ async def test_stale_button_gets_the_current_screen(runtime: Runtime) -> None:
     assert before is not None and before.step == "group"
 
     screen = await chat.callback(old_new_product)
-    assert screen[0].text == "This menu is out of date. Here is the current one:"
-    assert "Which product group?" in text_of(screen[1:])
+    assert len(screen) == 1
+    assert screen[0].text.startswith(
+        "This menu is out of date. Here is the current one:\n\nWhich product group?"
+    )
     after = await conversation(runtime, chat)
     assert after is not None
     assert (after.flow, after.step, after.data["values"]) == (
@@ -126,7 +174,7 @@ async def test_crafted_callback_is_stale(runtime: Runtime) -> None:
     before = await conversation(runtime, chat)
     for data in ("xxxx:0", "xxxx:999", "", ":", "n:abc:0", "x" * 64):
         screen = await chat.callback(data)
-        assert screen[0].text == "This menu is out of date. Here is the current one:", data
+        assert screen[0].text.startswith("This menu is out of date. Here is the current one:")
         assert "Which product group?" in chat.text, data
     after = await conversation(runtime, chat)
     assert before is not None and after is not None
@@ -137,7 +185,7 @@ async def test_current_token_with_an_index_out_of_range_is_stale(runtime: Runtim
     chat = await _producer_at_name_step(runtime)
     token = chat.callback_for("Food").split(":")[0]
     screen = await chat.callback(f"{token}:99")
-    assert screen[0].text == "This menu is out of date. Here is the current one:"
+    assert screen[0].text.startswith("This menu is out of date. Here is the current one:\n\n")
 
 
 # --- unexpected errors -----------------------------------------------------
@@ -167,7 +215,7 @@ async def test_unexpected_error_gives_a_reference_that_is_logged(
     assert "ZeroDivisionError" not in screen[0].text
 
     other = Chat(runtime, TELEGRAM, user_id="777")
-    assert labels(await other.say("/start")) == ["🇻🇳 Tiếng Việt", "🇬🇧 English"]
+    assert labels(await other.say("/start"))[-1] == "🇬🇧 English"
     again = await victim.say("/menu")
     second = re.search(r"Error reference: ([0-9A-F]{8})", again[0].text)
     assert second is not None and second[1] != reference[1]

@@ -27,8 +27,6 @@ from tests.helpers import PRODUCER_FIELDS, PRODUCT_COLUMNS
 
 TEA = "Chè búp Tân Cương đặc biệt"
 GTIN = "8930000000019"
-PICKER = "Hello! Which language would you like?\nXin chào! Anh/chị muốn dùng tiếng nào?"
-ENGLISH_SET = "English it is. You can change it any time with /language."
 MALFORMED = "That stamp code is not valid. Please check the characters on the stamp."
 BAD_CODE = "That is not a valid code. Product codes have 6 characters, for example 7K3M9P."
 TOO_BIG = 10 * 1024 * 1024 + 1  # one byte over config.toml's max_photo_bytes
@@ -126,13 +124,16 @@ def tea_card(code: str) -> str:
     )
 
 
-def assert_tea(screen: Screen, catalog: Catalog, before: list[str] | None = None) -> None:
-    """`before`, then the tea's cover photo, then its card with its two buttons."""
+def assert_tea(
+    screen: Screen, catalog: Catalog, before: list[str] | None = None, switch: str | None = None
+) -> None:
+    """`before`, then the tea's cover photo, then its card with its two buttons (and, on a
+    first contact, the small button `switch` to change language)."""
     lead = before or []
     assert screen.texts == [*lead, "", tea_card(catalog.tea_code)], screen
     photo = screen[len(lead)]
     assert photo["method"] == "sendPhoto" and photo["photo"] == catalog.cover
-    assert screen.buttons == CARD_BUTTONS
+    assert screen.buttons == CARD_BUTTONS + ([switch] if switch else [])
 
 
 async def scan_counts(bot: E2E) -> dict[str, int]:
@@ -227,9 +228,8 @@ async def test_product_deep_link_on_first_contact(bot: E2E) -> None:
     newcomer = bot.chat(8002, "Minh", "en")
 
     screen = await newcomer.send(f"/start p_{catalog.tea_code}")
-    assert screen.texts == [PICKER]  # the language first, nothing else yet
-    assert screen.buttons == ["🇬🇧 English", "🇻🇳 Tiếng Việt"]
-    assert_tea(await newcomer.press("🇬🇧 English"), catalog, before=[ENGLISH_SET])
+    # The answer at once, in the app's language; no language question first.
+    assert_tea(screen, catalog, switch="🇻🇳 Tiếng Việt")
 
     # Once only: the next /start is the main menu.
     screen = await newcomer.send("/start")
@@ -262,12 +262,11 @@ async def test_stamp_checks_in_the_chat(bot: E2E) -> None:
     pasted = stamp_url(bot.settings.public_url, first)  # the stamp's link, pasted
     assert (await minh.send(pasted)).texts[0] == warning.replace("2 times", "5 times")
 
-    # A brand-new user's first contact is a stamp deep link: language, then the answer.
+    # A brand-new user's first contact is a stamp deep link: the answer at once.
     newcomer = bot.chat(8003, "Lan", "en")
-    assert (await newcomer.send(f"/start s_{second}")).texts == [PICKER]
-    screen = await newcomer.press("🇬🇧 English")
+    screen = await newcomer.send(f"/start s_{second}")
     genuine_second = f"✅ Genuine stamp — this is its first check (stamp {format_serial(second)})."
-    assert_tea(screen, catalog, before=[ENGLISH_SET, genuine_second])
+    assert_tea(screen, catalog, before=[genuine_second], switch="🇻🇳 Tiếng Việt")
 
     # Unknown but well-formed: not ours, no product card, nothing recorded.
     stranger = new_serial()
@@ -360,8 +359,8 @@ async def test_deep_link_in_the_middle_of_a_flow(bot: E2E) -> None:
         "“New product” is saved for later. Press “Continue” in the menu or type /resume to "
         "carry on."
     )
-    assert screen.texts[:2] == [saved, genuine], screen
-    assert_tea(screen, catalog, before=[saved, genuine])
+    assert screen.texts[0] == f"{saved}\n\n{genuine}", screen  # one message, not two
+    assert_tea(screen, catalog, before=[f"{saved}\n\n{genuine}"])
     assert await scan_counts(bot) == {serial: 1, catalog.serials[1]: 0, catalog.serials[2]: 0}
 
 

@@ -16,6 +16,9 @@ STORY = "Ba thế hệ gia đình làm chè trên đồi Tân Cương, Thái Ngu
 INGREDIENTS = "100% búp chè trung du Tân Cương"
 SHOPEE_URL = "https://shopee.vn/che-bup-tan-cuong-i.1234.5678"
 
+WELCOME_EN = ["🔎 Look up a product", "📝 Register my OCOP entity", "🌐 Language", "❓ Help"]
+WELCOME_VI = ["🔎 Tra cứu sản phẩm", "📝 Đăng ký chủ thể OCOP", "🌐 Ngôn ngữ", "❓ Hướng dẫn"]
+
 PRODUCT_STEPS_TO_STARS: list[Step] = [
     ("send", "Mật ong hoa nhãn", "Which product group?"),
     ("press", "Food", "Which subgroup?"),
@@ -34,31 +37,32 @@ def block_of(status: str, marketplace: str) -> list[str]:
 
 
 async def test_producer_journey(bot: E2E) -> None:
-    # --- first contact, a client set to English: the picker speaks English first
+    # --- first contact, a client set to English: answered in English, no language question
     ann = bot.chat(2002, "Ann", "en")
     screen = await ann.send("hello")
     assert screen.texts == [
-        "Hello! Which language would you like?\nXin chào! Anh/chị muốn dùng tiếng nào?"
+        "I couldn't find a product for that. To look up an OCOP product:\n"
+        "• type its 6-character code (for example 7K3M9P) or the code on its stamp\n"
+        "• send a photo of its label with the QR code or barcode\n"
+        "• type /find and a product name, for example: /find banh trang\n"
+        "OCOP producers: press “📝 Register my OCOP entity” to list your products."
     ]
-    assert screen.buttons == ["🇬🇧 English", "🇻🇳 Tiếng Việt"]
-    screen = await ann.press("🇬🇧 English")
+    assert screen.buttons == [*WELCOME_EN, "🇻🇳 Tiếng Việt"]
+    screen = await ann.press("🇻🇳 Tiếng Việt")  # the small switch button
     assert screen.texts == [
-        "English it is. You can change it any time with /language.",
-        "Welcome to OCOP Assistant! To list your products, please register your entity first.",
+        "Đã chọn Tiếng Việt. Có thể đổi bất cứ lúc nào bằng /language.\n\n"
+        "Chào mừng anh/chị đến với Trợ lý OCOP! Để xem nguồn gốc một sản phẩm OCOP, anh/chị gõ "
+        "mã sản phẩm (ví dụ 7K3M9P) hoặc mã tem, gửi ảnh nhãn có mã QR, hoặc gõ /find và tên sản "
+        "phẩm.\nChủ thể OCOP muốn đưa sản phẩm lên: bấm «📝 Đăng ký chủ thể OCOP»."
     ]
-    assert screen.buttons == ["📝 Register my OCOP entity", "🌐 Language", "❓ Help"]
+    assert screen.buttons == WELCOME_VI
 
-    # --- first contact, a client set to Vietnamese: Vietnamese first
+    # --- first contact, a client set to Vietnamese: Vietnamese, the menu at once
     hoa = bot.chat(1001, "Hoa", "vi")
     screen = await hoa.send("/start")
-    assert screen.texts == [
-        "Chào anh/chị! Anh/chị muốn dùng tiếng nào?\nHello! Which language would you like?"
-    ]
-    assert screen.buttons == ["🇻🇳 Tiếng Việt", "🇬🇧 English"]
-    screen = await hoa.press("🇻🇳 Tiếng Việt")
-    assert screen.texts[0] == "Đã chọn Tiếng Việt. Có thể đổi bất cứ lúc nào bằng /language."
-    assert screen.texts[1].startswith("Chào mừng anh/chị đến với Trợ lý OCOP!")
-    assert screen.buttons == ["📝 Đăng ký chủ thể OCOP", "🌐 Ngôn ngữ", "❓ Hướng dẫn"]
+    assert len(screen) == 1
+    assert screen.texts[0].startswith("Chào mừng anh/chị đến với Trợ lý OCOP!")
+    assert screen.buttons == [*WELCOME_VI, "🇬🇧 English"]
 
     # --- producer registration, the phone shared with the contact button
     screen = await hoa.press("📝 Đăng ký chủ thể OCOP")
@@ -70,16 +74,16 @@ async def test_producer_journey(bot: E2E) -> None:
         ]
     )
     screen = await hoa.send("Nguyễn Thị Hoa")
-    assert screen.texts == [
-        "Số điện thoại liên hệ? Anh/chị có thể bấm nút «Gửi số điện thoại của tôi».",
-        "Hoặc gõ số điện thoại, ví dụ 0912 345 678.",
+    assert screen.texts == [  # one message: the question, the share key and the other keys
+        "Số điện thoại liên hệ? Gõ số, ví dụ 0912 345 678.\n"
+        "Hoặc bấm nút «📱 Gửi số điện thoại của tôi» bên dưới."
     ]
     keyboard = reply_keyboard(screen[0])
     assert keyboard is not None
     assert keyboard["keyboard"] == [
-        [{"text": "📱 Gửi số điện thoại của tôi", "request_contact": True}]
+        [{"text": "📱 Gửi số điện thoại của tôi", "request_contact": True}],
+        [{"text": "◀️ Quay lại"}, {"text": "🕓 Để sau"}, {"text": "✖️ Hủy"}],
     ]
-    assert screen.buttons == ["◀️ Quay lại", "🕓 Để sau", "✖️ Hủy"]
 
     screen = await hoa.contact("84912345678")  # what the share button sends: the user's own
     assert screen.texts[0] == "✅ Đã nhận."
@@ -93,12 +97,15 @@ async def test_producer_journey(bot: E2E) -> None:
     assert screen.texts[0].startswith("Địa chỉ cụ thể")
     screen = await hoa.send("Xóm Nam Đồng")
     assert screen.texts == [
-        "Gửi vị trí cơ sở sản xuất để khách tìm đường? Có thể bỏ qua.",
-        "Nếu không muốn gửi vị trí, anh/chị bấm «Bỏ qua».",
+        "Gửi vị trí cơ sở sản xuất để khách tìm đường? Có thể bỏ qua.\n"
+        "Bấm «📍 Gửi vị trí của tôi» bên dưới, hoặc «⏭ Bỏ qua»."
     ]
     keyboard = reply_keyboard(screen[0])
     assert keyboard is not None
-    assert keyboard["keyboard"] == [[{"text": "📍 Gửi vị trí của tôi", "request_location": True}]]
+    assert keyboard["keyboard"] == [
+        [{"text": "📍 Gửi vị trí của tôi", "request_location": True}],
+        [{"text": "◀️ Quay lại"}, {"text": "⏭ Bỏ qua"}, {"text": "🕓 Để sau"}, {"text": "✖️ Hủy"}],
+    ]
     screen = await hoa.location(21.5942, 105.7703)
     assert screen.texts[0] == "✅ Đã nhận."
     assert reply_keyboard(screen[0]) == {"remove_keyboard": True}
@@ -126,8 +133,7 @@ async def test_producer_journey(bot: E2E) -> None:
     ]
     screen = await hoa.press("💾 Lưu")
     assert screen.texts == [
-        "🎉 Đăng ký xong! Giờ anh/chị có thể thêm sản phẩm.",
-        "Menu chính — HTX Chè Tân Cương Xanh",
+        "🎉 Đăng ký xong! Giờ anh/chị có thể thêm sản phẩm.\n\nMenu chính — HTX Chè Tân Cương Xanh"
     ]
 
     # --- a product with every field
@@ -227,7 +233,8 @@ async def test_producer_journey(bot: E2E) -> None:
     assert screen.texts == [
         "Sản phẩm của anh/chị (1):\n"
         f"✅ Chè búp Tân Cương đặc biệt — mã {code} — chưa bán trên sàn nào\n"
-        "✅ đủ thông tin · 📝 còn thiếu"
+        "\n"
+        "Ký hiệu: ✅ = đủ thông tin, 📝 = còn thiếu thông tin (mở sản phẩm để xem thiếu gì)"
     ]
     screen = await hoa.press("✅ Chè búp Tân Cương đặc biệt")
     assert screen[0]["method"] == "sendPhoto"  # the cover, as a square thumbnail
@@ -296,9 +303,8 @@ async def test_producer_journey(bot: E2E) -> None:
 
     # The other user was never mixed up with this one.
     screen = await ann.send("/menu")
-    assert screen.texts == [
-        "Welcome to OCOP Assistant! To list your products, please register your entity first."
-    ]
+    assert len(screen) == 1 and screen.texts[0].startswith("Chào mừng anh/chị")  # as she chose
+    assert screen.buttons == WELCOME_VI
 
 
 async def test_contact_of_someone_else_is_refused(bot: E2E) -> None:
@@ -314,8 +320,8 @@ async def test_contact_of_someone_else_is_refused(bot: E2E) -> None:
     )
     # A contact picked from the address book (not the share button) carries no user id.
     screen = await ann.contact("84987654321", own=False)
-    assert screen.texts == ["Please share your own phone number.", *phone_step.texts], screen
-    assert screen.buttons == phone_step.buttons
+    assert screen.texts == [f"Please share your own phone number.\n\n{phone_step.text}"], screen
+    assert reply_keyboard(screen[0]) == reply_keyboard(phone_step[0])
     screen = await ann.contact("84912345678", own=True)
     assert screen.texts == [
         "✅ Received.",

@@ -34,7 +34,7 @@ async def test_cancel_and_resume(bot: E2E) -> None:
 
     # "Later" keeps the draft; the menu offers to continue it, first.
     screen = await hoa.press("🕓 Later")
-    assert screen.texts == [SAVED_FOR_LATER, MENU]
+    assert screen.texts == [f"{SAVED_FOR_LATER}\n\n{MENU}"]
     assert screen.buttons[0] == "▶️ Continue: New product"
 
     # Meanwhile the rest of the bot works as usual.
@@ -45,7 +45,7 @@ async def test_cancel_and_resume(bot: E2E) -> None:
     assert screen.buttons[0] == "▶️ Continue: New product"
 
     screen = await hoa.press("▶️ Continue: New product")
-    assert screen.texts == ["Continuing “New product” where you left off.", ASK_DESCRIPTION]
+    assert screen.texts == [f"Continuing “New product” where you left off.\n\n{ASK_DESCRIPTION}"]
     assert screen.buttons == NAV
     screen = await hoa.press("◀️ Back")  # the answers before "Later" are all there
     assert screen.texts == [f"{ASK_CERT_DATE}\n(Now: 20/05/2024)"]
@@ -54,16 +54,15 @@ async def test_cancel_and_resume(bot: E2E) -> None:
 
     # /menu in the middle of a form puts it aside too; /resume brings it back.
     screen = await hoa.send("/menu")
-    assert screen.texts == [SAVED_FOR_LATER, MENU]
+    assert screen.texts == [f"{SAVED_FOR_LATER}\n\n{MENU}"]
     screen = await hoa.send("/resume")
     assert screen.texts == [
-        "Continuing “New product” where you left off.",
-        f"{ASK_CERT_NUMBER}\n(Now: 1234/QĐ-UBND)",
+        f"Continuing “New product” where you left off.\n\n{ASK_CERT_NUMBER}\n(Now: 1234/QĐ-UBND)"
     ]
     # "New product" with a draft waiting continues the draft rather than losing it.
     screen = await hoa.press("🕓 Later")
     screen = await hoa.press("➕ New product")
-    assert screen.texts[-1] == f"{ASK_CERT_NUMBER}\n(Now: 1234/QĐ-UBND)"
+    assert screen.texts[-1].endswith(f"\n\n{ASK_CERT_NUMBER}\n(Now: 1234/QĐ-UBND)")
 
     screen = await hoa.walk(PRODUCT_STEPS_EN[step_index("1234/QĐ-UBND") :])
     code = screen.text.split("Product code: ")[1].split()[0]
@@ -87,11 +86,11 @@ async def test_cancel_and_resume(bot: E2E) -> None:
         ]
     )
     screen = await hoa.send("/cancel")
-    assert screen.texts == [CANCELLED, MENU]
+    assert screen.texts == [f"{CANCELLED}\n\n{MENU}"]
     assert "▶️ Continue: New product" not in screen.buttons
     assert await bot.product_count() == 1
     screen = await hoa.send("/cancel")
-    assert screen.texts == ["There is nothing in progress to cancel.", MENU]
+    assert screen.texts == [f"There is nothing in progress to cancel.\n\n{MENU}"]
     screen = await hoa.press("➕ New product")
     assert screen.texts == [ASK_NAME]  # no "(Now: …)": nothing of the cancelled form
 
@@ -100,10 +99,10 @@ async def test_cancel_and_resume(bot: E2E) -> None:
     await hoa.press("🕓 Later")
     await hoa.press("▶️ Continue: New product")
     screen = await hoa.press("✖️ Cancel")
-    assert screen.texts == [CANCELLED, MENU]
+    assert screen.texts == [f"{CANCELLED}\n\n{MENU}"]
     assert "▶️ Continue: New product" not in screen.buttons
     screen = await hoa.send("/resume")
-    assert screen.texts == ["There is nothing unfinished to continue.", MENU]
+    assert screen.texts == [f"There is nothing unfinished to continue.\n\n{MENU}"]
     assert await bot.product_count() == 1
 
 
@@ -111,7 +110,7 @@ async def test_back(bot: E2E) -> None:
     hoa = await bot.producer(3002)
     screen = await hoa.press("➕ New product")
     screen = await hoa.press("◀️ Back")
-    assert screen.texts == ["This is already the first step.", ASK_NAME]
+    assert screen.texts == [f"This is already the first step.\n\n{ASK_NAME}"]
 
     screen = await hoa.walk(
         [
@@ -191,10 +190,12 @@ async def test_back(bot: E2E) -> None:
         ]
     )
     screen = await other.press("◀️ Back")
-    assert screen.texts[0] == (
-        "Contact phone number? You can press “Share my phone number”.\n(Now: +84987654321)"
-    )
-    screen = await other.press("◀️ Back")  # leaving the phone step takes its share key away
+    assert screen.texts == [
+        "Contact phone number? Type it, for example 0912 345 678.\n"
+        "Or press “📱 Share my phone number” below.\n(Now: +84987654321)"
+    ]
+    # Back is a key under the share key there (a message carries one keyboard).
+    screen = await other.key("◀️ Back")  # leaving the phone step takes its share key away
     assert screen.texts == [
         "◀️ Back to the previous step.",
         "Full name of the representative?\n(Now: Trần Văn Bảo)",
@@ -205,8 +206,8 @@ async def test_back(bot: E2E) -> None:
     assert screen.buttons == ["🇬🇧 English", "🇻🇳 Tiếng Việt"]
     screen = await other.press("🇻🇳 Tiếng Việt")
     assert screen.texts == [
-        "Đã chọn Tiếng Việt. Có thể đổi bất cứ lúc nào bằng /language.",
-        "Họ tên người đại diện?\n(Hiện tại: Trần Văn Bảo)",
+        "Đã chọn Tiếng Việt. Có thể đổi bất cứ lúc nào bằng /language.\n\n"
+        "Họ tên người đại diện?\n(Hiện tại: Trần Văn Bảo)"
     ]
     assert screen.buttons == ["◀️ Quay lại", "🕓 Để sau", "✖️ Hủy"]
     screen = await other.send("Trần Văn Bảo")
@@ -226,8 +227,8 @@ async def test_share_keys_go_away(bot: E2E) -> None:
             ("send", "Trần Văn Bảo", "Contact phone number"),
         ]
     )
-    assert bao.share_keys() == ["📱 Share my phone number"]
-    screen = await bao.press("◀️ Back")
+    assert bao.share_keys() == ["📱 Share my phone number", "◀️ Back", "🕓 Later", "✖️ Cancel"]
+    screen = await bao.key("◀️ Back")
     assert screen.texts == [
         "◀️ Back to the previous step.",
         "Full name of the representative?\n(Now: Trần Văn Bảo)",
@@ -248,8 +249,14 @@ async def test_share_keys_go_away(bot: E2E) -> None:
             ("press", "⏭ Skip", "Share the location"),
         ]
     )
-    assert bao.share_keys() == ["📍 Share my location"]
-    screen = await bao.press("⏭ Skip")
+    assert bao.share_keys() == [
+        "📍 Share my location",
+        "◀️ Back",
+        "⏭ Skip",
+        "🕓 Later",
+        "✖️ Cancel",
+    ]
+    screen = await bao.key("⏭ Skip")
     assert screen.texts[0] == "⏭ Skipped."  # this message takes the key away
     assert screen.texts[1].startswith("Tax code")
     keys_after_skip = bao.share_keys()
@@ -269,16 +276,16 @@ async def test_stale_button(bot: E2E) -> None:
 
     # A button of the group question, pressed after it was answered.
     screen = await hoa.press("Beverages", groups.last)
-    assert screen.texts == [OUT_OF_DATE, "Which subgroup?"]
+    assert screen.texts == [f"{OUT_OF_DATE}\n\nWhich subgroup?"]
     assert screen.buttons == subgroups.buttons  # the current screen, still food subgroups
     # The main menu's button from before the form started.
     screen = await hoa.press("➕ New product", old_menu)
-    assert screen.texts == [OUT_OF_DATE, "Which subgroup?"]
+    assert screen.texts == [f"{OUT_OF_DATE}\n\nWhich subgroup?"]
     # Made-up callback data is no better.
     screen = await hoa.press_data(subgroups.last, "AAAA:0")
-    assert screen.texts == [OUT_OF_DATE, "Which subgroup?"]
+    assert screen.texts == [f"{OUT_OF_DATE}\n\nWhich subgroup?"]
     screen = await hoa.press_data(subgroups.last, "not-even-a-token")
-    assert screen.texts == [OUT_OF_DATE, "Which subgroup?"]
+    assert screen.texts == [f"{OUT_OF_DATE}\n\nWhich subgroup?"]
 
     # Nothing changed: the form goes on from the same step with the same answers.
     screen = await hoa.press("◀️ Back")
@@ -296,14 +303,14 @@ async def test_stale_button(bot: E2E) -> None:
     screen = Screen(await bot.api.settle(hoa.id, quiet=0))
     # (The two answers' messages may interleave: only what each says is checked.)
     assert sum(text.startswith(f"🎉 “{PRODUCT_NAME}” is saved.") for text in screen.texts) == 1
-    assert OUT_OF_DATE in screen.texts, screen
-    assert MENU in screen.texts, screen  # the current screen once the form is done
-    assert len(screen) == 3, screen
+    # the current screen once the form is done, after the note
+    assert f"{OUT_OF_DATE}\n\n{MENU}" in screen.texts, screen
+    assert len(screen) == 2, screen
     assert await bot.product_count() == 1
 
     # Long after: the summary's Save, the group buttons — all stale, nothing created.
     screen = await hoa.press("💾 Save", save)
-    assert screen.texts == [OUT_OF_DATE, MENU]
+    assert screen.texts == [f"{OUT_OF_DATE}\n\n{MENU}"]
     screen = await hoa.press("Beverages", groups.last)
-    assert screen.texts == [OUT_OF_DATE, MENU]
+    assert screen.texts == [f"{OUT_OF_DATE}\n\n{MENU}"]
     assert await bot.product_count() == 1

@@ -68,11 +68,10 @@ async def test_the_invite_deep_link_on_first_contact(bot: OfficersE2E) -> None:
     link = re.search(r"https://t\.me/\w+\?start=(o_\w+)", screen.text)
     assert link, screen
     officer = bot.chat(7001, "Minh", "vi")
-    screen = await officer.send(f"/start {link[1]}")  # the link opens the chat: no language yet
-    assert screen.buttons == ["🇻🇳 Tiếng Việt", "🇬🇧 English"]
-    screen = await officer.press("🇻🇳 Tiếng Việt")
-    assert screen.texts[1].startswith("🎉 Anh/chị đã là cán bộ OCOP của Lâm Đồng.")
+    screen = await officer.send(f"/start {link[1]}")  # the link opens the chat: at once
+    assert screen.texts[0].startswith("🎉 Anh/chị đã là cán bộ OCOP của Lâm Đồng.")
     assert "📋 Duyệt sản phẩm" in screen.buttons
+    assert screen.buttons[-1] == "🇬🇧 English"  # the app's language, and a switch
     screen = await officer.send(f"/start {link[1]}")  # the link a second time
     assert screen.texts[0].startswith(
         "Anh/chị đã là cán bộ Lâm Đồng rồi, không cần dùng mã mời nữa."

@@ -56,5 +56,5 @@ async def test_producer_gets_not_allowed(bot: E2E) -> None:
     hoa = bot.chat(5002, "Hoa", "en")
     await hoa.start_in_english()
     screen = await hoa.send("/stats")
-    assert screen.texts[0] == "Sorry, you are not allowed to do that."
+    assert screen.texts[0].startswith("Sorry, you are not allowed to do that.\n\n")
     assert all(output["method"] == "sendMessage" for output in screen)

@@ -79,8 +79,8 @@ async def test_back_on_the_first_step_says_so(runtime: Runtime) -> None:
     chat = await producer(runtime)
     await chat.press("New product")
     screen = await chat.press("Back")
-    assert screen[0].text == "This is already the first step."
-    assert screen[1].text.startswith("Product name?")
+    assert len(screen) == 1  # the note and the question again, in one message
+    assert screen[0].text.startswith("This is already the first step.\n\nProduct name?")
 
 
 async def test_back_over_a_skipped_step(runtime: Runtime) -> None:
@@ -120,8 +120,8 @@ async def test_typed_skip_on_a_required_step_is_refused(
     chat = await producer(runtime, caps)
     await chat.press("New product")
     screen = await chat.say("/skip")
-    assert screen[0].text == "This step is required and can't be skipped."
-    assert screen[1].text.startswith("Product name?")
+    assert len(screen) == 1
+    assert screen[0].text.startswith("This step is required and can't be skipped.\n\nProduct name?")
     state = await conversation(runtime, chat)
     assert state is not None and state.step == "name"
 
@@ -145,8 +145,11 @@ async def test_bad_input_says_what_is_wrong_and_keeps_everything(
     await chat.press("Skip")
     before = await values(runtime, chat)
     screen = await chat.say("một trăm")
-    assert screen[0].text == "That price isn't valid. For example: 125000, 125.000 or 125k."
-    assert screen[1].text.startswith("Selling price in VND?")
+    assert len(screen) == 1  # the error and the question asked again: one message
+    assert screen[0].text.startswith(
+        "That price isn't valid. For example: 125000, 125.000 or 125k.\n\nSelling price in VND?"
+    )
+    assert "🕓 Later" in labels(screen)  # with the step's buttons
     assert await values(runtime, chat) == before
     await chat.say("125.000 đ")
     assert "Unit of sale?" in chat.text
@@ -157,8 +160,10 @@ async def test_a_photo_where_text_is_expected(runtime: Runtime) -> None:
     chat = await producer(runtime)
     await chat.press("New product")
     screen = await chat.send(chat.incoming(photo=FileRef("f1", size=10)))
-    assert screen[0].text == "This step needs typed text, not a photo or file."
-    assert screen[1].text.startswith("Product name?")
+    assert len(screen) == 1
+    assert screen[0].text.startswith(
+        "This step needs typed text, not a photo or file.\n\nProduct name?"
+    )
 
 
 # --- later and resume -----------------------------------------------------------
@@ -179,8 +184,10 @@ async def test_later_keeps_a_draft_that_resumes_at_the_same_step(
 
     await chat.say("/menu")  # the draft stays on the menu until resumed
     screen = await chat.press("Continue: New product")
-    assert screen[0].text == "Continuing “New product” where you left off."
-    assert screen[1].text.startswith("The product's story")
+    assert len(screen) == 1
+    assert screen[0].text.startswith(
+        "Continuing “New product” where you left off.\n\nThe product's story"
+    )
     assert await values(runtime, chat) == kept
     await chat.press("Back")
     assert f"(Now: {DESCRIPTION})" in chat.text
@@ -191,7 +198,7 @@ async def test_new_product_command_resumes_the_waiting_draft(runtime: Runtime) -
     await up_to_story(chat)
     await chat.press("Later")
     screen = await chat.say("/newproduct")
-    assert screen[0].text == "Continuing “New product” where you left off."
+    assert screen[0].text.startswith("Continuing “New product” where you left off.\n\n")
     assert (await values(runtime, chat))["name"] == "Chè búp Tân Cương"
 
 
@@ -212,7 +219,8 @@ async def test_cancel_discards(runtime: Runtime, caps: Capabilities) -> None:
     chat = await producer(runtime, caps)
     await up_to_story(chat)
     screen = await chat.press("Cancel")
-    assert screen[0].text == "Cancelled. Nothing you entered here was saved."
+    assert len(screen) == 1
+    assert screen[0].text.startswith("Cancelled. Nothing you entered here was saved.\n\nMain menu")
     assert not any("Continue" in label for label in labels(screen))
     state = await conversation(runtime, chat)
     assert state is not None
@@ -226,34 +234,71 @@ async def test_cancel_command_also_drops_a_draft_of_that_flow(runtime: Runtime) 
     chat = await producer(runtime)
     await up_to_story(chat)
     await chat.say("/cancel")
-    assert chat.screen[0].text == "Cancelled. Nothing you entered here was saved."
+    assert chat.screen[0].text.startswith("Cancelled. Nothing you entered here was saved.")
     screen = await chat.say("/cancel")
-    assert screen[0].text == "There is nothing in progress to cancel."
+    assert screen[0].text.startswith("There is nothing in progress to cancel.\n\nMain menu")
 
 
 # --- commands mid-flow ------------------------------------------------------------
 
 
 @CHANNELS
-async def test_a_command_mid_flow_is_refused_and_nothing_is_lost(
+async def test_a_command_mid_flow_puts_the_form_aside_and_opens_what_was_asked(
     runtime: Runtime, caps: Capabilities
 ) -> None:
     chat = await producer(runtime, caps)
     await up_to_story(chat)
     before = await conversation(runtime, chat)
     screen = await chat.say("/products")
-    assert screen[0].text.startswith("You are in the middle of something.")
-    assert "/products" in screen[0].text
-    assert screen[1].text.startswith("The product's story")
+    assert len(screen) == 1
+    assert screen[0].text.startswith(
+        "“New product” is saved for later. Press “Continue” in the menu or type /resume"
+    )
+    assert "\n\nYou have no products yet." in screen[0].text
     after = await conversation(runtime, chat)
     assert before is not None and after is not None
-    assert (after.flow, after.step, after.data["values"]) == (
+    assert after.flow is None
+    assert after.drafts["product"]["step"] == "story"
+    assert after.drafts["product"]["data"]["values"] == before.data["values"]
+
+    screen = await chat.say("/resume")
+    assert "The product's story" in screen[0].text
+    await chat.say("Ba thế hệ làm chè trên đồi Tân Cương.")
+    assert "Selling price in VND?" in chat.text
+
+
+@CHANNELS
+async def test_resume_inside_the_form_repeats_the_question(
+    runtime: Runtime, caps: Capabilities
+) -> None:
+    chat = await producer(runtime, caps)
+    await up_to_story(chat)
+    before = await conversation(runtime, chat)
+    screen = await chat.say("/resume")
+    assert len(screen) == 1
+    assert screen[0].text.startswith("The product's story")
+    after = await conversation(runtime, chat)
+    assert before is not None and after is not None
+    assert (after.flow, after.step, after.data["values"], after.drafts) == (
         "product",
         "story",
         before.data["values"],
+        {},
     )
-    await chat.say("Ba thế hệ làm chè trên đồi Tân Cương.")
-    assert "Selling price in VND?" in chat.text
+
+
+@CHANNELS
+async def test_a_mistyped_command_mid_flow_keeps_the_form(
+    runtime: Runtime, caps: Capabilities
+) -> None:
+    chat = await producer(runtime, caps)
+    await up_to_story(chat)
+    screen = await chat.say("/prodcts")
+    assert len(screen) == 1
+    assert screen[0].text.startswith("I don't know the command /prodcts. What you entered is kept")
+    assert "The product's story" in screen[0].text
+    state = await conversation(runtime, chat)
+    assert state is not None and (state.flow, state.step) == ("product", "story")
 
 
 @CHANNELS
@@ -261,22 +306,21 @@ async def test_help_mid_flow_answers_and_asks_again(runtime: Runtime, caps: Capa
     chat = await producer(runtime, caps)
     await up_to_story(chat)
     screen = await chat.say("/help")
+    assert len(screen) == 1  # the help, then the question, in one message
     assert screen[0].text.startswith("OCOP Assistant helps you")
-    assert screen[-1].text.startswith("The product's story")
+    assert "\n\nThe product's story" in screen[0].text
     state = await conversation(runtime, chat)
     assert state is not None and state.step == "story"
 
 
-async def test_help_main_menu_button_mid_flow_opens_the_menu(runtime: Runtime) -> None:
-    # BUG (bot/handlers/routes.py, Router.command + bot/flows/engine.py, _read): /help in a
-    # flow shows the help screen's "Main menu" button, but pressing it reaches the flow,
-    # which answers "Please choose one of the buttons below." — though a button was pressed.
+async def test_help_mid_flow_keeps_the_steps_buttons(runtime: Runtime) -> None:
     chat = await producer(runtime)
     await up_to_story(chat)
     await chat.say("/help")
-    screen = await chat.press("Main menu")
-    assert "Please choose one of the buttons below." not in screen[0].text
-    assert "▶️ Continue: New product" in labels(screen)  # like /menu: the draft is kept
+    assert "🕓 Later" in labels(chat.screen)
+    screen = await chat.press("Later")
+    assert screen[0].text.startswith("“New product” is saved for later.")
+    assert "▶️ Continue: New product" in labels(screen)
 
 
 # --- numbered menus where text is also accepted (console) ---------------------------
@@ -384,7 +428,7 @@ async def test_future_decision_date_is_refused(runtime: Runtime) -> None:
     await chat.press("3 stars")
     await chat.say("1234/QĐ-UBND")
     screen = await chat.say("24/11/2026")  # the test clock stands at 23/11/2026
-    assert screen[0].text == "The decision date can't be in the future."
+    assert screen[0].text.startswith("The decision date can't be in the future.\n\nDecision date")
     await chat.say("23/11/2026")
     assert "Product description" in chat.text
 
@@ -474,7 +518,7 @@ async def test_deleting_a_product_asks_first(runtime: Runtime) -> None:
 
     await chat.press("Delete")
     screen = await chat.press("Yes, delete")
-    assert screen[0].text == "🗑 “Chè búp Tân Cương” deleted."
+    assert screen[0].text == "🗑 “Chè búp Tân Cương” deleted.\n\nYou have no products yet."
     assert await load_product(runtime, product_id) is None
 
 
@@ -520,7 +564,7 @@ async def test_another_producers_product_cannot_be_reached(runtime: Runtime) -> 
             )
             replies = await router.dispatch_action(ctx, action)
             assert ctx.conversation.flow is None, action  # no edit flow was started
-        assert replies[0].text == "That product was not found.", action
+        assert replies[0].text.startswith("That product was not found.\n\nMain menu"), action
         assert all("Mèo Vạc" not in reply.text for reply in replies), action
 
     after = await load_product(runtime, product_id)

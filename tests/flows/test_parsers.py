@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from bot.core.errors import Invalid
+from bot.core.listings import listing_url
 from bot.flows import parsers
+from bot.flows.broadcast import message_text
 
 
 def refused(parse: Callable[[str], Any], raw: str) -> Invalid:
@@ -400,3 +402,90 @@ def test_certificate_number_and_expiry() -> None:
 )
 def test_certificate_refusals(raw: str, key: str) -> None:
     assert refused(parsers.certificate, raw).key == key
+
+
+# --- what may be stored, field kind by field kind ---------------------------------------
+# Every typed value goes through bot.core.text.clean (one line) or clean_lines (several):
+# control characters, bidirectional overrides and isolates and zero-width characters are
+# removed; a value that had nothing else is refused with its own message.
+
+HIDDEN = "\u202e\u200b\u2066\x00\u2069\ufeff\x07"
+FIELD_KINDS: list[tuple[str, Callable[[str], Any], str, Any]] = [
+    # (field kind, parser as a flow declares it, typed, stored)
+    ("name", parsers.text(2, 200), f"HTX{HIDDEN} Chè Tân Cương", "HTX Chè Tân Cương"),
+    ("representative", parsers.text(2, 100), f"Nguyễn{HIDDEN} Thị Hoa", "Nguyễn Thị Hoa"),
+    ("address", parsers.text(2, 300), f"Thôn 3,{HIDDEN}\nxã Phúc Sơn", "Thôn 3, xã Phúc Sơn"),
+    ("unit", parsers.text(1, 32), f"hộp{HIDDEN}", "hộp"),
+    (
+        "description",
+        parsers.text(10, 3000, multiline=True),
+        f"Chè búp{HIDDEN} một tôm hai lá.\r\n\r\nSao tay\x0c trên chảo gang.",
+        "Chè búp một tôm hai lá.\n\nSao tay\ntrên chảo gang.",
+    ),
+    (
+        "story",
+        parsers.text(10, 3000, multiline=True),
+        f"Ba thế hệ\u2028làm chè{HIDDEN}.",
+        "Ba thế hệ\nlàm chè.",
+    ),
+    ("search text", parsers.text(1, 100), f"bánh{HIDDEN} tráng", "bánh tráng"),
+    ("phone", parsers.phone, f"0912{HIDDEN} 345 678", "+84912345678"),
+    ("tax code", parsers.tax_code, f"0123{HIDDEN}456789", "0123456789"),
+    ("GTIN", parsers.gtin13, f"893{HIDDEN}0000000019", "8930000000019"),
+    ("code", parsers.code(64), f"1234/QĐ-UBND{HIDDEN}", "1234/QĐ-UBND"),
+    ("date", parsers.date, f"20/05/2024{HIDDEN}", "2024-05-20"),
+    ("price", parsers.price(), f"125.000{HIDDEN} đ", 125_000),
+    ("net quantity", parsers.net_quantity, f"200{HIDDEN} g", {"amount": 200, "unit": "g"}),
+    ("shelf life", parsers.shelf_life, f"12{HIDDEN} tháng", "P12M"),
+    (
+        "certificate",
+        parsers.certificate,
+        f"VG-123{HIDDEN} 31/12/2027",
+        {"number": "VG-123", "expiry": "2027-12-31"},
+    ),
+    ("URL", listing_url, f"https://shopee.vn/{HIDDEN}che-1", "https://shopee.vn/che-1"),
+    (
+        "notice",
+        message_text,
+        f"Lớp tập huấn{HIDDEN}\n\n\n\nngày 24/11",
+        "Lớp tập huấn\n\nngày 24/11",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("parse", "raw", "stored"),
+    [kind[1:] for kind in FIELD_KINDS],
+    ids=[kind[0] for kind in FIELD_KINDS],
+)
+def test_every_field_kind_stores_no_invisible_character(
+    parse: Callable[[str], Any], raw: str, stored: Any
+) -> None:
+    assert parse(raw) == stored
+
+
+@pytest.mark.parametrize(
+    "parse",
+    [kind[1] for kind in FIELD_KINDS if kind[0] != "URL"],
+    ids=[kind[0] for kind in FIELD_KINDS if kind[0] != "URL"],
+)
+def test_only_invisible_characters_are_refused_as_such(parse: Callable[[str], Any]) -> None:
+    assert refused(parse, HIDDEN).key == "invalid.invisible"
+    assert refused(parse, " \u200b \u200d ").key == "invalid.invisible"
+    assert refused(parse, "   ").key in ("invalid.empty", "invalid.stars")
+
+
+@pytest.mark.parametrize(
+    "parse",
+    [parsers.text(2, 200), parsers.text(2, 300), parsers.text(10, 3000, multiline=True)],
+    ids=["name", "address", "description"],
+)
+@pytest.mark.parametrize(
+    "raw", ["<b></b>", "<br/> <br/>", "&nbsp;&nbsp;", "<i>★</i>", "**__**", "😀\u200d😀"]
+)
+def test_markup_or_symbols_alone_are_refused(parse: Callable[[str], Any], raw: str) -> None:
+    assert refused(parse, raw).key == "invalid.no_letters"
+
+
+def test_one_line_text_drops_line_breaks() -> None:
+    assert parsers.text(2, 200)("HTX Chè\nTân Cương") == "HTX Chè Tân Cương"

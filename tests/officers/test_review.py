@@ -294,6 +294,9 @@ async def test_cancelling_a_review_flow_goes_back_to_the_product(
     for action in ("✅ Approve", "✏️ Ask for changes"):
         await officer.press(action)
         screen = await officer.say("/cancel")
-        assert screen[-1].text == opened[-1].text  # the product's card again
+        # the product's card again, under the note that nothing was saved
+        assert screen[-1].text == (
+            f"Cancelled. Nothing you entered here was saved.\n\n{opened[-1].text}"
+        )
         stored = await load_product(runtime, people.tea)
         assert stored is not None and stored.review_status == "pending"

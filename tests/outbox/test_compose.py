@@ -86,9 +86,9 @@ async def test_an_over_long_text_is_refused_and_asked_again(
 ) -> None:
     await officer.say("/broadcast")
     await officer.say("a" * 4097)
-    assert officer.screen[0].text == (
+    assert officer.screen[0].text.startswith(
         "The text is 4,097 characters long, over the limit of 4,096. "
-        "Please shorten it and send it again."
+        "Please shorten it and send it again.\n\n"
     )
     assert "What should the notice say?" in officer.text
     await officer.say("a" * 4096)
@@ -135,7 +135,7 @@ async def test_producers_and_officers_without_a_province_cannot_broadcast(
         assert found is not None
         found.language = "en"
     await producer.say("/broadcast")
-    assert producer.screen[0].text == "Sorry, you are not allowed to do that."
+    assert producer.screen[0].text.startswith("Sorry, you are not allowed to do that.\n\n")
     await add_officer(runtime, "9002", province=None)
     stranded = Chat(runtime, user_id="9002")
     await stranded.say("/broadcast")
@@ -171,7 +171,9 @@ async def test_scheduling_takes_vietnam_time_and_refuses_the_past(
     await compose(officer)
     await officer.press("Send later")
     await officer.say("23/11/2026 09:00")  # it is 10:00 in Vietnam
-    assert officer.screen[0].text == "That time has passed. Please choose a time after now."
+    assert officer.screen[0].text.startswith(
+        "That time has passed. Please choose a time after now.\n\nWhen should it go?"
+    )
     screen = await officer.say("24/11/2026 08:30")
     assert screen[0].text == (
         "🕓 Notice #1 will go to 3 people at 24/11/2026 08:30. See or stop it with /broadcasts."
