@@ -64,8 +64,6 @@ class MediaStore:
         width, height = picture.width, picture.height
         if min(width, height) < limits.min_photo_side:
             raise Invalid("photo.too_small", min=limits.min_photo_side, width=width, height=height)
-        if len(picture.data) > limits.max_photo_bytes:  # re-encoding rarely grows a photo
-            raise Invalid("photo.too_large", max_mb=limits.max_photo_bytes // (1024 * 1024))
         mime = FORMATS[picture.format][0]
         return ImageInfo(picture.sha256, mime, width, height, len(picture.data))
 
