@@ -28,9 +28,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from bot.config import MediaSettings
 from bot.core.throttle import Throttle
 
-# Pillow's own net, checked while it reads the header: above this it warns,
-# above twice this it refuses. The configured budget (media.max_photo_pixels)
-# is smaller and is checked next, still from the header alone.
+# Pillow's own net, checked while it reads the header: above this it warns
+# (an error here, below), above twice this it refuses. The configured budget
+# (media.max_photo_pixels, 50 MP by default) is checked next, from the header too.
 Image.MAX_IMAGE_PIXELS = 64_000_000
 # A warning is only a line in a log; here it is a refusal.
 warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -102,6 +102,8 @@ class Decoder:
         self._slots = asyncio.Semaphore(max(1, limits.decode_workers))
 
     async def picture(self, data: bytes, user: Hashable) -> Picture:
+        if len(data) > self.limits.max_photo_bytes:
+            return Picture.refused("too_large")
         try:
             await asyncio.to_thread(header, data, self.limits)
         except Refused as refusal:

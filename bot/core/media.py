@@ -14,6 +14,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from bot.config import MediaSettings
 from bot.core import images
@@ -115,13 +116,24 @@ class MediaStore:
         """Rewrites a stored file without its metadata if it has any (photos kept
         before they were cleaned on arrival); False if it cannot be read as a photo
         within the limits, so it must not be served. The name stays: rows refer to it."""
+        return self._clean(path) != "refused"
+
+    def clean_all(self) -> dict[str, int]:
+        """`ocop-bot clean-media`: every stored photo checked, and cleaned if need be."""
+        counts = {"clean": 0, "cleaned": 0, "refused": 0}
+        for path in sorted(self.root.glob("[0-9a-f][0-9a-f]/*.*")):
+            counts[self._clean(path)] += 1
+        return counts
+
+    def _clean(self, path: Path) -> Literal["clean", "cleaned", "refused"]:
         try:
             clean = images.clean(path.read_bytes(), self.settings)
         except (images.Refused, OSError):  # refused, or no such file
-            return False
-        if clean is not None:
-            atomic_write(path, clean)
-        return True
+            return "refused"
+        if clean is None:
+            return "clean"
+        atomic_write(path, clean)
+        return "cleaned"
 
 
 def atomic_write(target: Path, data: bytes) -> None:

@@ -208,3 +208,15 @@ async def test_a_stored_file_over_the_limits_is_not_served(store: MediaStore) ->
     path = store.path("ab" * 32, "image/png")
     atomic_write(path, png_bomb(9000))
     assert not await store.servable(path)
+
+
+def test_clean_media_command_cleans_every_old_photo_once(store: MediaStore) -> None:
+    """`ocop-bot clean-media`: old photos with GPS rewritten, clean ones left, bombs counted."""
+    old = gps_jpeg(orientation=1)
+    old_path = store.path(hashlib.sha256(old).hexdigest(), "image/jpeg")
+    atomic_write(old_path, old)
+    store.keep(store.prepare(picture("PNG")))
+    atomic_write(store.path("cd" * 32, "image/png"), png_bomb(9000))
+    assert store.clean_all() == {"clean": 1, "cleaned": 1, "refused": 1}
+    assert metadata(old_path.read_bytes()) == ({}, set())
+    assert store.clean_all() == {"clean": 2, "cleaned": 0, "refused": 1}
