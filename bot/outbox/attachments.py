@@ -42,9 +42,13 @@ class AttachmentStore:
         self.media = media
         self.files = media.root / "files"
 
-    async def store_photo(self, picture: Picture) -> Attachment:
-        """Raises Invalid for anything but a photo that fits the media limits."""
-        info = await self.media.keep_async(picture)
+    async def store_photo(self, photo: Picture | bytes) -> Attachment:
+        """Raises Invalid for anything but a photo that fits the media limits; bytes (not
+        decoded by the dispatcher) are decoded here, in a worker thread."""
+        if isinstance(photo, bytes):
+            info = await self.media.store_async(photo)
+        else:
+            info = await self.media.keep_async(photo)
         return Attachment("photo", info.sha256, info.mime)
 
     async def store_document(self, data: bytes, name: str | None, mime: str | None) -> Attachment:
