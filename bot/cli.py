@@ -1,4 +1,4 @@
-"""ocop-bot: run | chat | web | migrate | seed | set-status."""
+"""ocop-bot: run | chat | web | migrate | seed | set-status | clean-media."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_sender import TelegramSender
 from bot.config import Settings, load_settings
 from bot.core.codes import normalize_code
+from bot.core.media import MediaStore
 from bot.core.ocop import LISTING_STATUSES
 from bot.outbox.attachments import AttachmentStore
 from bot.outbox.limiter import RateLimiter
@@ -149,6 +150,16 @@ async def _set_status(settings: Settings, args: argparse.Namespace) -> int:
         await runtime.close()
 
 
+def _clean_media(settings: Settings) -> int:
+    """Photos stored before they were cleaned on arrival: rewritten without EXIF/GPS."""
+    counts = MediaStore(settings.media).clean_all()
+    print(
+        f"Photos: {counts['cleaned']} cleaned, {counts['clean']} already clean, "
+        f"{counts['refused']} not readable within the limits (not served)."
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ocop-bot", description="OCOP Assistant")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -166,6 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     status.add_argument("status", choices=LISTING_STATUSES)
     status.add_argument("--url")
     status.add_argument("--reason")
+    commands.add_parser(
+        "clean-media", help="remove EXIF (GPS) from photos stored before photos were cleaned"
+    )
     args = parser.parse_args(argv)
 
     settings = load_settings()
@@ -182,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_seed_command(settings))
     elif args.command == "set-status":
         return asyncio.run(_set_status(settings, args))
+    elif args.command == "clean-media":
+        return _clean_media(settings)
     return 0
 
 

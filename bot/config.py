@@ -45,6 +45,8 @@ class MediaSettings:
     max_photo_pixels: int = 50_000_000
     max_photos_per_product: int = 10
     thumbnail_side: int = 320
+    images_per_minute: int = 20  # photos one user may send (scans and uploads), per process
+    decode_workers: int = 2  # photos decoded at once: memory ≤ this × one photo's pixels
 
 
 @dataclass(frozen=True)

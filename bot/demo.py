@@ -311,8 +311,7 @@ async def _add_product(
     product = await create_product(session, producer_id, columns, item.get("certs", []))
     for index in range(item.get("photos", 0)):
         data = demo_photo(item["name"], number + index)
-        info = media.inspect(data)
-        media.store(data, info)
+        info = media.keep(media.prepare(data))
         photo = Photo(
             sha256=info.sha256,
             mime=info.mime,

@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.core.context import App, Context
+from bot.core.images import Decoder
+from bot.core.scanning import codes_in
 from bot.core.types import Capabilities, Incoming, Reply
 from storage.db import Database
 from storage.models import Conversation, User
@@ -76,6 +78,7 @@ class Dispatcher:
         self.db = db
         self.router = router
         self.locks = ChatLocks()
+        self.decoder = Decoder(app.settings.media, codes_in)
 
     async def handle(
         self,
@@ -109,13 +112,17 @@ class Dispatcher:
             return [await self._error_reply(incoming)]
 
     async def _download(self, incoming: Incoming, fetch: FileFetcher | None) -> None:
-        """Fetches an attached file before the transaction, so no lock waits on the network."""
+        """Fetches an attached file and decodes it if it is a photo, before the
+        transaction: no lock waits on the network or on Pillow."""
         ref = incoming.photo or incoming.document
-        if ref is None or fetch is None or incoming.file_bytes is not None:
+        if ref is None:
             return
-        if ref.size is not None and ref.size > self.app.settings.media.max_photo_bytes:
-            return  # too large: the handler says so without downloading it
-        incoming.file_bytes = await fetch(ref.file_id)
+        too_large = ref.size is not None and ref.size > self.app.settings.media.max_photo_bytes
+        if fetch is not None and incoming.file_bytes is None and not too_large:
+            incoming.file_bytes = await fetch(ref.file_id)
+        if incoming.file_bytes is not None and incoming.picture is None:
+            user = (incoming.channel, incoming.user_id)
+            incoming.picture = await self.decoder.picture(incoming.file_bytes, user)
 
     async def _handle_once(self, incoming: Incoming, caps: Capabilities) -> list[Reply]:
         async with self.db.transaction() as session:

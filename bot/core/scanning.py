@@ -1,26 +1,29 @@
 """What a consumer's text or photo points at: one of our products, a stamp, or a barcode.
 
 Pure functions: they read codes out of text and images and never touch the
-database, so they are tested on their own.
+database, so they are tested on their own. Photos are opened only through
+bot/core/images.py, which refuses oversized ones before decoding them and
+scales the rest down to at most 2000 px a side.
 """
 
 from __future__ import annotations
 
-import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 import zxingcpp
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
+from bot.config import MediaSettings
+from bot.core import images
 from bot.core.codes import looks_like_code, normalize_code
 from bot.flows.parsers import gtin_check_digit
 from bot.labels.serials import parse_serial
 
 Kind = Literal["product", "stamp", "gtin"]
-MAX_SIDE = 2000  # larger photos are scaled down first: decoding time grows with pixels
 
 
 @dataclass(frozen=True)
@@ -98,23 +101,26 @@ def target_in_text(text: str, public_url: str) -> Target | None:
     return None
 
 
-def decode_image(data: bytes) -> list[str]:
-    """The texts of every QR code and barcode zxing-cpp finds in the photo."""
-    try:
-        with Image.open(io.BytesIO(data)) as opened:
-            image = ImageOps.exif_transpose(opened).convert("L")
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        return []
-    if max(image.size) > MAX_SIDE:
-        image.thumbnail((MAX_SIDE, MAX_SIDE))
-    return [barcode.text for barcode in zxingcpp.read_barcodes(image) if barcode.text]
+def codes_in(view: Image.Image) -> list[str]:
+    """The texts of every QR code and barcode zxing-cpp finds in a (small, grey) image."""
+    return [barcode.text for barcode in zxingcpp.read_barcodes(view) if barcode.text]
 
 
-def target_in_image(data: bytes, public_url: str) -> tuple[Target | None, bool]:
-    """(what the photo points at, whether any code was found at all)."""
-    texts = decode_image(data)
-    for text in texts:
+def target_in_codes(codes: Sequence[str], public_url: str) -> tuple[Target | None, bool]:
+    """(what the codes point at, whether any code was found at all)."""
+    for text in codes:
         target = target_in_text(text, public_url)
         if target is not None:
             return target, True
-    return None, bool(texts)
+    return None, bool(codes)
+
+
+def target_in_image(
+    data: bytes, public_url: str, limits: MediaSettings
+) -> tuple[Target | None, bool]:
+    """The same for a photo's bytes, opened within `limits`; (None, False) if refused."""
+    try:
+        view = images.scan_view(data, limits)
+    except images.Refused:
+        return None, False
+    return target_in_codes(codes_in(view), public_url)

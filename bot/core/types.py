@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.core.images import Picture
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class Incoming:
     contact: Contact | None = None
     location: Location | None = None
     file_bytes: bytes | None = None  # filled by the dispatcher before handling
+    picture: Picture | None = None  # the attachment as a photo, decoded before handling
 
     @property
     def command(self) -> tuple[str, str] | None:

@@ -305,13 +305,13 @@ async def _store(ctx: Context, draft: Broadcast) -> None:
     limit = ctx.settings.media.max_photo_bytes
     if ref is None:
         raise Invalid("broadcast.send_file")
-    if (ref.size or 0) > limit or incoming.file_bytes is None:
+    if (ref.size or 0) > limit or incoming.file_bytes is None or incoming.picture is None:
         raise Invalid("photo.too_large", max_mb=limit // (1024 * 1024))
     if length(draft.text) > MAX_CAPTION:
         raise Invalid("broadcast.caption_too_long", length=length(draft.text), max=MAX_CAPTION)
     store = AttachmentStore(ctx.app.media)
     if incoming.photo is not None:
-        attachment = await store.store_photo(incoming.file_bytes)
+        attachment = await store.store_photo(incoming.picture)
     else:
         attachment = await store.store_document(incoming.file_bytes, ref.name, ref.mime)
     draft.attachment_kind = attachment.kind

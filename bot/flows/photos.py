@@ -67,11 +67,13 @@ async def _store(ctx: Context, product: Product) -> int:
     limits = ctx.settings.media
     if ref is None:
         raise Invalid("photos.send_photo")
-    if (ref.size or 0) > limits.max_photo_bytes or incoming.file_bytes is None:
+    data, picture = incoming.file_bytes, incoming.picture
+    if data is None or picture is None or len(data) > limits.max_photo_bytes:
         raise Invalid("photo.too_large", max_mb=limits.max_photo_bytes // (1024 * 1024))
     if len(product.photos) >= limits.max_photos_per_product:
         raise Invalid("photos.limit", max=limits.max_photos_per_product)
-    info = await ctx.app.media.store_async(incoming.file_bytes)
+    # Decoded and cleaned by the dispatcher before this transaction; only files are written here.
+    info = await ctx.app.media.keep_async(picture)
     if any(photo.sha256 == info.sha256 for photo in product.photos):
         raise Invalid("photos.duplicate")
     photo = Photo(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from bot.core import formatting, places
 from bot.core.context import Context
 from bot.core.ocop import cert_key, group_key, kind_key
-from bot.core.scanning import Target, target_in_image, target_in_text
+from bot.core.scanning import Target, target_in_codes, target_in_text
 from bot.core.text import clean, fold
 from bot.core.types import Button, Reply
 from bot.handlers.routing import Route
@@ -158,10 +158,12 @@ async def typed_text(ctx: Context) -> list[Reply] | None:
 
 async def photo(ctx: Context) -> list[Reply]:
     """A photo of a label, stamp or barcode: decoded, then looked up."""
-    data = ctx.incoming.file_bytes
-    if data is None:
+    picture = ctx.incoming.picture  # decoded by the dispatcher, before this transaction
+    if picture is None or picture.problem == "too_large":
         return [Reply(ctx.t("scan.too_large"))]
-    target, found_any = target_in_image(data, ctx.settings.public_url)
+    if picture.problem == "busy":
+        return [Reply(ctx.t("photo.wait"))]
+    target, found_any = target_in_codes(picture.codes, ctx.settings.public_url)
     if target is not None:
         return await show_target(ctx, target)
     if found_any:

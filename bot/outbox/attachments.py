@@ -1,7 +1,7 @@
 """Photos and files sent with a message, kept by content hash until they are sent.
 
-Photos go to the MediaStore (checked, one copy per hash, like product
-photos). Other files (a PDF of a training plan, a spreadsheet) are kept
+Photos go to the MediaStore (checked, cleaned of metadata, one copy per
+hash, like product photos). Other files (a PDF of a training plan, a spreadsheet) are kept
 byte for byte under `<media dir>/files/`, because the MediaStore takes
 images only.
 """
@@ -13,6 +13,7 @@ import hashlib
 from pathlib import Path, PurePath
 
 from bot.core.errors import Invalid
+from bot.core.images import Picture
 from bot.core.media import EXTENSIONS, MediaStore, atomic_write
 from bot.outbox.sender import Attachment
 from storage.models import Broadcast
@@ -41,9 +42,13 @@ class AttachmentStore:
         self.media = media
         self.files = media.root / "files"
 
-    async def store_photo(self, data: bytes) -> Attachment:
-        """Raises Invalid for anything but a photo that fits the media limits."""
-        info = await self.media.store_async(data)
+    async def store_photo(self, photo: Picture | bytes) -> Attachment:
+        """Raises Invalid for anything but a photo that fits the media limits; bytes (not
+        decoded by the dispatcher) are decoded here, in a worker thread."""
+        if isinstance(photo, bytes):
+            info = await self.media.store_async(photo)
+        else:
+            info = await self.media.keep_async(photo)
         return Attachment("photo", info.sha256, info.mime)
 
     async def store_document(self, data: bytes, name: str | None, mime: str | None) -> Attachment:

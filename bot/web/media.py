@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.core.media import FORMATS
+from bot.core.media import FORMATS, MediaStore
 from bot.web.errors import not_found
 from bot.web.state import state_of
 
@@ -32,20 +32,20 @@ async def photo(request: web.Request) -> web.StreamResponse:
     if match is None:
         return not_found(request)
     sha256, ext = match[1], match[2]
-    path = state_of(request).media.path(sha256, _MIME_OF[ext])
-    return _file(request, path)
+    media = state_of(request).media
+    return await _file(request, media, media.path(sha256, _MIME_OF[ext]))
 
 
 async def thumbnail(request: web.Request) -> web.StreamResponse:
     match = THUMB_NAME.fullmatch(request.match_info["name"])
     if match is None:
         return not_found(request)
-    path = state_of(request).media.thumbnail_path(match[1])
-    return _file(request, path)
+    media = state_of(request).media
+    return await _file(request, media, media.thumbnail_path(match[1]))
 
 
-def _file(request: web.Request, path: Path) -> web.StreamResponse:
-    if not path.is_file():
+async def _file(request: web.Request, media: MediaStore, path: Path) -> web.StreamResponse:
+    if not await media.servable(path):
         return not_found(request)
     # FileResponse adds a strong ETag and answers If-None-Match and Range itself.
     return web.FileResponse(path, headers=HEADERS)

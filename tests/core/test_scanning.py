@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -10,13 +11,24 @@ import qrcode
 import zxingcpp
 from PIL import Image
 
-from bot.core.scanning import Target, target_in_image, target_in_text, target_in_url
+from bot.config import MediaSettings
+from bot.core import images
+from bot.core.scanning import (
+    Target,
+    codes_in,
+    target_in_codes,
+    target_in_image,
+    target_in_text,
+    target_in_url,
+)
 from bot.labels.label import LabelContent, render_label_png
 from bot.labels.serials import ALPHABET, format_serial, is_well_formed_serial
 from bot.labels.sizes import LabelSize
 from bot.labels.urls import product_url, stamp_url
+from tests.hostile.pictures import jpeg_claiming, png_bomb, webp_claiming
 
 PUBLIC = "http://127.0.0.1:8080"
+LIMITS = MediaSettings(dir=Path("unused"))  # config.toml's limits; nothing is stored
 CODE = "7K3M9P"
 GTIN = "8930000000019"  # check digit 9 is right
 WRONG_GTIN = "8930000000018"
@@ -244,41 +256,44 @@ def test_label_png_points_at_its_product() -> None:
         LabelContent("Chè búp Tân Cương", CODE, 4, product_url(PUBLIC, CODE)),
         LabelSize("40x30", 40, 30),
     )
-    assert target_in_image(label, PUBLIC) == (Target("product", CODE), True)
+    assert target_in_image(label, PUBLIC, LIMITS) == (Target("product", CODE), True)
 
 
 def test_stamp_qr_photo_points_at_its_stamp() -> None:
-    assert target_in_image(qr_photo(stamp_url(PUBLIC, SERIAL)), PUBLIC) == (
+    assert target_in_image(qr_photo(stamp_url(PUBLIC, SERIAL)), PUBLIC, LIMITS) == (
         Target("stamp", SERIAL),
         True,
     )
 
 
 def test_ean13_barcode_photo_is_a_gtin() -> None:
-    assert target_in_image(ean13_photo(GTIN), PUBLIC) == (Target("gtin", GTIN), True)
+    assert target_in_image(ean13_photo(GTIN), PUBLIC, LIMITS) == (Target("gtin", GTIN), True)
 
 
 def test_photo_without_any_code() -> None:
     photo = Image.new("RGB", (800, 600), (90, 140, 60))
     photo.paste((230, 200, 120), (200, 150, 600, 450))
-    assert target_in_image(jpeg(photo), PUBLIC) == (None, False)
+    assert target_in_image(jpeg(photo), PUBLIC, LIMITS) == (None, False)
 
 
 def test_foreign_qr_is_found_but_not_ours() -> None:
-    assert target_in_image(qr_photo("https://example.com/x"), PUBLIC) == (None, True)
+    assert target_in_image(qr_photo("https://example.com/x"), PUBLIC, LIMITS) == (None, True)
     # Our path on someone else's host is still someone else's code.
-    assert target_in_image(qr_photo(f"https://example.com/p/{CODE}"), PUBLIC) == (None, True)
+    assert target_in_image(qr_photo(f"https://example.com/p/{CODE}"), PUBLIC, LIMITS) == (
+        None,
+        True,
+    )
 
 
 def test_qr_of_our_host_with_a_malformed_serial_is_not_ours() -> None:
-    assert target_in_image(qr_photo(f"{PUBLIC}/s/{BAD_CHECK}"), PUBLIC) == (None, True)
+    assert target_in_image(qr_photo(f"{PUBLIC}/s/{BAD_CHECK}"), PUBLIC, LIMITS) == (None, True)
 
 
 def test_big_photo_is_scaled_down_and_still_read() -> None:
     code = qrcode.make(product_url(PUBLIC, CODE), box_size=40, border=4).get_image()
     photo = Image.new("L", (4000, 3000), 210)
     photo.paste(code.convert("L"), (1000, 600))
-    assert target_in_image(jpeg(photo), PUBLIC) == (Target("product", CODE), True)
+    assert target_in_image(jpeg(photo), PUBLIC, LIMITS) == (Target("product", CODE), True)
 
 
 @pytest.mark.parametrize(
@@ -286,4 +301,34 @@ def test_big_photo_is_scaled_down_and_still_read() -> None:
     [b"", b"not an image at all", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, b"\xff\xd8\xff" + b"x" * 99],
 )
 def test_bytes_that_are_no_image(data: bytes) -> None:
-    assert target_in_image(data, PUBLIC) == (None, False)
+    assert target_in_image(data, PUBLIC, LIMITS) == (None, False)
+
+
+def test_codes_read_in_a_prepared_picture_are_the_same() -> None:
+    """What the dispatcher hands the consumer handler: the codes of the picture it decoded."""
+    picture = images.prepare(qr_photo(stamp_url(PUBLIC, SERIAL)), LIMITS, codes_in)
+    assert picture.problem is None
+    assert target_in_codes(picture.codes, PUBLIC) == (Target("stamp", SERIAL), True)
+
+
+def test_big_jpeg_is_read_at_reduced_size() -> None:
+    """A 6000×4500 JPEG is read at most 2000 px a side (decoded at half scale: JPEG draft)."""
+    code = qrcode.make(product_url(PUBLIC, CODE), box_size=40, border=4).get_image()
+    photo = Image.new("L", (6000, 4500), 210)
+    photo.paste(code.convert("L"), (2000, 1200))
+    view = images.scan_view(jpeg(photo), LIMITS)
+    assert view.size == (2000, 1500)
+    assert target_in_codes(codes_in(view), PUBLIC) == (Target("product", CODE), True)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [png_bomb(12000), png_bomb(9000), jpeg_claiming(12000, 12000), webp_claiming(9000, 9000)],
+    ids=["png-12000", "png-9000", "jpeg-12000", "webp-9000"],
+)
+def test_a_decompression_bomb_is_too_large_not_unreadable(data: bytes) -> None:
+    """Refused from its header: the scan answers "too large", never "no code"."""
+    assert images.prepare(data, LIMITS, codes_in).problem == "too_large"
+    with pytest.raises(images.Refused) as refused:
+        images.scan_view(data, LIMITS)
+    assert refused.value.problem == "too_large"

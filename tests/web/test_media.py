@@ -1,9 +1,14 @@
-"""Photos by content hash: long-lived caching, nothing outside the media store."""
+"""Photos by content hash: long-lived caching, no metadata, nothing outside the media store."""
 
 from __future__ import annotations
 
-import pytest
+import io
 
+import pytest
+from PIL import Image
+
+from bot.core.media import atomic_write
+from tests.hostile.pictures import gps_jpeg
 from tests.web.conftest import Site, seed
 
 
@@ -45,3 +50,22 @@ async def test_anything_but_a_stored_hash_is_404(site: Site, path: str) -> None:
     assert "Cache-Control" not in response.headers or "immutable" not in response.headers.get(
         "Cache-Control", ""
     )
+
+
+async def test_photo_stored_with_its_gps_is_served_without(site: Site) -> None:
+    """A photo kept by an older version, EXIF and all: served clean and upright."""
+    await seed(site.runtime, photos=1)
+    data = await (await site.client.get("/api/v1/products/7K3M9P")).json()
+    path = data["photos"][0]["url"].removeprefix(site.url)
+    sha256 = path.rsplit("/", 1)[-1].removesuffix(".jpg")
+    stored = site.runtime.app.media.path(sha256, "image/jpeg")
+    atomic_write(stored, gps_jpeg((900, 600), orientation=6))  # as it was once kept
+    for _ in range(2):  # cleaned once, then served as it now is
+        response = await site.client.get(path)
+        assert response.status == 200
+        with Image.open(io.BytesIO(await response.read())) as served:
+            exif = served.getexif()
+            assert dict(exif) == {} and dict(exif.get_ifd(0x8825)) == {}
+            assert "comment" not in served.info
+            assert served.size == (600, 900)
+    assert stored.read_bytes() == await (await site.client.get(path)).read()
