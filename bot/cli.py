@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Sequence
 
+from telegram.error import InvalidToken, TelegramError
+
 from bot.channels.console import ConsoleChannel
+from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_sender import TelegramSender
 from bot.config import Settings, load_settings
+from bot.core import channel_health
+from bot.core.channel_health import ChannelHealth
 from bot.core.codes import normalize_code
 from bot.core.ocop import LISTING_STATUSES
 from bot.outbox.attachments import AttachmentStore
@@ -23,17 +29,27 @@ from storage.db import Database
 from storage.products import product_by_code, set_listing
 
 log = logging.getLogger("ocop")
+CONNECT_FIRST_WAIT = 1.0  # seconds before asking Telegram again after a failed getMe
+CONNECT_MAX_WAIT = 300.0  # the wait doubles up to this
 
 
-async def _run(settings: Settings, demo: bool) -> None:
-    """The bot (Telegram, or the console without a token) with the web app beside it."""
+async def _run(settings: Settings, demo: bool, stop: asyncio.Event | None = None) -> None:
+    """The bot (Telegram, or the console without a token) with the web app beside it.
+
+    `stop` ends it (tests); without one, SIGINT and SIGTERM do.
+    """
     runtime = await build_runtime(settings)
-    stop = asyncio.Event()
+    if stop is None:
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+    channels = ChannelHealth()
     web_task: asyncio.Task[None] | None = None
     try:
         if demo:
             await _seed(runtime.db, runtime.settings)
-        web_task = asyncio.create_task(_serve_web(runtime, stop))
+        if settings.telegram_token:
+            channels.expect(TELEGRAM)  # /readyz says 503 until the token is accepted
+        web_task = asyncio.create_task(_serve_web(runtime, stop, channels))
         if not settings.telegram_token:
             print(
                 "OCOP_TELEGRAM_TOKEN is not set: starting the console chat (/quit to leave).\n"
@@ -42,6 +58,9 @@ async def _run(settings: Settings, demo: bool) -> None:
             await ConsoleChannel(runtime.dispatcher).run()
             return
         channel = TelegramChannel(settings, runtime.dispatcher)
+        if not await _connect(channel, channels, stop):
+            await channel.application.bot.shutdown()  # the HTTP sessions opened for getMe
+            return
         await channel.start()
         # Notices, broadcasts and reminders leave through the outbox worker.
         sender = TelegramSender(channel.application.bot, AttachmentStore(runtime.app.media))
@@ -53,7 +72,6 @@ async def _run(settings: Settings, demo: bool) -> None:
         )
         await scheduler.start()
         log.info("Telegram polling started; web app on %s", settings.public_url)
-        _stop_on_signals(stop)
         await stop.wait()
         await scheduler.stop()
         await worker.stop()  # lets messages in flight settle first
@@ -65,16 +83,63 @@ async def _run(settings: Settings, demo: bool) -> None:
         await runtime.close()
 
 
+async def _connect(channel: TelegramChannel, channels: ChannelHealth, stop: asyncio.Event) -> bool:
+    """Asks Telegram who the bot is (getMe) until it answers; False if told to stop first.
+
+    A refused token or an unreachable Bot API is one log line per try, then
+    a wait that doubles up to CONNECT_MAX_WAIT: the process stays up (its
+    web app too, /readyz saying why it is not ready) instead of exiting and
+    being restarted in a loop by its supervisor.
+    """
+    wait, attempt = CONNECT_FIRST_WAIT, 1
+    while not stop.is_set():
+        try:
+            await channel.application.initialize()
+        except TelegramError as error:
+            rejected = isinstance(error, InvalidToken)
+            reason = channel_health.TOKEN_REJECTED if rejected else channel_health.UNREACHABLE
+            channels.failed(TELEGRAM, reason)
+            hint = "check OCOP_TELEGRAM_TOKEN" if rejected else "check the network"
+            log.error(
+                "Telegram: %s (%s, try %d; %s); trying again in %.0f s",
+                reason,
+                type(error).__name__,
+                attempt,
+                hint,
+                wait,
+            )
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await stop.wait()
+            wait, attempt = min(wait * 2, CONNECT_MAX_WAIT), attempt + 1
+        else:
+            channels.ready(TELEGRAM)
+            if attempt > 1:
+                log.info("Telegram: the token was accepted on try %d", attempt)
+            return True
+    return False
+
+
 def _stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
 
-async def _serve_web(runtime: Runtime, stop: asyncio.Event) -> None:
+async def _serve_web(
+    runtime: Runtime, stop: asyncio.Event, channels: ChannelHealth | None = None
+) -> None:
     app = runtime.app
     try:
-        await serve(runtime.settings, runtime.db, app.catalogs, app.media, app.clock, stop=stop)
+        await serve(
+            runtime.settings,
+            runtime.db,
+            app.catalogs,
+            app.media,
+            app.clock,
+            stop=stop,
+            channels=channels,
+        )
     except OSError as error:  # the port is taken: the bot still runs
         log.error("web app not started on %s: %s", runtime.settings.public_url, error)
 

@@ -10,6 +10,7 @@ from aiohttp import web
 from multidict import CIMultiDictProxy
 
 from bot.config import Settings
+from bot.core.channel_health import ChannelHealth
 from bot.core.media import MediaStore
 from bot.i18n import LANGUAGES, Catalogs, Translator
 from bot.web.cache import Inflight, PageCache
@@ -30,6 +31,7 @@ class WebState:
     templates: Templates
     cache: PageCache
     headers: dict[str, str]  # security headers of every HTML page
+    channels: ChannelHealth  # written by the chat channels' start-up, read by /readyz
     # Headers of a kept origin page (but its ETag), by language.
     page_headers: dict[str, CIMultiDictProxy[str]] = field(default_factory=dict)
     index: FactsIndex | None = None  # None: every page reads the database
