@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Sequence
 
 from telegram.error import InvalidToken, TelegramError
@@ -19,7 +20,10 @@ from bot.config import Settings, load_settings
 from bot.core import channel_health
 from bot.core.channel_health import ChannelHealth
 from bot.core.codes import normalize_code
+from bot.core.errors import Invalid
+from bot.core.listings import MAX_REASON, MIN_REASON, listing_url, needs_reason
 from bot.core.ocop import LISTING_STATUSES
+from bot.flows import parsers
 from bot.outbox.attachments import AttachmentStore
 from bot.outbox.worker import OutboxWorker
 from bot.runtime import Runtime, build_runtime, configure_logging
@@ -188,20 +192,44 @@ async def _migrate(settings: Settings) -> None:
     print("Database is at the newest schema.")
 
 
+def _listing_fields(
+    args: argparse.Namespace, runtime: Runtime
+) -> tuple[str | None, str | None] | str:
+    """--url and --reason checked as the chat and the CSV upload check them, or the error."""
+    t = runtime.app.catalogs.translator("en")
+    try:
+        url = listing_url(args.url) if args.url is not None else None
+    except Invalid as error:
+        return f"--url refused: {t(error.key, **error.params)}"
+    reason = args.reason
+    if reason is None and needs_reason(args.status):
+        return "--reason is needed: a rejected listing says why, so the producer can fix it"
+    try:
+        reason = parsers.text(MIN_REASON, MAX_REASON)(reason) if reason is not None else None
+    except Invalid as error:
+        return f"--reason refused: {t(error.key, **error.params)}"
+    return url, reason
+
+
 async def _set_status(settings: Settings, args: argparse.Namespace) -> int:
     runtime = await build_runtime(settings)
     try:
         marketplace = settings.marketplace(args.marketplace)
         if marketplace is None:
             known = ", ".join(m.id for m in settings.marketplaces)
-            print(f"Unknown marketplace {args.marketplace!r}; known: {known}")
+            print(f"Unknown marketplace {args.marketplace!r}; known: {known}", file=sys.stderr)
             return 2
+        fields = _listing_fields(args, runtime)
+        if isinstance(fields, str):
+            print(fields, file=sys.stderr)
+            return 2
+        url, reason = fields
         async with runtime.db.transaction() as session:
             product = await product_by_code(session, normalize_code(args.code))
             if product is None:
-                print(f"No product with code {args.code!r}")
+                print(f"No product with code {args.code!r}", file=sys.stderr)
                 return 2
-            await set_listing(session, product, marketplace.id, args.status, args.url, args.reason)
+            await set_listing(session, product, marketplace.id, args.status, url, reason)
         print(f"{product.code} on {marketplace.name}: {args.status}")
         return 0
     finally:
