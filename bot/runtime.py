@@ -98,12 +98,15 @@ def mask_record(record: logging.LogRecord, mask: SecretMask) -> None:
     masked = mask(message)
     if masked != message:
         record.msg, record.args = masked, None
-    if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
-        record.exc_text = logging.Formatter().formatException(record.exc_info)
-    if record.exc_text:
-        # Formatters print exc_text when it is set; the live exception is
-        # dropped so that no handler formats it again, unmasked.
-        record.exc_text, record.exc_info = mask(record.exc_text), None
+    if record.exc_info and record.exc_info[1] is not None:
+        text = record.exc_text or logging.Formatter().formatException(record.exc_info)
+        masked = mask(text)
+        if masked != text:
+            # Formatters print exc_text when it is set; the live exception is
+            # dropped so that no handler formats it again, unmasked.
+            record.exc_text, record.exc_info = masked, None
+    elif record.exc_text:
+        record.exc_text = mask(record.exc_text)
     if record.stack_info:
         record.stack_info = mask(record.stack_info)
 

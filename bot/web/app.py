@@ -22,7 +22,7 @@ from bot.core.media import MediaStore
 from bot.i18n import LANGUAGES, Catalogs
 from bot.web import api, media, probes, product_pages, stamp_pages
 from bot.web.cache import PageCache, frozen_headers
-from bot.web.errors import error_pages
+from bot.web.errors import error_pages, quiet_bad_requests
 from bot.web.index import REFRESH_SECONDS, FactsIndex
 from bot.web.responses import cacheable_headers, page_headers
 from bot.web.state import STATE, WebState
@@ -54,6 +54,7 @@ def create_app(
     the database (rendered pages are still reused while the facts they show are equal).
     `prerender` renders the default language's pages of the index ahead of requests.
     `channels` is what the chat channels of this process report, for /readyz."""
+    quiet_bad_requests()  # malformed requests: one line, no client address
     app = web.Application(middlewares=[error_pages])
     cache = PageCache(cache_bytes)
     state = WebState(
