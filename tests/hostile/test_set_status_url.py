@@ -34,7 +34,7 @@ def environment(
     factory = logging.getLogRecordFactory()
     yield
     logging.setLogRecordFactory(factory)  # main() installs the secret mask
-    bot.runtime._factory_installed = False  # noqa: SLF001
+    bot.runtime._factory_installed = False
 
 
 async def set_status(*args: str) -> int:

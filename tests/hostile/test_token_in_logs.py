@@ -11,6 +11,7 @@ not ready, instead of exiting with a traceback.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -45,7 +46,7 @@ def masked() -> Iterator[None]:
     mask_secrets([TOKEN])
     yield
     logging.setLogRecordFactory(factory)
-    bot.runtime._factory_installed = False  # noqa: SLF001 - undo the process-wide hook
+    bot.runtime._factory_installed = False  # undo the process-wide hook
 
 
 def test_any_logger_any_form_is_masked(masked: None, caplog: pytest.LogCaptureFixture) -> None:
@@ -90,9 +91,12 @@ class Gateway:
     upstream: str
     down: bool = True
     requests: int = 0
+    third_request: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
 
     async def handle(self, request: web.Request) -> web.Response:
         self.requests += 1
+        if self.requests == 3:
+            self.third_request.set()
         if self.down:
             page = f"<html><body>502 Bad Gateway: {request.raw_path} ({quote(request.path)})"
             return web.Response(status=502, text=page, content_type="text/html")
@@ -151,15 +155,13 @@ async def readiness(settings: Settings) -> tuple[int, dict[str, Any]]:
         return response.status, await response.json()
 
 
-async def until_ready(settings: Settings, want: str, timeout: float = 15.0) -> dict[str, Any]:
+async def until_ready(settings: Settings, want: str) -> dict[str, Any]:
     """Asks /readyz until the telegram check reads `want`; its last answer."""
     body: dict[str, Any] = {}
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(15):
         while body.get("checks", {}).get("channel:telegram") != want:
-            try:
+            with contextlib.suppress(aiohttp.ClientConnectionError):  # not listening yet
                 _status, body = await readiness(settings)
-            except aiohttp.ClientConnectionError:  # the web app is not listening yet
-                pass
             await asyncio.sleep(0.05)
     return body
 
@@ -188,8 +190,7 @@ async def test_run_survives_an_error_page_that_echoes_the_token(
         assert body["ready"] is False and "channel:telegram" in body["failed"]
         assert body["checks"]["database"] == "ok" and body["checks"]["migrations"] == "ok"
         async with asyncio.timeout(10):
-            while proxy.requests < 3:  # tried again, and again, without exiting
-                await asyncio.sleep(0.02)
+            await proxy.third_request.wait()  # tried again, and again, without exiting
         assert not run.done()
 
         proxy.down = False  # the proxy recovers: the bot connects and answers
