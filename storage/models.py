@@ -276,6 +276,9 @@ class Scan(Base):
     scanned_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     channel: Mapped[str] = mapped_column(String(16))  # web | telegram | console
     client: Mapped[str] = mapped_column(String(32), default="")  # "mobile", "desktop", "bot"
+    # A keyed hash that recognises the same person checking again within
+    # minutes (bot/core/visitors.py); erased once those minutes are over.
+    visitor: Mapped[str | None] = mapped_column(String(32))
 
 
 class OfficerInvite(Base):

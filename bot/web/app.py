@@ -27,6 +27,7 @@ from bot.web.index import REFRESH_SECONDS, FactsIndex
 from bot.web.responses import cacheable_headers, page_headers
 from bot.web.state import STATE, WebState
 from bot.web.templates import Templates
+from bot.web.throttle import Throttle
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,11 @@ def create_app(
         cache=cache,
         headers=page_headers(settings.public_url),
         channels=channels or ChannelHealth(),
+        stamp_throttle=(
+            Throttle(settings.stamp_checks_per_minute)
+            if settings.stamp_checks_per_minute > 0
+            else None
+        ),
     )
     state.page_headers = {
         language: frozen_headers(

@@ -18,6 +18,7 @@ from bot.web.facts import ProductFacts
 from bot.web.index import FactsIndex
 from bot.web.language import choose_language
 from bot.web.templates import Templates
+from bot.web.throttle import Throttle
 from storage.db import Database
 
 
@@ -35,6 +36,7 @@ class WebState:
     # Headers of a kept origin page (but its ETag), by language.
     page_headers: dict[str, CIMultiDictProxy[str]] = field(default_factory=dict)
     index: FactsIndex | None = None  # None: every page reads the database
+    stamp_throttle: Throttle | None = None  # stamp checks per address a minute; None: no limit
     # Simultaneous requests for a product the index lacks share one database read.
     reads: Inflight[ProductFacts | None] = field(default_factory=Inflight)
 
