@@ -69,7 +69,7 @@ def create_app(
         headers=page_headers(settings.public_url),
         channels=channels or ChannelHealth(),
         stamp_throttle=(
-            Throttle(settings.stamp_checks_per_minute)
+            Throttle(settings.stamp_checks_per_minute, lambda: clock().timestamp())
             if settings.stamp_checks_per_minute > 0
             else None
         ),

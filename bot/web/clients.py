@@ -5,10 +5,10 @@ apps fetch a shared link to draw its preview, search engines crawl it, and
 scripts fetch it, and none of that is a buyer checking a product.
 
 `is_person` is conservative: a request counts only if it carries a
-browser's signs (a "Mozilla/" User-Agent, an Accept header, an
-Accept-Language header, which every browser sends and preview fetchers
-mostly do not), names no known preview or crawler agent, and is not a
-browser's own prefetch. Anything in doubt does not count: the page then
+browser's signs (a "Mozilla/" User-Agent, an Accept header asking for
+text/html and an Accept-Language header, which every browser sends when it
+opens a page and preview fetchers mostly do not), names no known preview or
+crawler agent, and is not a browser's own prefetch. Anything in doubt does not count: the page then
 says how to check instead of giving a verdict, which costs a real buyer
 one tap, while counting a machine would make a genuine stamp look copied.
 
@@ -90,7 +90,7 @@ def is_person(method: str, headers: Mapping[str, str]) -> bool:
     agent = headers.get("User-Agent", "")
     if not agent.startswith("Mozilla/") or is_machine(agent):
         return False
-    if not headers.get("Accept") or not headers.get("Accept-Language"):
+    if "text/html" not in headers.get("Accept", "") or not headers.get("Accept-Language"):
         return False
     # A browser fetching ahead of a click ("Sec-Purpose: prefetch") is not a look.
     return not any("prefetch" in headers.get(name, "").lower() for name in _PREFETCH_HEADERS)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,12 +29,15 @@ class _Bucket:
 
 
 class Throttle:
-    """A token bucket per client: `per_minute` at once, refilled at `per_minute` a minute."""
+    """A token bucket per client: `per_minute` at once, refilled at `per_minute` a minute.
+
+    `clock` gives seconds; the app passes its own clock, so tests can hold time still.
+    """
 
     def __init__(
         self,
         per_minute: int,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float],
         max_clients: int = MAX_CLIENTS,
     ) -> None:
         self.per_minute = per_minute
@@ -51,7 +53,8 @@ class Throttle:
         now = self._clock()
         bucket = self._buckets.pop(key, None) or _Bucket(float(self.per_minute), now)
         self._buckets[key] = bucket  # most recently seen last
-        bucket.tokens = min(self.per_minute, bucket.tokens + (now - bucket.at) * self._rate)
+        elapsed = max(0.0, now - bucket.at)  # a wall clock set back gives nothing back
+        bucket.tokens = min(self.per_minute, bucket.tokens + elapsed * self._rate)
         bucket.at = now
         if len(self._buckets) > self._max_clients:
             self._forget_oldest()

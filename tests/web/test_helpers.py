@@ -76,6 +76,7 @@ BROWSER = {
         ("HEAD", {}, False),
         ("GET", {"Accept-Language": ""}, False),
         ("GET", {"Accept": ""}, False),
+        ("GET", {"Accept": "*/*"}, False),
         ("GET", {"User-Agent": "Opera/9.80 (Android)"}, False),
         ("GET", {"Sec-Purpose": "prefetch;prerender"}, False),
         ("GET", {"Purpose": "prefetch"}, False),
