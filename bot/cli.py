@@ -256,7 +256,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = load_settings()
-    configure_logging(settings.log_level, [settings.telegram_token or ""])
+    configure_logging(
+        settings.log_level, [settings.telegram_token or "", settings.check_secret or ""]
+    )
     if args.command == "run":
         asyncio.run(_run(settings, args.demo))
     elif args.command == "chat":
