@@ -165,6 +165,7 @@ async def _repeat(
         select(Scan.id)
         .where(
             Scan.stamp_id == stamp.id,
+            Scan.visitor.is_not(None),  # the partial index ix_scans_visitor_live
             Scan.visitor.in_(visitor.recent),
             Scan.scanned_at >= since,
         )
