@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Sequence
 
+from telegram.error import InvalidToken, TelegramError
+
 from bot.channels.console import ConsoleChannel
+from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_sender import TelegramSender
 from bot.config import Settings, load_settings
+from bot.core import channel_health
+from bot.core.channel_health import ChannelHealth
 from bot.core.codes import normalize_code
+from bot.core.errors import Invalid
+from bot.core.listings import MAX_REASON, MIN_REASON, listing_url, needs_reason
 from bot.core.media import MediaStore
 from bot.core.ocop import LISTING_STATUSES
+from bot.flows import parsers
 from bot.outbox.attachments import AttachmentStore
 from bot.outbox.limiter import RateLimiter
 from bot.outbox.worker import OutboxWorker
@@ -25,17 +35,27 @@ from storage.db import Database
 from storage.products import product_by_code, set_listing
 
 log = logging.getLogger("ocop")
+CONNECT_FIRST_WAIT = 1.0  # seconds before asking Telegram again after a failed getMe
+CONNECT_MAX_WAIT = 300.0  # the wait doubles up to this
 
 
-async def _run(settings: Settings, demo: bool) -> None:
-    """The bot (Telegram, or the console without a token) with the web app beside it."""
+async def _run(settings: Settings, demo: bool, stop: asyncio.Event | None = None) -> None:
+    """The bot (Telegram, or the console without a token) with the web app beside it.
+
+    `stop` ends it (tests); without one, SIGINT and SIGTERM do.
+    """
     runtime = await build_runtime(settings)
-    stop = asyncio.Event()
+    if stop is None:
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+    channels = ChannelHealth()
     web_task: asyncio.Task[None] | None = None
     try:
         if demo:
             await _seed(runtime.db, runtime.settings)
-        web_task = asyncio.create_task(_serve_web(runtime, stop))
+        if settings.telegram_token:
+            channels.expect(TELEGRAM)  # /readyz says 503 until the token is accepted
+        web_task = asyncio.create_task(_serve_web(runtime, stop, channels))
         if not settings.telegram_token:
             print(
                 "OCOP_TELEGRAM_TOKEN is not set: starting the console chat (/quit to leave).\n"
@@ -46,6 +66,9 @@ async def _run(settings: Settings, demo: bool) -> None:
         # One limiter for the bot token: interactive replies first, the outbox after.
         limiter = RateLimiter.of(settings.telegram_limits)
         channel = TelegramChannel(settings, runtime.dispatcher, limiter)
+        if not await _connect(channel, channels, stop):
+            await channel.application.bot.shutdown()  # the HTTP sessions opened for getMe
+            return
         await channel.start()
         # Notices, broadcasts and reminders leave through the outbox worker.
         attachments = AttachmentStore(runtime.app.media)
@@ -60,7 +83,6 @@ async def _run(settings: Settings, demo: bool) -> None:
         )
         await scheduler.start()
         log.info("Telegram polling started; web app on %s", settings.public_url)
-        _stop_on_signals(stop)
         await stop.wait()
         await scheduler.stop()
         await worker.stop()  # lets messages in flight settle first
@@ -72,16 +94,63 @@ async def _run(settings: Settings, demo: bool) -> None:
         await runtime.close()
 
 
+async def _connect(channel: TelegramChannel, channels: ChannelHealth, stop: asyncio.Event) -> bool:
+    """Asks Telegram who the bot is (getMe) until it answers; False if told to stop first.
+
+    A refused token or an unreachable Bot API is one log line per try, then
+    a wait that doubles up to CONNECT_MAX_WAIT: the process stays up (its
+    web app too, /readyz saying why it is not ready) instead of exiting and
+    being restarted in a loop by its supervisor.
+    """
+    wait, attempt = CONNECT_FIRST_WAIT, 1
+    while not stop.is_set():
+        try:
+            await channel.application.initialize()
+        except TelegramError as error:
+            rejected = isinstance(error, InvalidToken)
+            reason = channel_health.TOKEN_REJECTED if rejected else channel_health.UNREACHABLE
+            channels.failed(TELEGRAM, reason)
+            hint = "check OCOP_TELEGRAM_TOKEN" if rejected else "check the network"
+            log.error(
+                "Telegram: %s (%s, try %d; %s); trying again in %.0f s",
+                reason,
+                type(error).__name__,
+                attempt,
+                hint,
+                wait,
+            )
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await stop.wait()
+            wait, attempt = min(wait * 2, CONNECT_MAX_WAIT), attempt + 1
+        else:
+            channels.ready(TELEGRAM)
+            if attempt > 1:
+                log.info("Telegram: the token was accepted on try %d", attempt)
+            return True
+    return False
+
+
 def _stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
 
-async def _serve_web(runtime: Runtime, stop: asyncio.Event) -> None:
+async def _serve_web(
+    runtime: Runtime, stop: asyncio.Event, channels: ChannelHealth | None = None
+) -> None:
     app = runtime.app
     try:
-        await serve(runtime.settings, runtime.db, app.catalogs, app.media, app.clock, stop=stop)
+        await serve(
+            runtime.settings,
+            runtime.db,
+            app.catalogs,
+            app.media,
+            app.clock,
+            stop=stop,
+            channels=channels,
+        )
     except OSError as error:  # the port is taken: the bot still runs
         log.error("web app not started on %s: %s", runtime.settings.public_url, error)
 
@@ -130,20 +199,44 @@ async def _migrate(settings: Settings) -> None:
     print("Database is at the newest schema.")
 
 
+def _listing_fields(
+    args: argparse.Namespace, runtime: Runtime
+) -> tuple[str | None, str | None] | str:
+    """--url and --reason checked as the chat and the CSV upload check them, or the error."""
+    t = runtime.app.catalogs.translator("en")
+    try:
+        url = listing_url(args.url) if args.url is not None else None
+    except Invalid as error:
+        return f"--url refused: {t(error.key, **error.params)}"
+    reason = args.reason
+    if reason is None and needs_reason(args.status):
+        return "--reason is needed: a rejected listing says why, so the producer can fix it"
+    try:
+        reason = parsers.text(MIN_REASON, MAX_REASON)(reason) if reason is not None else None
+    except Invalid as error:
+        return f"--reason refused: {t(error.key, **error.params)}"
+    return url, reason
+
+
 async def _set_status(settings: Settings, args: argparse.Namespace) -> int:
     runtime = await build_runtime(settings)
     try:
         marketplace = settings.marketplace(args.marketplace)
         if marketplace is None:
             known = ", ".join(m.id for m in settings.marketplaces)
-            print(f"Unknown marketplace {args.marketplace!r}; known: {known}")
+            print(f"Unknown marketplace {args.marketplace!r}; known: {known}", file=sys.stderr)
             return 2
+        fields = _listing_fields(args, runtime)
+        if isinstance(fields, str):
+            print(fields, file=sys.stderr)
+            return 2
+        url, reason = fields
         async with runtime.db.transaction() as session:
             product = await product_by_code(session, normalize_code(args.code))
             if product is None:
-                print(f"No product with code {args.code!r}")
+                print(f"No product with code {args.code!r}", file=sys.stderr)
                 return 2
-            await set_listing(session, product, marketplace.id, args.status, args.url, args.reason)
+            await set_listing(session, product, marketplace.id, args.status, url, reason)
         print(f"{product.code} on {marketplace.name}: {args.status}")
         return 0
     finally:
@@ -183,7 +276,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = load_settings()
-    configure_logging(settings.log_level, [settings.telegram_token or ""])
+    configure_logging(
+        settings.log_level, [settings.telegram_token or "", settings.check_secret or ""]
+    )
     if args.command == "run":
         asyncio.run(_run(settings, args.demo))
     elif args.command == "chat":

@@ -162,10 +162,18 @@ class Settings:
     public_url: str = "http://127.0.0.1:8080"
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    # Behind a reverse proxy: the client is the last X-Forwarded-For address
+    # (for the per-address limit on stamp checks; addresses are never stored).
+    web_trust_forwarded: bool = False
+    # Stamp checks per minute from one address ([web] stamp_checks_per_minute).
+    stamp_checks_per_minute: int = 30
     # Admins: Telegram user ids, or "channel:id" for other channels ("console:local").
     admins: tuple[str, ...] = ()
     # Secret: from OCOP_TELEGRAM_TOKEN only; repr=False keeps it out of logs.
     telegram_token: str | None = field(default=None, repr=False)
+    # Secret: OCOP_CHECK_SECRET keys the hashes that recognise a repeated stamp
+    # check (docs/security.md); unset, each process draws its own at start.
+    check_secret: str | None = field(default=None, repr=False)
     # Hours an officer invite code stays valid ([roles] invite_hours).
     invite_hours: int = 72
     # Outbox delivery ([outbox]).
@@ -182,6 +190,13 @@ class Settings:
 
     def marketplace(self, marketplace_id: str) -> Marketplace | None:
         return next((m for m in self.marketplaces if m.id == marketplace_id), None)
+
+
+def _flag(value: object) -> bool:
+    """A TOML boolean, or an environment string such as "1", "true", "yes"."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 def _resolve_sqlite_path(url: str, base: Path) -> str:
@@ -236,8 +251,13 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         ).rstrip("/"),
         web_host=env.get("OCOP_WEB_HOST", web.get("host", "127.0.0.1")),
         web_port=int(env.get("OCOP_WEB_PORT", web.get("port", 8080))),
+        web_trust_forwarded=_flag(
+            env.get("OCOP_WEB_TRUST_FORWARDED", web.get("trust_forwarded", False))
+        ),
+        stamp_checks_per_minute=int(web.get("stamp_checks_per_minute", 30)),
         admins=tuple(admins),
         telegram_token=env.get("OCOP_TELEGRAM_TOKEN") or None,
+        check_secret=env.get("OCOP_CHECK_SECRET") or None,
         invite_hours=int(raw.get("roles", {}).get("invite_hours", 72)),
         outbox=OutboxSettings(**raw.get("outbox", {})),
         labels=_label_settings(raw.get("labels", {}), base),

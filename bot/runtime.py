@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
 
 from bot.config import Settings
 from bot.core.context import App, utc_now
@@ -47,27 +50,90 @@ async def build_runtime(
     return Runtime(settings, app, db, dispatcher)
 
 
+# Anything shaped like a Telegram bot token (digits, a colon in any URL
+# encoding, 30+ URL-safe characters) is masked even when it is not ours:
+# a proxy may echo another path, a test another token.
+_TOKEN_SHAPE = r"\d{5,}(?::|%3[aA]|%253[aA])[A-Za-z0-9_-]{30,}"
+MASK = "***"
+
+
+class SecretMask:
+    """Replaces secrets in text: each as given, URL-encoded, its secret half, token shapes."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        forms: set[str] = set()
+        for secret in (s for s in secrets if s):
+            forms |= {secret, quote(secret, safe=""), quote(quote(secret, safe=""), safe="")}
+            _bot_id, colon, half = secret.partition(":")
+            if colon and len(half) >= 16:  # the bot id is public, the half after it is not
+                forms.add(half)
+        alternatives = [re.escape(form) for form in sorted(forms, key=len, reverse=True)]
+        self.pattern = re.compile("|".join([_TOKEN_SHAPE, *alternatives]))
+
+    def __call__(self, text: str) -> str:
+        return self.pattern.sub(MASK, text)
+
+
 class SecretFilter(logging.Filter):
-    """Masks secrets in every log line: Telegram URLs and some errors carry the token."""
+    """Masks secrets in a record's message, arguments, traceback and stack.
+
+    Telegram URLs carry the bot token, and so do error messages that quote
+    them (PTB's InvalidToken, a proxy's error page echoing the path).
+    """
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
-        self.secrets = [secret for secret in secrets if secret]
+        self.mask = SecretMask(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if any(secret in message for secret in self.secrets):
-            for secret in self.secrets:
-                message = message.replace(secret, "***")
-            record.msg, record.args = message, None
-        if record.exc_info and record.exc_info[1] is not None:
-            text = logging.Formatter().formatException(record.exc_info)
-            if any(secret in text for secret in self.secrets):
-                for secret in self.secrets:
-                    text = text.replace(secret, "***")
-                record.msg = f"{record.msg}\n{text}"
-                record.exc_info, record.exc_text = None, None
+        mask_record(record, self.mask)
         return True
+
+
+def mask_record(record: logging.LogRecord, mask: SecretMask) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:  # arguments that do not fit the format: keep both, masked
+        message = f"{record.msg} {record.args!r}"
+    masked = mask(message)
+    if masked != message:
+        record.msg, record.args = masked, None
+    if record.exc_info and record.exc_info[1] is not None:
+        text = record.exc_text or logging.Formatter().formatException(record.exc_info)
+        masked = mask(text)
+        if masked != text:
+            # Formatters print exc_text when it is set; the live exception is
+            # dropped so that no handler formats it again, unmasked.
+            record.exc_text, record.exc_info = masked, None
+    elif record.exc_text:
+        record.exc_text = mask(record.exc_text)
+    if record.stack_info:
+        record.stack_info = mask(record.stack_info)
+
+
+_mask = SecretMask([])
+_factory_installed = False
+
+
+def mask_secrets(secrets: list[str]) -> None:
+    """Masks `secrets` in every log record of every logger (aiohttp, PTB, asyncio…).
+
+    Records are masked as they are made, so no handler, whoever added it and
+    wherever it writes, sees a secret.
+    """
+    global _mask, _factory_installed
+    _mask = SecretMask(secrets)
+    if _factory_installed:
+        return
+    make_record = logging.getLogRecordFactory()
+
+    def masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        mask_record(record, _mask)
+        return record
+
+    logging.setLogRecordFactory(masked_record)
+    _factory_installed = True
 
 
 def configure_logging(level: str, secrets: list[str] | None = None) -> None:
@@ -75,8 +141,6 @@ def configure_logging(level: str, secrets: list[str] | None = None) -> None:
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    redact = SecretFilter(secrets or [])
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redact)
+    mask_secrets(secrets or [])
     # httpx logs every request URL, and Telegram URLs carry the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -270,12 +271,27 @@ class Scan(Base):
     """A check of a stamp: when and through what, never who (no personal data)."""
 
     __tablename__ = "scans"
+    # Only the last minutes' scans carry a visitor key: a small index that
+    # finds a re-check, and the keys to erase, without reading every scan of
+    # a stamp that has been checked thousands of times.
+    __table_args__ = (
+        Index(
+            "ix_scans_visitor_live",
+            "stamp_id",
+            "scanned_at",
+            sqlite_where=text("visitor IS NOT NULL"),
+            postgresql_where=text("visitor IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     stamp_id: Mapped[int] = mapped_column(ForeignKey("stamps.id", ondelete="CASCADE"), index=True)
     scanned_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     channel: Mapped[str] = mapped_column(String(16))  # web | telegram | console
     client: Mapped[str] = mapped_column(String(32), default="")  # "mobile", "desktop", "bot"
+    # A keyed hash that recognises the same person checking again within
+    # minutes (bot/core/visitors.py); erased once those minutes are over.
+    visitor: Mapped[str | None] = mapped_column(String(32))
 
 
 class OfficerInvite(Base):

@@ -4,7 +4,12 @@ Columns: code, marketplace, status, url, reason (url and reason may be left
 out; Vietnamese headers such as "mã", "sàn", "trạng thái" work too). UTF-8
 with or without a BOM, as Excel saves it; comma or semicolon separated.
 Files with more than `max_rows` rows are refused as soon as the row after
-the limit is read, so a huge file is never parsed whole.
+the limit is read, so a huge file is never parsed whole. A header longer
+than MAX_HEADER characters is refused before it is split into cells, the
+unknown columns it names are reported in one line of at most
+MAX_UNKNOWN_SHOWN names, and a cell quoted back in a problem is cut to
+MAX_QUOTED characters: a hostile file gets a report of bounded size.
+It is pure CPU work, so the caller runs it off the event loop.
 
 This module needs no database: it checks the file's shape and each cell;
 whether each code names a product in the officer's province is checked by
@@ -27,6 +32,9 @@ from bot.core.text import clean, fold
 REQUIRED = ("code", "marketplace", "status")
 OPTIONAL = ("url", "reason")
 REMOVE = "-"  # a URL cell of "-" removes the stored link
+MAX_HEADER = 1000  # characters in the header line: five known columns need far fewer
+MAX_UNKNOWN_SHOWN = 10  # unknown column names quoted in the report
+MAX_QUOTED = 40  # characters of a cell quoted back in a problem
 _HEADERS = {
     "code": "code",
     "product code": "code",
@@ -89,8 +97,15 @@ def read_listings(data: bytes, marketplaces: Mapping[str, str], max_rows: int) -
     if not header_line.strip():
         sheet.problems.append(Problem(0, "listings.csv_empty"))
         return sheet
+    if len(header_line) > MAX_HEADER:
+        sheet.problems.append(Problem(1, "listings.csv_header_too_long", {"max": MAX_HEADER}))
+        return sheet
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    header = next(csv.reader([header_line], delimiter=delimiter))
+    try:
+        header = next(csv.reader([header_line], delimiter=delimiter))
+    except csv.Error:  # a runaway quote in the header
+        sheet.problems.append(Problem(1, "listings.csv_malformed"))
+        return sheet
     columns = _columns(header, sheet)
     if columns is None:
         return sheet
@@ -136,14 +151,15 @@ def _columns(header: list[str], sheet: Sheet) -> dict[str, int] | None:
     for index, name in enumerate(header):
         key = _HEADERS.get(fold(name))
         if key is None or key in columns:
-            unknown.append(clean(name) or f"#{index + 1}")
+            unknown.append(_quoted(name) or f"#{index + 1}")
         else:
             columns[key] = index
     missing = [name for name in REQUIRED if name not in columns]
     if unknown:
-        sheet.problems.append(
-            Problem(1, "listings.csv_unknown_columns", {"columns": ", ".join(unknown)})
-        )
+        shown = ", ".join(unknown[:MAX_UNKNOWN_SHOWN])
+        if len(unknown) > MAX_UNKNOWN_SHOWN:
+            shown += f", … (+{len(unknown) - MAX_UNKNOWN_SHOWN})"
+        sheet.problems.append(Problem(1, "listings.csv_unknown_columns", {"columns": shown}))
     if missing:
         sheet.problems.append(
             Problem(1, "listings.csv_missing_columns", {"columns": ", ".join(missing)})
@@ -173,7 +189,9 @@ def _row(
     before = len(sheet.problems)
     code = normalize_code(cell("code"))
     if not looks_like_code(code):
-        sheet.problems.append(Problem(line, "listings.csv_bad_code", {"code": cell("code")}))
+        sheet.problems.append(
+            Problem(line, "listings.csv_bad_code", {"code": _quoted(cell("code"))})
+        )
     marketplace = names.get(fold(cell("marketplace")))
     if marketplace is None:
         known = ", ".join(marketplaces)
@@ -181,12 +199,14 @@ def _row(
             Problem(
                 line,
                 "listings.csv_bad_marketplace",
-                {"marketplace": cell("marketplace"), "known": known},
+                {"marketplace": _quoted(cell("marketplace")), "known": known},
             )
         )
     status = listing_status(cell("status"))
     if status is None:
-        sheet.problems.append(Problem(line, "listings.csv_bad_status", {"status": cell("status")}))
+        sheet.problems.append(
+            Problem(line, "listings.csv_bad_status", {"status": _quoted(cell("status"))})
+        )
     url: str | None = cell("url") or None
     if url == REMOVE:
         url = ""
@@ -194,7 +214,7 @@ def _row(
         try:
             url = listing_url(url)
         except Invalid:
-            sheet.problems.append(Problem(line, "listings.csv_bad_url", {"url": url[:80]}))
+            sheet.problems.append(Problem(line, "listings.csv_bad_url", {"url": _quoted(url)}))
     reason = cell("reason") or None
     if status == "rejected" and reason is None:
         sheet.problems.append(Problem(line, "listings.csv_needs_reason"))
@@ -210,3 +230,9 @@ def _marketplace_names(marketplaces: Mapping[str, str]) -> dict[str, str]:
     """Folded id or name → id: "Sàn TMĐT tỉnh", "san tmdt tinh" and "provincial" alike."""
     names = {fold(name): marketplace_id for marketplace_id, name in marketplaces.items()}
     return names | {fold(marketplace_id): marketplace_id for marketplace_id in marketplaces}
+
+
+def _quoted(value: str) -> str:
+    """A cell as a problem quotes it back: cleaned, and cut short."""
+    value = clean(value)
+    return value if len(value) <= MAX_QUOTED else value[: MAX_QUOTED - 1] + "…"

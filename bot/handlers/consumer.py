@@ -13,6 +13,7 @@ from bot.core.ocop import cert_key, group_key, kind_key
 from bot.core.scanning import Target, target_in_codes, target_in_text
 from bot.core.text import clean, fold
 from bot.core.types import Button, Reply
+from bot.core.visitors import visitor_keys
 from bot.handlers.routing import Route
 from bot.labels.serials import SERIAL_LENGTH, format_serial, normalize_serial
 from bot.labels.urls import product_url
@@ -97,7 +98,10 @@ async def check_stamp(ctx: Context, serial: str, gtin: str | None = None) -> lis
         stamp = stamp if owner is not None and owner.gtin == gtin else None
     if stamp is None:
         return [Reply(t("stamp.unknown", serial=format_serial(serial)))]
-    result = await record_scan(ctx.session, stamp, ctx.incoming.channel, "bot", ctx.now())
+    # The same person asking again within minutes counts once (bot/core/visitors.py).
+    who = f"{ctx.incoming.channel}:{ctx.incoming.user_id}"
+    visitor = visitor_keys(ctx.settings.check_secret, who, stamp.id, ctx.now())
+    result = await record_scan(ctx.session, stamp, ctx.incoming.channel, "bot", ctx.now(), visitor)
     if result.first:
         verdict = t("stamp.genuine_first", serial=format_serial(serial))
     else:

@@ -8,6 +8,7 @@ producer whose products changed gets one notice for the whole file.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from bot.core import places
@@ -37,7 +38,10 @@ async def import_listings(ctx: Context, data: bytes, file_name: str) -> Outcome:
     scope = officer_scope(ctx)
     assert scope is not None, "callers check the officer's scope first"
     marketplaces = {m.id: m.name for m in ctx.settings.marketplaces}
-    sheet = read_listings(data, marketplaces, ctx.settings.limits.max_csv_rows)
+    # Parsing a 10 MB file is CPU work: off the event loop, other chats go on meanwhile.
+    sheet = await asyncio.to_thread(
+        read_listings, data, marketplaces, ctx.settings.limits.max_csv_rows
+    )
     products = await products_by_codes(ctx.session, {row.code for row in sheet.rows})
     updates = _updates(ctx, sheet, products, scope)
     if sheet.problems or not updates:

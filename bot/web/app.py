@@ -14,19 +14,20 @@ import logging
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
-from sqlalchemy import text
 
 from bot.config import Settings
+from bot.core.channel_health import ChannelHealth
 from bot.core.context import utc_now
 from bot.core.media import MediaStore
 from bot.i18n import LANGUAGES, Catalogs
-from bot.web import api, media, product_pages, stamp_pages
+from bot.web import api, media, probes, product_pages, stamp_pages
 from bot.web.cache import PageCache, frozen_headers
-from bot.web.errors import error_pages
+from bot.web.errors import error_pages, quiet_bad_requests
 from bot.web.index import REFRESH_SECONDS, FactsIndex
 from bot.web.responses import cacheable_headers, page_headers
-from bot.web.state import STATE, WebState, state_of
+from bot.web.state import STATE, WebState
 from bot.web.templates import Templates
+from bot.web.throttle import Throttle
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 # index asks the database what changed this often (see index.py).
 CACHE_SECONDS = REFRESH_SECONDS
 CACHE_BYTES = 256 * 1024 * 1024  # every product page of the national programme fits
-HEALTH_TIMEOUT = 5.0
 
 
 def create_app(
@@ -48,11 +48,14 @@ def create_app(
     cache_seconds: float = CACHE_SECONDS,
     cache_bytes: int = CACHE_BYTES,
     prerender: bool = True,
+    channels: ChannelHealth | None = None,
 ) -> web.Application:
     """The web app. `cache_seconds` is how often the facts index looks for changes (the
     longest a change takes to show); 0 turns the index off, and every page then reads
     the database (rendered pages are still reused while the facts they show are equal).
-    `prerender` renders the default language's pages of the index ahead of requests."""
+    `prerender` renders the default language's pages of the index ahead of requests.
+    `channels` is what the chat channels of this process report, for /readyz."""
+    quiet_bad_requests()  # malformed requests: one line, no client address
     app = web.Application(middlewares=[error_pages])
     cache = PageCache(cache_bytes)
     state = WebState(
@@ -64,6 +67,12 @@ def create_app(
         templates=Templates(tuple(catalogs.translator(lang) for lang in LANGUAGES)),
         cache=cache,
         headers=page_headers(settings.public_url),
+        channels=channels or ChannelHealth(),
+        stamp_throttle=(
+            Throttle(settings.stamp_checks_per_minute, lambda: clock().timestamp())
+            if settings.stamp_checks_per_minute > 0
+            else None
+        ),
     )
     state.page_headers = {
         language: frozen_headers(
@@ -96,7 +105,8 @@ def create_app(
     app.router.add_get("/api/v1/products/{code}", api.product_json)
     app.router.add_get("/media/{name}", media.photo)
     app.router.add_get("/media/thumbs/{name}", media.thumbnail)
-    app.router.add_get("/healthz", health)
+    app.router.add_get("/healthz", probes.health)
+    app.router.add_get("/readyz", probes.ready)
     return app
 
 
@@ -118,18 +128,6 @@ async def _run_prerender(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
-async def health(request: web.Request) -> web.Response:
-    """200 when the database answers a query within a few seconds, else 503."""
-    db = state_of(request).db
-    try:
-        async with asyncio.timeout(HEALTH_TIMEOUT), db.read() as session:
-            await session.execute(text("SELECT 1"))
-    except Exception:
-        log.exception("health check: the database does not answer")
-        return web.Response(status=503, text="database unavailable\n")
-    return web.Response(text="ok\n", headers={"Cache-Control": "no-store"})
-
-
 async def serve(
     settings: Settings,
     db: Database,
@@ -138,12 +136,13 @@ async def serve(
     clock: Callable[[], dt.datetime] = utc_now,
     *,
     stop: asyncio.Event | None = None,
+    channels: ChannelHealth | None = None,
 ) -> None:
     """Serves the web app until `stop` is set (or the task is cancelled).
 
     No access log: it would write every consumer's IP address to disk.
     """
-    app = create_app(settings, db, catalogs, media_store, clock)
+    app = create_app(settings, db, catalogs, media_store, clock, channels=channels)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:

@@ -2,7 +2,9 @@
 
 Unknown, malformed, over-long and path-traversal addresses all end here as
 a 404, and an unexpected error as a logged 500 with a reference, never a
-stack trace.
+stack trace. A request too malformed to reach the app (a bad request line,
+oversized headers, TLS sent to the HTTP port) is answered 400 by aiohttp,
+and logged as one INFO line without the client's address (`BadRequestLog`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import secrets
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from bot.web.responses import fresh_page
@@ -75,3 +78,41 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
         if request.path.startswith(API_PREFIX):
             return json_error(500, "internal_error")
         return message_page(request, 500, "web.error_title", "web.error_text")
+
+
+# aiohttp's server logger writes this, with request.remote as its argument.
+_AIOHTTP_REQUEST_ERROR = "Error handling request from %s"
+
+
+class BadRequestLog(logging.Filter):
+    """aiohttp's log of a failed request, without the client's IP address.
+
+    aiohttp logs every malformed request as an ERROR with a traceback and
+    the client's address. The app promises not to keep visitors' addresses,
+    and a malformed request is the client's fault, not ours: it becomes one
+    INFO line naming the error (a client's first request that is not HTTP
+    at all, such as TLS, stays at DEBUG, as aiohttp has it). Any other
+    error keeps its level and traceback, without the address.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg != _AIOHTTP_REQUEST_ERROR:
+            return True
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, HttpProcessingError):
+            record.msg, record.args = "web: error handling a request", None
+            return True
+        level = logging.DEBUG if record.levelno <= logging.DEBUG else logging.INFO
+        record.levelno, record.levelname = level, logging.getLevelName(level)
+        record.msg = "web: refused a malformed request (%s %s)"
+        record.args = (error.code, type(error).__name__)
+        record.exc_info, record.exc_text = None, None
+        return logging.getLogger(record.name).isEnabledFor(level)
+
+
+BAD_REQUEST_LOG = BadRequestLog()
+
+
+def quiet_bad_requests() -> None:
+    """Puts BadRequestLog on aiohttp's server logger (once, however many apps start)."""
+    logging.getLogger("aiohttp.server").addFilter(BAD_REQUEST_LOG)

@@ -10,6 +10,7 @@ from aiohttp import web
 from multidict import CIMultiDictProxy
 
 from bot.config import Settings
+from bot.core.channel_health import ChannelHealth
 from bot.core.media import MediaStore
 from bot.i18n import LANGUAGES, Catalogs, Translator
 from bot.web.cache import Inflight, PageCache
@@ -17,6 +18,7 @@ from bot.web.facts import ProductFacts
 from bot.web.index import FactsIndex
 from bot.web.language import choose_language
 from bot.web.templates import Templates
+from bot.web.throttle import Throttle
 from storage.db import Database
 
 
@@ -30,9 +32,11 @@ class WebState:
     templates: Templates
     cache: PageCache
     headers: dict[str, str]  # security headers of every HTML page
+    channels: ChannelHealth  # written by the chat channels' start-up, read by /readyz
     # Headers of a kept origin page (but its ETag), by language.
     page_headers: dict[str, CIMultiDictProxy[str]] = field(default_factory=dict)
     index: FactsIndex | None = None  # None: every page reads the database
+    stamp_throttle: Throttle | None = None  # stamp checks per address a minute; None: no limit
     # Simultaneous requests for a product the index lacks share one database read.
     reads: Inflight[ProductFacts | None] = field(default_factory=Inflight)
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from bot.web.cache import Inflight, PageCache, frozen_headers
-from bot.web.clients import client_class, is_link_preview
+from bot.web.clients import client_class, is_machine, is_person
 from bot.web.language import choose_language
 
 
@@ -48,11 +48,42 @@ def test_client_class(agent: str | None, expected: str) -> None:
     assert client_class(agent) == expected
 
 
-def test_link_previews() -> None:
-    assert is_link_preview("facebookexternalhit/1.1")
-    assert is_link_preview("Zalo/1.0")
-    assert is_link_preview("TelegramBot (like TwitterBot)")
-    assert not is_link_preview("Mozilla/5.0 (Linux; Android 14) Mobile Safari/537.36")
+def test_link_previews_and_crawlers() -> None:
+    assert is_machine("facebookexternalhit/1.1")
+    assert is_machine("Mozilla/5.0 (compatible; Zalo/1.0)")
+    assert is_machine("TelegramBot (like TwitterBot)")
+    assert is_machine("WhatsApp/2.23.20.0 A")
+    assert not is_machine("Mozilla/5.0 (Linux; Android 14) Mobile Safari/537.36")
+    # A person scanning the QR with Zalo opens the page in Zalo's own browser.
+    assert not is_machine(
+        "Mozilla/5.0 (Linux; Android 12; SM-A125F) AppleWebKit/537.36 Chrome/120 "
+        "Mobile Safari/537.36 Zalo android/12100631 ZaloTheme/light ZaloLanguage/vn"
+    )
+    assert not is_machine("Mozilla/5.0 (Linux; Android 10; CUBOT X30) AppleWebKit/537.36")
+
+
+BROWSER = {
+    "User-Agent": "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Mobile Safari/537.36",
+    "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+    "Accept-Language": "vi-VN,vi;q=0.9",
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "change", "expected"),
+    [
+        ("GET", {}, True),
+        ("HEAD", {}, False),
+        ("GET", {"Accept-Language": ""}, False),
+        ("GET", {"Accept": ""}, False),
+        ("GET", {"Accept": "*/*"}, False),
+        ("GET", {"User-Agent": "Opera/9.80 (Android)"}, False),
+        ("GET", {"Sec-Purpose": "prefetch;prerender"}, False),
+        ("GET", {"Purpose": "prefetch"}, False),
+    ],
+)
+def test_is_person(method: str, change: dict[str, str], expected: bool) -> None:
+    assert is_person(method, {**BROWSER, **change}) is expected
 
 
 HEADERS = frozen_headers({"Content-Type": "text/html; charset=utf-8"})

@@ -9,6 +9,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
+from bot.core.visitors import visitor_keys
 from bot.labels.serials import new_serials
 from bot.runtime import Runtime
 from storage.models import Product, Scan, Stamp
@@ -89,3 +90,40 @@ async def test_record_scan_refuses_unknown_channel_or_client(
         assert stamp is not None
         with pytest.raises(ValueError):
             await record_scan(session, stamp, "web", "Mozilla/5.0 full agent", clock())
+
+
+async def test_the_same_visitor_within_the_window_counts_once(
+    runtime: Runtime, clock: Clock
+) -> None:
+    seeded = await seed(runtime, stamps=1)
+
+    async def check(who: str) -> tuple[bool, int, bool]:
+        async with runtime.db.transaction() as session:
+            stamp = await stamp_by_serial(session, seeded.serials[0])
+            assert stamp is not None
+            keys = visitor_keys("secret", who, stamp.id, clock())
+            result = await record_scan(session, stamp, "web", "mobile", clock(), keys)
+            return result.first, result.count, result.repeat
+
+    assert await check("web:a") == (True, 1, False)
+    clock.advance(minutes=9, seconds=59)  # across a bucket boundary, still within the window
+    assert await check("web:a") == (True, 1, True)
+    assert await check("web:b") == (False, 2, False)
+    clock.advance(minutes=10)
+    assert await check("web:a") == (False, 3, False)
+    # One visitor's simultaneous requests count once, whatever the database.
+    clock.advance(minutes=30)
+    results = await asyncio.gather(*(check("web:c") for _ in range(8)))
+    assert sorted(repeat for _first, _count, repeat in results) == [False] + [True] * 7
+    assert {count for _first, count, _repeat in results} == {4}
+
+
+def test_visitor_keys_name_no_one() -> None:
+    now = dt.datetime(2026, 11, 23, 3, 0, tzinfo=dt.UTC)
+    keys = visitor_keys("secret", "telegram:123456789", 7, now)
+    assert len(keys.current) == 32 and "123456789" not in keys.current
+    assert keys.recent[0] == keys.current and len(set(keys.recent)) == 2
+    assert visitor_keys("secret", "telegram:123456789", 8, now).current != keys.current
+    assert visitor_keys("other", "telegram:123456789", 7, now).current != keys.current
+    later = visitor_keys("secret", "telegram:123456789", 7, now + dt.timedelta(minutes=10))
+    assert later.recent[1] == keys.current and later.current != keys.current
