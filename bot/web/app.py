@@ -24,6 +24,7 @@ from bot.web import api, media, product_pages, stamp_pages
 from bot.web.cache import PageCache, frozen_headers
 from bot.web.errors import error_pages
 from bot.web.index import REFRESH_SECONDS, FactsIndex
+from bot.web.public_routes import add_public_routes
 from bot.web.responses import cacheable_headers, page_headers
 from bot.web.state import STATE, WebState, state_of
 from bot.web.templates import Templates
@@ -97,6 +98,7 @@ def create_app(
     app.router.add_get("/media/{name}", media.photo)
     app.router.add_get("/media/thumbs/{name}", media.thumbnail)
     app.router.add_get("/healthz", health)
+    add_public_routes(app)  # catalogue, producers, map, overviews, sitemap (docs/catalogue.md)
     return app
 
 
