@@ -195,7 +195,7 @@ async def test_paging_and_a_page_past_the_end(runtime: Runtime, clock: Clock) ->
         assert 'rel="next" href="/san-pham?q=banh&amp;page=2"' in html
 
 
-class small_pages:  # noqa: N801 - used as a context manager
+class small_pages:
     """The app with two products a page and the facts index on (pages kept)."""
 
     def __init__(self, runtime: Runtime, clock: Clock, **catalogue: Any) -> None:
