@@ -135,12 +135,47 @@ def catalogue_order(facts: ProductFacts, folded_name: str) -> tuple[int, str, st
     return (-(facts.stars or 0), folded_name, facts.code)
 
 
+def _fold_table() -> dict[int, str | None]:
+    """fold() of every precomposed Latin letter, for str.translate: some ten times
+    faster than fold() on a whole catalogue; combining marks (decomposed input) drop."""
+    table: dict[int, str | None] = {c: None for c in range(0x300, 0x370)}
+    for code in range(0xC0, 0x2000):
+        folded = fold(chr(code))
+        if folded != chr(code).lower() and len(folded) == 1:
+            table[code] = folded
+    return table
+
+
+_TABLE = _fold_table()
+
+
+def quick_fold(text: str) -> str:
+    """fold() for names as stored (NFC): lower case, no diacritics, đ→d, single spaces."""
+    return " ".join(text.lower().translate(_TABLE).split())
+
+
 class Catalogue:
     """One consistent snapshot of the public catalogue, answering queries from posting lists."""
 
-    def __init__(self, products: Iterable[ProductFacts], generation: int = 0) -> None:
+    def __init__(
+        self,
+        products: Iterable[ProductFacts],
+        generation: int = 0,
+        previous: Catalogue | None = None,
+    ) -> None:
         self.generation = generation
-        approved = [(catalogue_order(p, fold(p.name)), p) for p in products if p.reviewed]
+        # Names folded for the last snapshot are reused: a rebuild folds only what changed.
+        known: dict[str, str] = previous._folded if previous is not None else {}
+        folded: dict[str, str] = {}
+
+        def fold_once(text: str) -> str:
+            value = folded.get(text)
+            if value is None:
+                value = folded[text] = known.get(text) or quick_fold(text)
+            return value
+
+        self._folded: dict[str, str] = folded
+        approved = [(catalogue_order(p, fold_once(p.name)), p) for p in products if p.reviewed]
         approved.sort(key=lambda pair: pair[0])
         self.products: list[ProductFacts] = [p for _key, p in approved]
         self.producers: dict[int, ProducerEntry] = {}
@@ -152,7 +187,7 @@ class Catalogue:
             if entry is None:
                 entry = self.producers[producer.id] = ProducerEntry(producer)
             entry.products.append(facts)
-            for word in set(fold(f"{facts.name} {producer.name}").split()):
+            for word in {*fold_once(facts.name).split(), *fold_once(producer.name).split()}:
                 words[word].append(position)
             self._lists["province", producer.province_code].append(position)
             self._lists["commune", producer.ward_code].append(position)

@@ -7,13 +7,17 @@ lookup), as origin pages are; public.py drops them when the index moves.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Mapping
+
 from aiohttp import web
 from multidict import CIMultiDictProxy
 
 from bot.core import places
 from bot.i18n import Translator
 from bot.web.cache import Page
-from bot.web.catalogue import Catalogue, Filters, page_number, parse_filters
+from bot.web.catalogue import Catalogue, Filters, ProducerEntry, page_number, parse_filters
 from bot.web.errors import not_found
 from bot.web.overview_pages import visible_provinces
 from bot.web.public import (
@@ -26,15 +30,21 @@ from bot.web.public import (
     current,
     filter_options,
     ignored_names,
+    links_for,
     links_of,
     page_context,
     query_of,
+    snapshot_now,
 )
 from bot.web.responses import cached_response
 from bot.web.seo import item_list_ld, json_ld, producer_ld, robots, sitemap
-from bot.web.state import STATE
+from bot.web.state import STATE, WebState
 
 MAX_PRODUCER_ID = 9  # digits
+PRERENDER_BATCH = 8
+PRERENDER_SHARE = 0.75  # of the page cache, at most, filled ahead of requests
+READY_SECONDS = 1.0  # how often the snapshot is checked against the index
+log = logging.getLogger(__name__)
 
 
 async def catalogue_page(request: web.Request) -> web.StreamResponse:
@@ -120,48 +130,90 @@ async def producer_page(request: web.Request) -> web.StreamResponse:
     entry = catalogue.producers.get(int(raw))
     if entry is None:
         return not_found(request)
-    key = ("producer", language, request.path, request.query_string)
+    key = producer_key(language, request.path, request.query_string)
     page = public.pages.get(key) if cacheable(request) else None
     if page is None:
-        t = state.translator(language)
-        links = links_of(request)
-        p = entry.facts
-        url = f"{state.settings.public_url}{PRODUCER_PREFIXES[0]}/{p.id}"
-        located = entry.located
-        stories = list(dict.fromkeys(f.story for f in entry.products if f.story))[:3]
-        where = ", ".join(part for part in (p.ward, p.province) if part)
-        context = page_context(
-            request,
-            language,
-            canonical=url,
-            section="catalogue",
-            og_title=p.name + (f" · {t('web.rating', count=entry.stars)}" if entry.stars else ""),
-            description=" · ".join(
-                part
-                for part in (where, t("web.producer_products", count=len(entry.products)))
-                if part
-            ),
-            ld=json_ld(producer_ld(entry, url)),
-            og_image=next((f.cover.url for f in entry.products if f.cover), None),
-            og_type="profile",
-        )
-        body = state.templates.render(
-            "producer.html",
-            t,
-            p=p,
-            best=entry.stars,
-            products=entry.products,
-            stories=stories,
-            map_link=(f"{links.map}#15/{p.latitude:.5f}/{p.longitude:.5f}" if located else None),
-            province_url=links.with_query(CATALOGUE_PATHS[0], [("province", str(p.province_code))]),
-            commune_url=links.with_query(
-                CATALOGUE_PATHS[0],
-                [("province", str(p.province_code)), ("commune", str(p.ward_code))],
-            ),
-            **context,
-        )
+        body = render_producer(state, entry, language, request.path, request.query)
         page = _keep(request, key, body, public.headers[language])
     return cached_response(request, page)
+
+
+def producer_key(language: str, path: str, query_string: str) -> tuple[str, ...]:
+    return ("producer", language, path, query_string)
+
+
+def render_producer(
+    state: WebState, entry: ProducerEntry, language: str, path: str, query: Mapping[str, str]
+) -> bytes:
+    t = state.translator(language)
+    links = links_for(state, query)
+    p = entry.facts
+    url = f"{state.settings.public_url}{PRODUCER_PREFIXES[0]}/{p.id}"
+    stories = list(dict.fromkeys(f.story for f in entry.products if f.story))[:3]
+    where = ", ".join(part for part in (p.ward, p.province) if part)
+    count = t("web.producer_products", count=len(entry.products))
+    context = page_context(
+        (state, path, query),
+        language,
+        canonical=url,
+        section="catalogue",
+        og_title=p.name + (f" · {t('web.rating', count=entry.stars)}" if entry.stars else ""),
+        description=" · ".join(part for part in (where, count) if part),
+        ld=json_ld(producer_ld(entry, url)),
+        og_image=next((f.cover.url for f in entry.products if f.cover), None),
+        og_type="profile",
+    )
+    located = p.latitude is not None and p.longitude is not None
+    return state.templates.render(
+        "producer.html",
+        t,
+        p=p,
+        best=entry.stars,
+        products=entry.products,
+        stories=stories,
+        map_link=f"{links.map}#15/{p.latitude:.5f}/{p.longitude:.5f}" if located else None,
+        province_url=links.with_query(CATALOGUE_PATHS[0], [("province", str(p.province_code))]),
+        commune_url=links.with_query(
+            CATALOGUE_PATHS[0],
+            [("province", str(p.province_code)), ("commune", str(p.ward_code))],
+        ),
+        **context,
+    )
+
+
+async def prerender(app: web.Application) -> None:
+    """Keeps the catalogue snapshot current and every producer's page (in the default
+    language) rendered ahead of requests, a few at a time so requests keep flowing; as
+    product_pages.prerender does for origin pages."""
+    state = app[STATE]
+    public = app[PUBLIC]
+    index = state.index
+    assert index is not None
+    await index.first_load()
+    language = state.settings.default_language
+    headers = public.headers[language]
+    while True:
+        snapshot = snapshot_now(app)
+        rendered = 0
+        for entry in list(snapshot.producers.values()):
+            if (
+                public.snapshot is not snapshot
+                or public.pages.size > PRERENDER_SHARE * public.pages.max_bytes
+            ):
+                break  # the index moved on: start again on the new snapshot
+            path = f"{PRODUCER_PREFIXES[0]}/{entry.facts.id}"
+            key = producer_key(language, path, "")
+            if key in public.pages:
+                continue
+            try:
+                public.pages.put(key, render_producer(state, entry, language, path, {}), headers)
+            except Exception:  # that page fails (and is logged) on its own request instead
+                log.exception("web: rendering producer %s ahead failed", entry.facts.id)
+                continue
+            rendered += 1
+            if rendered % PRERENDER_BATCH == 0:
+                await asyncio.sleep(0)
+        await asyncio.sleep(READY_SECONDS)
 
 
 def _keep(

@@ -30,7 +30,7 @@ from bot.web.state import STATE, WebState, other_language
 from storage.origin import origin_rows
 
 CSS = Markup((files("bot.web") / "templates" / "catalogue.css").read_text().strip())
-CACHE_BYTES = 32 * 1024 * 1024  # catalogue pages, producer pages and map data
+CACHE_BYTES = 64 * 1024 * 1024  # catalogue pages and every producer page
 BROWSER_MAX_AGE = 60
 CHUNK = 500
 
@@ -105,17 +105,25 @@ def setup_state(app: web.Application) -> PublicState:
 
 
 async def current(request: web.Request) -> Catalogue:
-    """The catalogue as the index holds it now (rebuilt, and kept pages dropped, if it moved)."""
+    """The catalogue as the index holds it now. The snapshot is normally rebuilt ahead of
+    requests (`keep_ready`); a request finds it out of date only in the second between."""
     state = request.app[STATE]
-    public = request.app[PUBLIC]
-    index = state.index
-    if index is None:
+    if state.index is None:
         return await read_catalogue(state)
-    await index.first_load()
+    await state.index.first_load()
+    return snapshot_now(request.app)
+
+
+def snapshot_now(app: web.Application) -> Catalogue:
+    """The snapshot for the index's current generation (rebuilt, kept pages dropped, if
+    the index moved on)."""
+    index = app[STATE].index
+    assert index is not None
+    public = app[PUBLIC]
     index.check_day()
     snapshot = public.snapshot
     if snapshot is None or snapshot.generation != index.generation:
-        snapshot = public.snapshot = Catalogue(index.all(), index.generation)
+        snapshot = public.snapshot = Catalogue(index.all(), index.generation, snapshot)
         public.pages.clear()
         public.extra.clear()
     return snapshot
@@ -174,20 +182,23 @@ class Links:
 
 
 def links_of(request: web.Request) -> Links:
-    state = request.app[STATE]
-    chosen = request.query.get("lang") if request.query_string else None
+    return links_for(request.app[STATE], request.query)
+
+
+def links_for(state: WebState, query: Mapping[str, str]) -> Links:
+    chosen = query.get("lang")
     return Links(state.settings.public_url, chosen if chosen in LANGUAGES else None)
 
 
-def switch_url(request: web.Request, language: str) -> str:
+def switch_url(path: str, query: Mapping[str, str], language: str) -> str:
     """This page in the other language (its filters kept)."""
-    params = [(k, v) for k, v in request.query.items() if k != "lang"]
+    params = [(k, v) for k, v in query.items() if k != "lang"]
     params.append(("lang", other_language(language)))
-    return f"{request.path}?{urlencode(params)}"
+    return f"{path}?{urlencode(params)}"
 
 
 def page_context(
-    request: web.Request,
+    where: web.Request | tuple[WebState, str, Mapping[str, str]],
     language: str,
     *,
     canonical: str,
@@ -198,7 +209,14 @@ def page_context(
     og_image: str | None = None,
     og_type: str = "website",
 ) -> dict[str, Any]:
-    links = links_of(request)
+    """What public.html prints; `where` is the request, or (state, path, query) when a
+    page is rendered ahead of any request."""
+    query: Mapping[str, str]
+    if isinstance(where, web.Request):
+        state, path, query = where.app[STATE], where.path, where.query
+    else:
+        state, path, query = where
+    links = links_for(state, query)
     return {
         "canonical": canonical,
         "section": section,
@@ -210,7 +228,7 @@ def page_context(
         "links": links,
         "lang_suffix": links.suffix,
         "explicit_lang": links.lang is not None,
-        "switch_url": switch_url(request, language),
+        "switch_url": switch_url(path, query, language),
         "other_lang": other_language(language),
         "catalogue_css": CSS,
         "producer_url": links.producer,

@@ -6,6 +6,10 @@ in English; none overlaps an origin-page route (app.py).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 
 from bot.web import catalogue_pages, map_pages, overview_pages
@@ -16,11 +20,14 @@ from bot.web.public import (
     PROVINCE_PREFIXES,
     setup_state,
 )
+from bot.web.state import STATE
 from bot.web.static_files import STATIC, StaticFiles, static_file
 
 
 def add_public_routes(app: web.Application) -> None:
     setup_state(app)
+    if app[STATE].index is not None:
+        app.cleanup_ctx.append(_keep_ready)
     app[STATIC] = StaticFiles()
     router = app.router
     for path in CATALOGUE_PATHS:
@@ -35,3 +42,11 @@ def add_public_routes(app: web.Application) -> None:
     router.add_get("/sitemap.xml", catalogue_pages.sitemap_xml)
     router.add_get("/robots.txt", catalogue_pages.robots_txt)
     router.add_get("/static/{name:[A-Za-z0-9_./-]+}", static_file)
+
+
+async def _keep_ready(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(catalogue_pages.prerender(app), name="web-catalogue-ready")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
