@@ -112,10 +112,11 @@ async def find_products(
     *,
     offset: int = 0,
     limit: int = 5,
+    approved_only: bool = True,
 ) -> tuple[list[Product], int]:
-    """Approved products whose folded name holds every word, within the filters;
-    a page of them (most stars first, then name) and how many there are."""
-    conditions = [Product.review_status == APPROVED]
+    """Products whose folded name holds every word, within the filters (approved ones
+    only, unless told); a page of them (most stars first, then name) and how many."""
+    conditions = [Product.review_status == APPROVED] if approved_only else []
     conditions += [Product.name_folded.like(_like(w), escape="\\") for w in words[:8]]
     if filters.group:
         conditions.append(Product.group == filters.group)

@@ -12,11 +12,9 @@ import logging
 from collections.abc import Mapping
 
 from aiohttp import web
-from multidict import CIMultiDictProxy
 
 from bot.core import places
 from bot.i18n import Translator
-from bot.web.cache import Page
 from bot.web.catalogue import Catalogue, Filters, ProducerEntry, page_number, parse_filters
 from bot.web.errors import not_found
 from bot.web.overview_pages import visible_provinces
@@ -30,11 +28,14 @@ from bot.web.public import (
     current,
     filter_options,
     ignored_names,
+    keep_page,
+    kept_page,
     links_for,
     links_of,
     page_context,
     query_of,
     snapshot_now,
+    zipped,
 )
 from bot.web.responses import cached_response
 from bot.web.seo import item_list_ld, json_ld, producer_ld, robots, sitemap
@@ -53,10 +54,10 @@ async def catalogue_page(request: web.Request) -> web.StreamResponse:
     language = state.language(request)
     catalogue = await current(request)
     key = ("catalogue", language, request.query_string)
-    page = public.pages.get(key) if cacheable(request) else None
+    page = kept_page(request, key)
     if page is None:
         body = render_catalogue(request, catalogue, language)
-        page = _keep(request, key, body, public.headers[language])
+        page = keep_page(request, key, body, public.headers[language])
     return cached_response(request, page)
 
 
@@ -131,10 +132,10 @@ async def producer_page(request: web.Request) -> web.StreamResponse:
     if entry is None:
         return not_found(request)
     key = producer_key(language, request.path, request.query_string)
-    page = public.pages.get(key) if cacheable(request) else None
+    page = kept_page(request, key)
     if page is None:
         body = render_producer(state, entry, language, request.path, request.query)
-        page = _keep(request, key, body, public.headers[language])
+        page = keep_page(request, key, body, public.headers[language])
     return cached_response(request, page)
 
 
@@ -191,7 +192,7 @@ async def prerender(app: web.Application) -> None:
     assert index is not None
     await index.first_load()
     language = state.settings.default_language
-    headers = public.headers[language]
+    headers = public.gzip_headers[id(public.headers[language])]
     while True:
         snapshot = snapshot_now(app)
         rendered = 0
@@ -202,11 +203,12 @@ async def prerender(app: web.Application) -> None:
             ):
                 break  # the index moved on: start again on the new snapshot
             path = f"{PRODUCER_PREFIXES[0]}/{entry.facts.id}"
-            key = producer_key(language, path, "")
+            key = (*producer_key(language, path, ""), "gzip")  # as browsers ask for it
             if key in public.pages:
                 continue
             try:
-                public.pages.put(key, render_producer(state, entry, language, path, {}), headers)
+                body = render_producer(state, entry, language, path, {})
+                public.pages.put(key, zipped(body), headers)
             except Exception:  # that page fails (and is logged) on its own request instead
                 log.exception("web: rendering producer %s ahead failed", entry.facts.id)
                 continue
@@ -214,15 +216,6 @@ async def prerender(app: web.Application) -> None:
             if rendered % PRERENDER_BATCH == 0:
                 await asyncio.sleep(0)
         await asyncio.sleep(READY_SECONDS)
-
-
-def _keep(
-    request: web.Request, key: tuple[object, ...], body: bytes, headers: CIMultiDictProxy[str]
-) -> Page:
-    public = request.app[PUBLIC]
-    if cacheable(request):
-        return public.pages.put(key, body, headers)
-    return Page(body, headers)
 
 
 # --- sitemap.xml and robots.txt -----------------------------------------------------

@@ -21,7 +21,6 @@ import json
 
 from aiohttp import web
 
-from bot.web.cache import Page
 from bot.web.catalogue import Catalogue, ProducerEntry, parse_filters
 from bot.web.public import (
     MAP_PATHS,
@@ -31,6 +30,8 @@ from bot.web.public import (
     current,
     filter_options,
     ignored_names,
+    keep_page,
+    kept_page,
     links_of,
     page_context,
     query_of,
@@ -56,11 +57,10 @@ async def map_page(request: web.Request) -> web.StreamResponse:
     language = state.language(request)
     catalogue = await current(request)
     key = ("map", language, request.query_string)
-    page = public.pages.get(key) if cacheable(request) else None
+    page = kept_page(request, key)
     if page is None:
         body = _render(request, catalogue, language)
-        headers = public.map_headers[language]
-        page = public.pages.put(key, body, headers) if cacheable(request) else Page(body, headers)
+        page = keep_page(request, key, body, public.map_headers[language])
     return cached_response(request, page)
 
 
