@@ -52,10 +52,10 @@ async def catalogue_page(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     public = request.app[PUBLIC]
     language = state.language(request)
-    catalogue = await current(request)
     key = ("catalogue", language, request.query_string)
     page = kept_page(request, key)
     if page is None:
+        catalogue = await current(request)
         body = render_catalogue(request, catalogue, language)
         page = keep_page(request, key, body, public.headers[language])
     return cached_response(request, page)
@@ -127,13 +127,13 @@ async def producer_page(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     public = request.app[PUBLIC]
     language = state.language(request)
-    catalogue = await current(request)
-    entry = catalogue.producers.get(int(raw))
-    if entry is None:
-        return not_found(request)
     key = producer_key(language, request.path, request.query_string)
     page = kept_page(request, key)
     if page is None:
+        catalogue = await current(request)
+        entry = catalogue.producers.get(int(raw))
+        if entry is None:
+            return not_found(request)
         body = render_producer(state, entry, language, request.path, request.query)
         page = keep_page(request, key, body, public.headers[language])
     return cached_response(request, page)

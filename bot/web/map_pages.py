@@ -55,10 +55,10 @@ async def map_page(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     public = request.app[PUBLIC]
     language = state.language(request)
-    catalogue = await current(request)
     key = ("map", language, request.query_string)
     page = kept_page(request, key)
     if page is None:
+        catalogue = await current(request)
         body = _render(request, catalogue, language)
         page = keep_page(request, key, body, public.map_headers[language])
     return cached_response(request, page)

@@ -115,10 +115,17 @@ def wants_gzip(request: web.Request) -> bool:
 
 
 def kept_page(request: web.Request, key: tuple[object, ...]) -> Page | None:
-    """A kept page for this request, gzipped if the client takes gzip."""
-    if not cacheable(request):
+    """A kept page for this request (gzipped if the client takes gzip), when the snapshot
+    it was made from is still the index's: the request path of nearly every visit."""
+    index = request.app[STATE].index
+    if index is None:
         return None
-    return request.app[PUBLIC].pages.get((*key, "gzip") if wants_gzip(request) else key)
+    index.check_day()
+    public = request.app[PUBLIC]
+    snapshot = public.snapshot
+    if snapshot is None or snapshot.generation != index.generation:
+        return None
+    return public.pages.get((*key, "gzip") if wants_gzip(request) else key)
 
 
 def keep_page(
