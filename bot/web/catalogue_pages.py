@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
 
 from aiohttp import web
@@ -45,6 +46,7 @@ MAX_PRODUCER_ID = 9  # digits
 PRERENDER_BATCH = 8
 PRERENDER_SHARE = 0.75  # of the page cache, at most, filled ahead of requests
 READY_SECONDS = 1.0  # how often the snapshot is checked against the index
+REWALK_SECONDS = 300.0  # how often pages evicted from the cache are rendered again
 log = logging.getLogger(__name__)
 
 
@@ -193,8 +195,15 @@ async def prerender(app: web.Application) -> None:
     await index.first_load()
     language = state.settings.default_language
     headers = public.gzip_headers[id(public.headers[language])]
+    walked: Catalogue | None = None  # the snapshot whose pages were all rendered ahead
+    walked_at = 0.0
     while True:
         snapshot = snapshot_now(app)
+        # Walk again only for a new snapshot, or now and then for pages evicted since.
+        if snapshot is walked and time.monotonic() - walked_at < REWALK_SECONDS:
+            await asyncio.sleep(READY_SECONDS)
+            continue
+        walked, walked_at = snapshot, time.monotonic()
         rendered = 0
         for entry in list(snapshot.producers.values()):
             if (

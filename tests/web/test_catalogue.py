@@ -390,3 +390,15 @@ async def test_sitemap_robots_and_static_files(site: Site) -> None:
     for missing in ("/static/vendor/leaflet/LICENSE", "/static/../app.py", "/static/nope.js"):
         status, _, _ = await site.get(missing)
         assert status == 404, missing
+
+
+async def test_origin_page_carries_product_json_ld(site: Site) -> None:
+    await seed(site.runtime, photos=1, listings=(("shopee", "live", "https://shopee.vn/x"),))
+    _, html, _ = await site.get("/p/7K3M9P")
+    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    assert block is not None
+    ld = json.loads(block[1])
+    assert ld["@type"] == "Product" and ld["name"] == "Chè búp Tân Cương"
+    assert ld["gtin13"] == "8930000000019" and ld["image"].startswith(site.url + "/media/")
+    assert ld["additionalProperty"]["value"] == 4
+    assert ld["offers"][0]["url"] == "https://shopee.vn/x"
