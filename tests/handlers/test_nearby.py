@@ -112,7 +112,7 @@ async def test_register_takes_typed_coordinates_where_no_location_key(runtime: R
     await chat.say("/profile")
     await chat.press("✏️ Edit")
     replies = await chat.press("Map location")
-    assert "OCOP map" in text_of(replies) and "type its coordinates" in text_of(replies)
+    assert "Share the location of your workshop" in text_of(replies)
     replies = await chat.say("somewhere nice")
     assert "That is not a location" in text_of(replies)  # asked again, nothing lost
     await chat.say("21.5942, 105.7675")
