@@ -98,6 +98,31 @@ class LabelSettings:
         return next((s for s in self.sheets if s.id == sheet_id), None)
 
 
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+
+
+@dataclass(frozen=True)
+class CatalogueSettings:
+    """[catalogue]: the public catalogue, map and province overviews (docs/catalogue.md)."""
+
+    page_size: int = 24  # product cards per catalogue page
+    # Map tiles: a URL template with {z}/{x}/{y} (and {s} if the server wants it).
+    map_tiles_url: str = OSM_TILES
+    map_attribution: str = OSM_ATTRIBUTION  # HTML, from the operator's own config
+    # Provinces (codes) whose public overview page an officer switched off.
+    hidden_overviews: tuple[int, ...] = ()
+
+
+def _catalogue_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> CatalogueSettings:
+    return CatalogueSettings(
+        page_size=int(raw.get("page_size", 24)),
+        map_tiles_url=env.get("OCOP_MAP_TILES_URL") or raw.get("map_tiles_url", OSM_TILES),
+        map_attribution=str(raw.get("map_attribution", OSM_ATTRIBUTION)),
+        hidden_overviews=tuple(int(code) for code in raw.get("hidden_overviews", [])),
+    )
+
+
 def _label_settings(labels: Mapping[str, Any], base: Path) -> LabelSettings:
     def font(key: str) -> Path | None:
         value = str(labels.get(key) or "")
@@ -182,6 +207,8 @@ class Settings:
     labels: LabelSettings = field(default_factory=LabelSettings)
     # The reminder scheduler ([reminders]).
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
+    # The public catalogue and map ([catalogue]).
+    catalogue: CatalogueSettings = field(default_factory=CatalogueSettings)
 
     def is_admin(self, channel: str, external_id: str) -> bool:
         return f"{channel}:{external_id}" in self.admins or (
@@ -262,4 +289,5 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         outbox=OutboxSettings(**raw.get("outbox", {})),
         labels=_label_settings(raw.get("labels", {}), base),
         reminders=_reminder_settings(raw.get("reminders", {})),
+        catalogue=_catalogue_settings(raw.get("catalogue", {}), env),
     )

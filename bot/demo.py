@@ -66,6 +66,7 @@ PRODUCERS: list[dict[str, Any]] = [
             },
             {
                 "name": "Trà hoa vàng túi lọc",
+                "review": "pending",  # left in the officers' review queue
                 "group": "food",
                 "subgroup": "tea",
                 "stars": None,
@@ -86,6 +87,7 @@ PRODUCERS: list[dict[str, Any]] = [
         "phone": "+84987654321",
         "province": "Đắk Lắk",
         "ward": "Buôn Đôn",
+        "location": (12.8965, 107.7870),
         "products": [
             {
                 "name": "Rượu cần ché nhỏ",
@@ -146,6 +148,7 @@ PRODUCERS: list[dict[str, Any]] = [
         "phone": "0966 111 222",
         "province": "Hà Nội",
         "ward": "Phú Nghĩa",
+        "location": (20.9310, 105.6590),
         "products": [
             {
                 "name": "Giỏ mây đan tay có nắp",
@@ -175,6 +178,7 @@ PRODUCERS: list[dict[str, Any]] = [
         "phone": "+84 263 3822 333",
         "province": "Lâm Đồng",
         "ward": "Lâm Viên - Đà Lạt",
+        "location": (11.9404, 108.4583),
         "products": [
             {
                 "name": "Lan hồ điệp chậu 3 cành",
@@ -200,6 +204,7 @@ PRODUCERS: list[dict[str, Any]] = [
         "phone": "0292 3555 777",
         "province": "Cần Thơ",
         "ward": "Thới An Đông",
+        "location": (10.0905, 105.7420),
         "products": [
             {
                 "name": "Tour một ngày trải nghiệm cù lao Cồn Sơn",
@@ -309,6 +314,8 @@ async def _add_product(
         "cert_expiry": formatting.add_months(cert_date, 36) if cert_date else None,
     }
     product = await create_product(session, producer_id, columns, item.get("certs", []))
+    # Approved, so the public catalogue and map have something to show (docs/catalogue.md).
+    product.review_status = item.get("review", "approved")
     for index in range(item.get("photos", 0)):
         data = demo_photo(item["name"], number + index)
         info = media.keep(media.prepare(data))

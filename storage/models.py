@@ -91,6 +91,8 @@ class Producer(Base):
     """An OCOP entity (chủ thể OCOP) and its representative."""
 
     __tablename__ = "producers"
+    # "Near me" looks in a box of latitude first (bot/handlers/nearby.py).
+    __table_args__ = (Index("ix_producers_location", "latitude", "longitude"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(

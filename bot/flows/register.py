@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core import places
+from bot.core import geo, places
 from bot.core.context import Context
 from bot.core.errors import Invalid
 from bot.core.ocop import ENTITY_KINDS, kind_key
@@ -45,6 +45,18 @@ def _show_text(_ctx: Context, value: Any) -> str:
     return str(value)
 
 
+def _typed_location(text: str) -> dict[str, float]:
+    """Coordinates typed where the channel has no location key ("10.7769, 106.7009")."""
+    point = geo.coordinates(text)
+    if point is None:
+        raise Invalid("invalid.location")
+    return {"lat": point[0], "lon": point[1]}
+
+
+def _show_location(_ctx: Context, value: Any) -> str:
+    return f"{value['lat']:.5f}, {value['lon']:.5f}" if isinstance(value, dict) else ""
+
+
 def _show_place(_ctx: Context, code: Any) -> str:
     place = places.province(code) or places.ward(code)
     return place.name if place else str(code)
@@ -73,7 +85,16 @@ STEPS = (
         optional=True,
         show=_show_text,
     ),
-    Step("location", "register.ask_location", accepts="location", optional=True),
+    # Puts the producer on the public OCOP map (docs/catalogue.md); without it
+    # its products stay in the catalogue and the province's list.
+    Step(
+        "location",
+        "register.ask_location",
+        parse=_typed_location,
+        accepts="location",
+        optional=True,
+        show=_show_location,
+    ),
     Step(
         "tax_code", "register.ask_tax_code", parse=parsers.tax_code, optional=True, show=_show_text
     ),

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from bot.core import formatting, places
 from bot.core.context import Context
-from bot.core.ocop import cert_key, group_key, kind_key
+from bot.core.ocop import GROUPS, cert_key, group_key, kind_key
 from bot.core.scanning import Target, target_in_codes, target_in_text
 from bot.core.text import clean, fold
 from bot.core.types import Button, Reply
 from bot.core.visitors import visitor_keys
+from bot.handlers import find_filters
 from bot.handlers.routing import Route
+from bot.i18n import LANGUAGES
 from bot.labels.serials import SERIAL_LENGTH, format_serial, normalize_serial
 from bot.labels.urls import product_url
+from storage.catalogue import find_products
 from storage.models import Product
 from storage.origin import origin_by_code, origin_by_gtin, origin_by_id
 from storage.search import search_products
@@ -197,13 +200,22 @@ async def find_page(ctx: Context, page: int) -> list[Reply]:
     query = str(ctx.conversation.data.get("find", ""))
     if not query:
         return [Reply(t("find.ask"))]
-    products, total = await search_products(
-        ctx.session, fold(query), offset=page * PAGE_SIZE, limit=PAGE_SIZE
+    # The catalogue's filters, typed in words: "bánh tráng tỉnh Tây Ninh 4 sao shopee".
+    found = find_filters.split_filters(query, ctx.settings.marketplaces, _group_names(ctx))
+    products, total = await find_products(
+        ctx.session,
+        found.words,
+        found.filters,
+        offset=page * PAGE_SIZE,
+        limit=PAGE_SIZE,
+        approved_only=False,
     )
     if total == 0:
         return [Reply(t("find.none", query=query))]
     pages = (total - 1) // PAGE_SIZE + 1
     lines = [t("find.title", query=query, count=total, page=page + 1, pages=pages)]
+    if found.any:
+        lines.append(t("find.filtered", filters=find_filters.describe(ctx, found)))
     rows: list[list[Button]] = []
     for product in products:
         title = f"{product.name} {formatting.stars(product.stars)}".strip()
@@ -217,6 +229,12 @@ async def find_page(ctx: Context, page: int) -> list[Reply]:
     if nav:
         rows.append(nav)
     return [Reply("\n".join(lines), buttons=rows)]
+
+
+def _group_names(ctx: Context) -> dict[str, list[str]]:
+    """Each OCOP group's names in every language, as a /find filter may name it."""
+    translators = [ctx.app.catalogs.translator(language) for language in LANGUAGES]
+    return {group: [t(group_key(group)) for t in translators] for group in GROUPS}
 
 
 async def _origin(ctx: Context, _router: object, args: tuple[str, ...]) -> list[Reply]:

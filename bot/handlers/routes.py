@@ -36,6 +36,7 @@ from bot.handlers import (
     common,
     consumer,
     labels,
+    nearby,
     officers,
     reminders,
     stats,
@@ -177,6 +178,8 @@ class Router:
             return await consumer.origin_command(ctx, args)
         if name == "find":
             return await consumer.find_command(ctx, args)
+        if name == "near":
+            return await nearby.near_command(ctx, args)
         return await self.dispatch_action(ctx, COMMANDS[name])
 
     async def dispatch_action(self, ctx: Context, action: str) -> list[Reply]:
@@ -210,9 +213,13 @@ class Router:
 
     async def idle(self, ctx: Context) -> list[Reply]:
         """Typed text or a photo outside any flow: a code, serial or label to look up."""
+        if ctx.incoming.location:  # "OCOP producers near me"
+            return await nearby.shared_location(ctx)
         if ctx.incoming.photo or ctx.incoming.document:
             return await consumer.photo(ctx)
         answer = await consumer.typed_text(ctx) if ctx.incoming.text else None
+        if answer is None and ctx.incoming.text:
+            answer = await nearby.typed_point(ctx)  # "10.77, 106.70" where no location key
         if answer is None and ctx.incoming.text:
             answer = await consumer.find_if_any(ctx, ctx.incoming.text)  # a product's name
         if answer is not None:
@@ -224,7 +231,9 @@ class Router:
 
 
 def known_command(name: str, args: str) -> bool:
-    return name in COMMANDS or name in ("origin", "find") or (name == "start" and bool(args))
+    return (
+        name in COMMANDS or name in ("origin", "find", "near") or (name == "start" and bool(args))
+    )
 
 
 def joined(note: Reply | None, replies: list[Reply]) -> list[Reply]:
@@ -415,6 +424,7 @@ assert all(route.role == ANYONE for route in PRODUCER_ROUTES)  # ownership is ch
 ROUTES: list[Route] = [
     *PRODUCER_ROUTES,
     *consumer.ROUTES,
+    *nearby.ROUTES,
     *labels.ROUTES,
     *officers.ROUTES,
     *broadcasts.ROUTES,

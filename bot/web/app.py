@@ -24,6 +24,7 @@ from bot.web import api, media, probes, product_pages, stamp_pages
 from bot.web.cache import PageCache, frozen_headers
 from bot.web.errors import error_pages, quiet_bad_requests
 from bot.web.index import REFRESH_SECONDS, FactsIndex
+from bot.web.public_routes import add_public_routes
 from bot.web.responses import cacheable_headers, page_headers
 from bot.web.state import STATE, WebState
 from bot.web.templates import Templates
@@ -107,6 +108,7 @@ def create_app(
     app.router.add_get("/media/thumbs/{name}", media.thumbnail)
     app.router.add_get("/healthz", probes.health)
     app.router.add_get("/readyz", probes.ready)
+    add_public_routes(app)  # catalogue, producers, map, overviews, sitemap (docs/catalogue.md)
     return app
 
 

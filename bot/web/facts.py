@@ -54,6 +54,10 @@ class ProducerFacts:
     latitude: float | None
     longitude: float | None
     map_url: str | None
+    # Who and where, as codes: the catalogue and map group and filter by them.
+    id: int = 0
+    province_code: int = 0
+    ward_code: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +208,9 @@ def producer_facts(producer: Producer | SimpleNamespace) -> ProducerFacts:
             if producer.latitude is not None and producer.longitude is not None
             else None
         ),
+        id=producer.id,
+        province_code=producer.province_code,
+        ward_code=producer.ward_code,
     )
 
 

@@ -103,6 +103,9 @@ class FactsIndex:
         self._first_load = asyncio.Event()  # set once the first load is over, done or failed
         self.changed = asyncio.Event()  # set when facts changed: pages to render ahead
         self._reading = asyncio.Lock()  # one load or refresh at a time
+        # Moves whenever any facts are replaced or removed: what the catalogue
+        # (catalogue.py) built from all of them is then out of date.
+        self.generation = 0
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -288,6 +291,7 @@ class FactsIndex:
         if old is facts:
             return
         self._by_id[product_id] = facts
+        self.generation += 1
         if old is not None:
             self._on_change(old)
         if old is not None and old.code != facts.code:
@@ -305,6 +309,7 @@ class FactsIndex:
             facts = self._by_id.pop(product_id, None)
             if facts is None:
                 continue
+            self.generation += 1
             self._on_change(facts)
             if self._by_code.get(facts.code) is facts:
                 del self._by_code[facts.code]

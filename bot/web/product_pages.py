@@ -25,6 +25,7 @@ from bot.web.errors import message_page, not_found
 from bot.web.facts import ProductFacts, product_facts
 from bot.web.gs1 import WrongCheckDigit, gtin13_of
 from bot.web.responses import cached_response
+from bot.web.seo import json_ld, product_ld
 from bot.web.state import STATE, WebState, other_language
 from bot.web.templates import STYLE
 from storage.origin import origin_row
@@ -155,6 +156,7 @@ def render_product(state: WebState, language: str, facts: ProductFacts) -> Body:
         f=facts,
         switch_url=f"{facts.url}?lang={other_language(language)}",
         other_lang=other_language(language),
+        ld=json_ld(product_ld(facts)),  # schema.org Product, for link previews and search
     )
     return before, STYLE, after
 

@@ -28,7 +28,15 @@ from markupsafe import Markup, escape
 from bot.core import formatting
 from bot.i18n import Translator
 
-PAGES = ("product.html", "stamp.html", "message.html")
+PAGES = (
+    "product.html",
+    "stamp.html",
+    "message.html",
+    "catalogue.html",
+    "producer.html",
+    "map.html",
+    "overview.html",
+)
 STYLE = (files("bot.web") / "templates" / "origin.css").read_bytes().removesuffix(b"\n")
 _STYLE_TEXT = Markup(STYLE.decode())
 _INCLUDE_STYLE = '{% include "origin.css" %}'

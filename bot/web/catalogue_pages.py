@@ -1,0 +1,264 @@
+"""The catalogue (/san-pham, /products), producer pages, sitemap.xml and robots.txt.
+
+Each page is rendered once per snapshot of the catalogue and kept under
+the exact query it was asked with (a second visit is one dictionary
+lookup), as origin pages are; public.py drops them when the index moves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+
+from aiohttp import web
+
+from bot.core import places
+from bot.i18n import Translator
+from bot.web.catalogue import Catalogue, Filters, ProducerEntry, page_number, parse_filters
+from bot.web.errors import not_found
+from bot.web.overview_pages import visible_provinces
+from bot.web.public import (
+    CATALOGUE_PATHS,
+    MAP_PATHS,
+    PRODUCER_PREFIXES,
+    PROVINCE_PREFIXES,
+    PUBLIC,
+    cacheable,
+    current,
+    filter_options,
+    ignored_names,
+    keep_page,
+    kept_page,
+    links_for,
+    links_of,
+    page_context,
+    query_of,
+    snapshot_now,
+    zipped,
+)
+from bot.web.responses import cached_response
+from bot.web.seo import item_list_ld, json_ld, producer_ld, robots, sitemap
+from bot.web.state import STATE, WebState
+
+MAX_PRODUCER_ID = 9  # digits
+PRERENDER_BATCH = 8
+PRERENDER_SHARE = 0.75  # of the page cache, at most, filled ahead of requests
+READY_SECONDS = 1.0  # how often the snapshot is checked against the index
+REWALK_SECONDS = 300.0  # how often pages evicted from the cache are rendered again
+log = logging.getLogger(__name__)
+
+
+async def catalogue_page(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    public = request.app[PUBLIC]
+    language = state.language(request)
+    key = ("catalogue", language, request.query_string)
+    page = kept_page(request, key)
+    if page is None:
+        catalogue = await current(request)
+        body = render_catalogue(request, catalogue, language)
+        page = keep_page(request, key, body, public.headers[language])
+    return cached_response(request, page)
+
+
+def render_catalogue(request: web.Request, catalogue: Catalogue, language: str) -> bytes:
+    state = request.app[STATE]
+    t = state.translator(language)
+    query = query_of(request)
+    filters = parse_filters(query, state.settings)
+    positions = catalogue.select(filters)
+    size = state.settings.catalogue.page_size
+    cards, shown, pages = catalogue.page(positions, page_number(query.get("page")), size)
+    links = links_of(request)
+    params = filters.params()
+    base = state.settings.public_url
+
+    def page_url(number: int) -> str:
+        extra = [("page", str(number))] if number > 1 else []
+        return links.with_query(CATALOGUE_PATHS[0], params + extra)
+
+    heading = _heading(t, filters)
+    canonical = base + links.with_query(
+        CATALOGUE_PATHS[0], params + ([("page", str(shown))] if shown > 1 else [])
+    )
+    context = page_context(
+        request,
+        language,
+        canonical=canonical,
+        section="catalogue",
+        og_title=heading,
+        description=t("web.catalogue_description", count=len(positions)),
+        ld=json_ld(item_list_ld(cards, canonical, heading)),
+        og_image=next((f.cover.url for f in cards if f.cover), None),
+    )
+    return state.templates.render(
+        "catalogue.html",
+        t,
+        heading=heading,
+        filters=filters,
+        ignored=ignored_names(t, filters),
+        options=filter_options(state, filters),
+        form_action=CATALOGUE_PATHS[0],
+        cards=cards,
+        total=len(positions),
+        page=shown,
+        pages=pages,
+        prev_url=page_url(shown - 1) if shown > 1 else None,
+        next_url=page_url(shown + 1) if shown < pages else None,
+        **context,
+    )
+
+
+def _heading(t: Translator, filters: Filters) -> str:
+    parts = [t("web.catalogue_title")]
+    if filters.commune:
+        commune = places.ward(filters.commune)
+        parts.append(commune.name if commune else "")
+    if filters.province:
+        province = places.province(filters.province)
+        parts.append(province.name if province else "")
+    return " · ".join(part for part in parts if part)
+
+
+async def producer_page(request: web.Request) -> web.StreamResponse:
+    raw = request.match_info["id"]
+    if not raw.isdigit() or len(raw) > MAX_PRODUCER_ID:
+        return not_found(request)
+    state = request.app[STATE]
+    public = request.app[PUBLIC]
+    language = state.language(request)
+    key = producer_key(language, request.path, request.query_string)
+    page = kept_page(request, key)
+    if page is None:
+        catalogue = await current(request)
+        entry = catalogue.producers.get(int(raw))
+        if entry is None:
+            return not_found(request)
+        body = render_producer(state, entry, language, request.path, request.query)
+        page = keep_page(request, key, body, public.headers[language])
+    return cached_response(request, page)
+
+
+def producer_key(language: str, path: str, query_string: str) -> tuple[str, ...]:
+    return ("producer", language, path, query_string)
+
+
+def render_producer(
+    state: WebState, entry: ProducerEntry, language: str, path: str, query: Mapping[str, str]
+) -> bytes:
+    t = state.translator(language)
+    links = links_for(state, query)
+    p = entry.facts
+    url = f"{state.settings.public_url}{PRODUCER_PREFIXES[0]}/{p.id}"
+    stories = list(dict.fromkeys(f.story for f in entry.products if f.story))[:3]
+    where = ", ".join(part for part in (p.ward, p.province) if part)
+    count = t("web.producer_products", count=len(entry.products))
+    context = page_context(
+        (state, path, query),
+        language,
+        canonical=url,
+        section="catalogue",
+        og_title=p.name + (f" · {t('web.rating', count=entry.stars)}" if entry.stars else ""),
+        description=" · ".join(part for part in (where, count) if part),
+        ld=json_ld(producer_ld(entry, url)),
+        og_image=next((f.cover.url for f in entry.products if f.cover), None),
+        og_type="profile",
+    )
+    located = p.latitude is not None and p.longitude is not None
+    return state.templates.render(
+        "producer.html",
+        t,
+        p=p,
+        best=entry.stars,
+        products=entry.products,
+        stories=stories,
+        map_link=f"{links.map}#15/{p.latitude:.5f}/{p.longitude:.5f}" if located else None,
+        province_url=links.with_query(CATALOGUE_PATHS[0], [("province", str(p.province_code))]),
+        commune_url=links.with_query(
+            CATALOGUE_PATHS[0],
+            [("province", str(p.province_code)), ("commune", str(p.ward_code))],
+        ),
+        **context,
+    )
+
+
+async def prerender(app: web.Application) -> None:
+    """Keeps the catalogue snapshot current and every producer's page (in the default
+    language) rendered ahead of requests, a few at a time so requests keep flowing; as
+    product_pages.prerender does for origin pages."""
+    state = app[STATE]
+    public = app[PUBLIC]
+    index = state.index
+    assert index is not None
+    await index.first_load()
+    language = state.settings.default_language
+    headers = public.gzip_headers[id(public.headers[language])]
+    walked: Catalogue | None = None  # the snapshot whose pages were all rendered ahead
+    walked_at = 0.0
+    while True:
+        snapshot = snapshot_now(app)
+        # Walk again only for a new snapshot, or now and then for pages evicted since.
+        if snapshot is walked and time.monotonic() - walked_at < REWALK_SECONDS:
+            await asyncio.sleep(READY_SECONDS)
+            continue
+        walked, walked_at = snapshot, time.monotonic()
+        rendered = 0
+        for entry in list(snapshot.producers.values()):
+            if (
+                public.snapshot is not snapshot
+                or public.pages.size > PRERENDER_SHARE * public.pages.max_bytes
+            ):
+                break  # the index moved on: start again on the new snapshot
+            path = f"{PRODUCER_PREFIXES[0]}/{entry.facts.id}"
+            key = (*producer_key(language, path, ""), "gzip")  # as browsers ask for it
+            if key in public.pages:
+                continue
+            try:
+                body = render_producer(state, entry, language, path, {})
+                public.pages.put(key, zipped(body), headers)
+            except Exception:  # that page fails (and is logged) on its own request instead
+                log.exception("web: rendering producer %s ahead failed", entry.facts.id)
+                continue
+            rendered += 1
+            if rendered % PRERENDER_BATCH == 0:
+                await asyncio.sleep(0)
+        await asyncio.sleep(READY_SECONDS)
+
+
+# --- sitemap.xml and robots.txt -----------------------------------------------------
+
+
+async def sitemap_xml(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    public = request.app[PUBLIC]
+    catalogue = await current(request)
+    body = public.extra.get("sitemap") if cacheable(request) else None
+    if body is None:
+        base = state.settings.public_url
+        urls = [f"{base}{CATALOGUE_PATHS[0]}", f"{base}{MAP_PATHS[0]}"]
+        urls += [
+            f"{base}{PROVINCE_PREFIXES[0]}/{code}"
+            for code in visible_provinces(state.settings, catalogue)
+        ]
+        urls += [f"{base}{PRODUCER_PREFIXES[0]}/{pid}" for pid in sorted(catalogue.producers)]
+        urls += [facts.url for facts in catalogue.products]
+        body = public.extra["sitemap"] = sitemap(urls)
+    return web.Response(
+        body=body,
+        headers={
+            "Content-Type": "application/xml; charset=utf-8",
+            "Cache-Control": "public, max-age=3600",
+        },
+    )
+
+
+async def robots_txt(request: web.Request) -> web.Response:
+    return web.Response(
+        body=robots(request.app[STATE].settings.public_url),
+        headers={
+            "Content-Type": "text/plain; charset=utf-8",
+            "Cache-Control": "public, max-age=86400",
+        },
+    )
