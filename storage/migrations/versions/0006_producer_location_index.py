@@ -1,7 +1,7 @@
 """an index on producers' location, for "OCOP producers near me"
 
-Revision ID: 0009
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-04 14:00:00
 """
 
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
