@@ -13,6 +13,7 @@ from bot.core.dispatcher import Dispatcher
 from bot.core.media import MediaStore
 from bot.handlers.routes import Router
 from bot.i18n import Catalogs
+from bot.logs import JsonFormatter
 from storage.db import Database
 
 
@@ -70,7 +71,9 @@ class SecretFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str, secrets: list[str] | None = None) -> None:
+def configure_logging(
+    level: str, secrets: list[str] | None = None, log_format: str = "text"
+) -> None:
     logging.basicConfig(
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -78,5 +81,7 @@ def configure_logging(level: str, secrets: list[str] | None = None) -> None:
     redact = SecretFilter(secrets or [])
     for handler in logging.getLogger().handlers:
         handler.addFilter(redact)
+        if log_format == "json":
+            handler.setFormatter(JsonFormatter(secrets))
     # httpx logs every request URL, and Telegram URLs carry the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.core.context import utc_now
 from bot.core.media import MediaStore
 from bot.i18n import LANGUAGES, Catalogs
-from bot.web import api, media, product_pages, stamp_pages
+from bot.web import api, media, metrics, product_pages, stamp_pages
 from bot.web.cache import PageCache, frozen_headers
 from bot.web.errors import error_pages
 from bot.web.index import REFRESH_SECONDS, FactsIndex
@@ -97,6 +97,7 @@ def create_app(
     app.router.add_get("/media/{name}", media.photo)
     app.router.add_get("/media/thumbs/{name}", media.thumbnail)
     app.router.add_get("/healthz", health)
+    app.router.add_get("/metrics", metrics.scrape)  # off unless OCOP_METRICS_TOKEN is set
     return app
 
 

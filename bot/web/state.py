@@ -35,6 +35,7 @@ class WebState:
     index: FactsIndex | None = None  # None: every page reads the database
     # Simultaneous requests for a product the index lacks share one database read.
     reads: Inflight[ProductFacts | None] = field(default_factory=Inflight)
+    origin_requests: int = 0  # /p/CODE and GS1 links asked for (bot/web/metrics.py)
 
     def today(self) -> dt.date:
         """Today in Vietnam: certificates expire by the local date."""
