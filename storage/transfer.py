@@ -34,10 +34,10 @@ async def copy_database(
         raise TransferError("the source and the target are the same database")
     if await database_rows(source_url) == 0:
         raise TransferError("the source database holds no rows: check OCOP_DATABASE_URL")
-    await asyncio.to_thread(upgrade, source_url)
-    await asyncio.to_thread(upgrade, target_url)
-    source, target = Database(source_url), Database(target_url)
+    source, target = Database(source_url), Database(target_url)  # a SQLite folder is made
     try:
+        await asyncio.to_thread(upgrade, source_url)
+        await asyncio.to_thread(upgrade, target_url)
         async with target.read() as session:
             rows = await row_count(await session.connection())
         if rows and not force:
