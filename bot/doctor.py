@@ -28,6 +28,7 @@ from storage.db import Database
 
 OK, WARN, FIX = "ok", "warn", "FIX"
 TIMEOUT = 10.0  # seconds for each network check
+LOCAL_TIMEOUT = 3.0  # for the web app on this machine
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
@@ -155,7 +156,7 @@ async def web_port(settings: Settings) -> Check:
     host, port = settings.web_host, settings.web_port
     where = f"{host}:{port}"
     try:
-        async with asyncio.timeout(TIMEOUT):
+        async with asyncio.timeout(LOCAL_TIMEOUT):
             _, writer = await asyncio.open_connection(host, port)
     except (OSError, TimeoutError):
         return _bindable(host, port)
@@ -163,7 +164,7 @@ async def web_port(settings: Settings) -> Check:
     with contextlib.suppress(OSError):
         await writer.wait_closed()
     try:
-        timeout = aiohttp.ClientTimeout(total=TIMEOUT)
+        timeout = aiohttp.ClientTimeout(total=LOCAL_TIMEOUT)
         async with (
             aiohttp.ClientSession(timeout=timeout) as session,
             session.get(f"http://{where}/healthz") as answer,
