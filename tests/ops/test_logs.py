@@ -13,7 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.config import PROJECT_ROOT
+import pytest
+
+from bot.config import PROJECT_ROOT, load_settings
 
 TOKEN = "123456:AAHsecretSECRETsecret"
 
@@ -78,3 +80,10 @@ def test_the_cli_reads_ocop_log_format(tmp_path: Path) -> None:
     )
     assert entries and all(entry["logger"].startswith("alembic") for entry in entries)
     assert any("Running upgrade" in entry["message"] for entry in entries)
+
+
+def test_an_unknown_log_format_is_refused() -> None:
+    with pytest.raises(ValueError, match="OCOP_LOG_FORMAT must be one of text, json"):
+        load_settings(environ={"OCOP_LOG_FORMAT": "xml"})
+    assert load_settings(environ={"OCOP_LOG_FORMAT": "JSON"}).log_format == "json"
+    assert load_settings(environ={}).log_format == "text"
