@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot.config import Settings, load_settings
-from storage.backup import engine_of
+from storage.backup import engine_of, sqlite_path
 from storage.checksums import head_revision, schema_revision
 from storage.db import Database
 
@@ -61,7 +61,14 @@ async def examine(environ: Mapping[str, str] | None = None) -> list[Check]:
 
 
 async def database(settings: Settings) -> Check:
-    db = Database(settings.database_url)
+    url = settings.database_url
+    if engine_of(url) == "sqlite" and not await asyncio.to_thread(sqlite_path(url).is_file):
+        return Check(
+            FIX,
+            "database",
+            f"no database at {sqlite_path(url)}: run ocop-bot migrate (or check OCOP_DATABASE_URL)",
+        )
+    db = Database(url)
     try:
         async with asyncio.timeout(TIMEOUT), db.engine.connect() as connection:
             current = await schema_revision(connection)

@@ -69,9 +69,25 @@ SCHEDULER_PASSED = Gauge(
 OUTCOMES = ("ok", "stale", "error")
 
 
+# Labelled children, looked up once: `labels()` costs more than the count itself.
+_updates: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+_sends: dict[tuple[str, str], Counter] = {}
+
+
 def observe_update(channel: str, outcome: str, seconds: float) -> None:
-    UPDATES.labels(channel, outcome).inc()
-    UPDATE_SECONDS.labels(channel).observe(seconds)
+    children = _updates.get((channel, outcome))
+    if children is None:
+        children = (UPDATES.labels(channel, outcome), UPDATE_SECONDS.labels(channel))
+        _updates[(channel, outcome)] = children
+    children[0].inc()
+    children[1].observe(seconds)
+
+
+def count_send(channel: str, outcome: str) -> None:
+    counter = _sends.get((channel, outcome))
+    if counter is None:
+        counter = _sends[(channel, outcome)] = OUTBOX_SENDS.labels(channel, outcome)
+    counter.inc()
 
 
 @dataclass(frozen=True)

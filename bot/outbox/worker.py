@@ -196,7 +196,7 @@ class OutboxWorker:
 
     async def _record(self, row: OutboxMessage, outcome: Outcome) -> None:
         now = self.clock()
-        metrics.OUTBOX_SENDS.labels(self.sender.channel, outcome.kind).inc()
+        metrics.count_send(self.sender.channel, outcome.kind)
         if outcome.kind == outcomes.SENT:
             await self._settle(row, outbox.SENT, message_id=outcome.message_id)
         elif outcome.kind == outcomes.BLOCKED:

@@ -7,6 +7,7 @@ what the doctor prints.
 from __future__ import annotations
 
 import socket
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -94,9 +95,16 @@ async def test_an_unreachable_bot_api_and_another_username(
 async def test_a_database_behind_the_code(
     env: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    env["OCOP_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'new.db'}"
+    missing = tmp_path / "typo" / "ocop.db"
+    env["OCOP_DATABASE_URL"] = f"sqlite+aiosqlite:///{missing}"
     code, out = await examine(env, capsys)
-    assert code == 1 and "ocop-bot migrate" in line(out, "database")
+    assert code == 1 and f"no database at {missing}: run ocop-bot migrate" in out
+    assert not missing.parent.exists()  # the doctor looks, it does not create
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    env["OCOP_DATABASE_URL"] = f"sqlite+aiosqlite:///{empty}"
+    code, out = await examine(env, capsys)
+    assert code == 1 and "schema at none, code wants" in line(out, "database")
     env["OCOP_DATABASE_URL"] = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/ocop"
     code, out = await examine(env, capsys)
     assert code == 1 and "cannot connect" in line(out, "database")
