@@ -1,4 +1,5 @@
-"""ocop-bot: run | chat | web | migrate | seed | set-status | clean-media."""
+"""ocop-bot: run | chat | web | migrate | seed | set-status | clean-media, and the
+operator's doctor | backup | restore | copy-data."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
 
 from telegram.error import InvalidToken, TelegramError
 
+from bot import backups, doctor
 from bot.channels.console import ConsoleChannel
 from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import TelegramChannel
@@ -253,6 +257,26 @@ def _clean_media(settings: Settings) -> int:
     return 0
 
 
+def _add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """doctor, backup, restore, copy-data (docs/operations.md)."""
+    commands.add_parser("doctor", help="check configuration, database, media, token, public URL")
+    backup = commands.add_parser("backup", help="back up database and media while the bot runs")
+    backup.add_argument("directory", type=Path)
+    restore = commands.add_parser("restore", help="restore a backup into an empty database")
+    restore.add_argument("directory", type=Path)
+    restore.add_argument("--force", action="store_true", help="replace a non-empty database")
+    copy = commands.add_parser("copy-data", help="copy every row to another database")
+    copy.add_argument("--to", required=True, metavar="URL", help="e.g. postgresql+asyncpg://…")
+    copy.add_argument("--force", action="store_true", help="replace rows the target holds")
+
+
+OPERATIONS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]] = {
+    "backup": lambda settings, args: backups.back_up(settings, args.directory),
+    "restore": lambda settings, args: backups.restore(settings, args.directory, force=args.force),
+    "copy-data": lambda settings, args: backups.copy_data(settings, args.to, force=args.force),
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ocop-bot", description="OCOP Assistant")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -273,12 +297,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser(
         "clean-media", help="remove EXIF (GPS) from photos stored before photos were cleaned"
     )
+    _add_operations(commands)
     args = parser.parse_args(argv)
 
+    if args.command == "doctor":  # before load_settings: a broken config is one of its checks
+        return doctor.report(asyncio.run(doctor.examine()))
     settings = load_settings()
-    configure_logging(
-        settings.log_level, [settings.telegram_token or "", settings.check_secret or ""]
-    )
+    secrets = [
+        settings.telegram_token or "",
+        settings.check_secret or "",
+        settings.metrics_token or "",
+    ]
+    configure_logging(settings.log_level, secrets, settings.log_format)
+    if args.command in OPERATIONS:
+        return asyncio.run(OPERATIONS[args.command](settings, args))
     if args.command == "run":
         asyncio.run(_run(settings, args.demo))
     elif args.command == "chat":

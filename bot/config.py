@@ -178,6 +178,7 @@ class Settings:
     default_language: str = "vi"
     timezone: str = "Asia/Ho_Chi_Minh"
     log_level: str = "INFO"
+    log_format: str = "text"  # text | json (one JSON object per line)
     telegram_api_url: str = TELEGRAM_API
     telegram_file_url: str = TELEGRAM_FILE
     telegram_poll_timeout: int = 30
@@ -199,6 +200,8 @@ class Settings:
     # Secret: OCOP_CHECK_SECRET keys the hashes that recognise a repeated stamp
     # check (docs/security.md); unset, each process draws its own at start.
     check_secret: str | None = field(default=None, repr=False)
+    # Secret: from OCOP_METRICS_TOKEN only; unset, /metrics answers 404.
+    metrics_token: str | None = field(default=None, repr=False)
     # Hours an officer invite code stays valid ([roles] invite_hours).
     invite_hours: int = 72
     # Outbox delivery ([outbox]).
@@ -234,6 +237,16 @@ def _resolve_sqlite_path(url: str, base: Path) -> str:
     return url
 
 
+LOG_FORMATS = ("text", "json")
+
+
+def _log_format(value: str) -> str:
+    value = value.strip().lower()
+    if value not in LOG_FORMATS:
+        raise ValueError(f"OCOP_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {value!r}")
+    return value
+
+
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Reads config.toml (OCOP_CONFIG or the project's own) and applies the environment."""
     env = os.environ if environ is None else environ
@@ -263,6 +276,7 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         default_language=language,
         timezone=bot.get("timezone", "Asia/Ho_Chi_Minh"),
         log_level=env.get("OCOP_LOG_LEVEL", bot.get("log_level", "INFO")),
+        log_format=_log_format(env.get("OCOP_LOG_FORMAT", bot.get("log_format", "text"))),
         telegram_api_url=env.get("OCOP_TELEGRAM_API_URL", telegram.get("api_url", TELEGRAM_API)),
         telegram_file_url=env.get(
             "OCOP_TELEGRAM_FILE_URL", telegram.get("file_url", TELEGRAM_FILE)
@@ -285,6 +299,7 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         admins=tuple(admins),
         telegram_token=env.get("OCOP_TELEGRAM_TOKEN") or None,
         check_secret=env.get("OCOP_CHECK_SECRET") or None,
+        metrics_token=env.get("OCOP_METRICS_TOKEN") or None,
         invite_hours=int(raw.get("roles", {}).get("invite_hours", 72)),
         outbox=OutboxSettings(**raw.get("outbox", {})),
         labels=_label_settings(raw.get("labels", {}), base),

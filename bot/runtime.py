@@ -16,6 +16,7 @@ from bot.core.dispatcher import Dispatcher
 from bot.core.media import MediaStore
 from bot.handlers.routes import Router
 from bot.i18n import Catalogs
+from bot.logs import JsonFormatter
 from storage.db import Database
 
 
@@ -136,11 +137,16 @@ def mask_secrets(secrets: list[str]) -> None:
     _factory_installed = True
 
 
-def configure_logging(level: str, secrets: list[str] | None = None) -> None:
+def configure_logging(
+    level: str, secrets: list[str] | None = None, log_format: str = "text"
+) -> None:
     logging.basicConfig(
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     mask_secrets(secrets or [])
+    if log_format == "json":
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter(secrets))
     # httpx logs every request URL, and Telegram URLs carry the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -21,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from bot import metrics
 from bot.core.context import App, Context
 from bot.core.images import Decoder
 from bot.core.scanning import codes_in
@@ -98,11 +100,14 @@ class Dispatcher:
     async def _replies(
         self, incoming: Incoming, caps: Capabilities, fetch: FileFetcher | None
     ) -> list[Reply]:
+        started = time.perf_counter()
+        outcome = "error"
         try:
             await self._download(incoming, fetch)
             for attempt in range(MAX_ATTEMPTS):
                 try:
-                    return await self._handle_once(incoming, caps)
+                    replies, outcome = await self._handle_once(incoming, caps)
+                    return replies
                 except (StaleDataError, IntegrityError):
                     # Another worker saved this conversation (or created this
                     # user) first: handle the update again on fresh state.
@@ -110,6 +115,8 @@ class Dispatcher:
             raise RuntimeError("conversation kept racing")
         except Exception:
             return [await self._error_reply(incoming)]
+        finally:
+            metrics.observe_update(incoming.channel, outcome, time.perf_counter() - started)
 
     async def _download(self, incoming: Incoming, fetch: FileFetcher | None) -> None:
         """Fetches an attached file and decodes it if it is a photo, before the
@@ -124,7 +131,9 @@ class Dispatcher:
             user = (incoming.channel, incoming.user_id)
             incoming.picture = await self.decoder.picture(incoming.file_bytes, user)
 
-    async def _handle_once(self, incoming: Incoming, caps: Capabilities) -> list[Reply]:
+    async def _handle_once(self, incoming: Incoming, caps: Capabilities) -> tuple[list[Reply], str]:
+        """The replies, and the outcome the metrics count: "ok", or "stale" for a press
+        on a screen that is no longer shown."""
         async with self.db.transaction() as session:
             user, conversation = await user_and_conversation(
                 session, incoming.channel, incoming.user_id, incoming.chat_id
@@ -156,11 +165,16 @@ class Dispatcher:
             if reply.make_document is not None:
                 reply.document = await asyncio.to_thread(reply.make_document)
                 reply.make_document = None
-        return replies
+        return replies, "stale" if ctx.action == "stale" else "ok"
 
     async def _error_reply(self, incoming: Incoming) -> Reply:
         reference = secrets.token_hex(4).upper()
-        log.exception("update failed, reference %s (chat %s)", reference, incoming.chat_id)
+        log.exception(
+            "update failed, reference %s (chat %s)",
+            reference,
+            incoming.chat_id,
+            extra={"reference": reference},
+        )
         language = None
         try:
             async with self.db.transaction() as session:

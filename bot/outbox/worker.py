@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
 from bot.config import Settings
 from bot.core.context import utc_now
 from bot.core.dispatcher import NOTICE_PREFIX
@@ -197,11 +198,13 @@ class OutboxWorker:
 
     async def _record(self, row: OutboxMessage, outcome: Outcome) -> None:
         now = self.clock()
+        metrics.count_send(self.sender.channel, outcome.kind)
         if outcome.kind == outcomes.SENT:
             await self._settle(row, outbox.SENT, message_id=outcome.message_id)
         elif outcome.kind == outcomes.BLOCKED:
             await self._settle(row, outbox.BLOCKED, error=outcome.error)
         elif outcome.kind == outcomes.RETRY_AFTER:
+            metrics.OUTBOX_429.labels(self.sender.channel).inc()
             self.limiter.pause(outcome.seconds)
             retry_at = now + dt.timedelta(seconds=outcome.seconds)
             await self._settle(row, outbox.PENDING, error=outcome.error, retry_at=retry_at)

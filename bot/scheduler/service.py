@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
+from bot import metrics
 from bot.config import Settings
 from bot.core.context import utc_now
 from bot.i18n import Catalogs
@@ -92,6 +93,7 @@ class SchedulerService:
         while not self._stopping.is_set():
             try:
                 report = await self.run_once()
+                metrics.SCHEDULER_PASSED.set_to_current_time()
                 if report.handled or report.planned:
                     log.info("scheduler %s: %s", self.instance, report)
             except Exception:  # a failing pass must not stop the next one

@@ -85,6 +85,7 @@ def page_keys(code: str) -> list[tuple[str, ...]]:
 async def product_page(request: web.Request) -> web.StreamResponse:
     """GET /p/{code}: the origin page, case-insensitive in the code."""
     state = request.app[STATE]
+    state.origin_requests += 1
     raw = request.match_info["code"]
     language = state.language(request)
     if state.index is not None:
@@ -104,6 +105,7 @@ async def product_page(request: web.Request) -> web.StreamResponse:
 
 async def gs1_product_page(request: web.Request) -> web.StreamResponse:
     """GET /01/{gtin}[/10/{lot}]: the same page, found by barcode."""
+    request.app[STATE].origin_requests += 1
     try:
         gtin13 = gtin13_of(request.match_info["gtin"])
     except WrongCheckDigit:

@@ -39,6 +39,7 @@ class WebState:
     stamp_throttle: Throttle | None = None  # stamp checks per address a minute; None: no limit
     # Simultaneous requests for a product the index lacks share one database read.
     reads: Inflight[ProductFacts | None] = field(default_factory=Inflight)
+    origin_requests: int = 0  # /p/CODE and GS1 links asked for (bot/web/metrics.py)
 
     def today(self) -> dt.date:
         """Today in Vietnam: certificates expire by the local date."""

@@ -1,0 +1,35 @@
+"""What is waiting: open outbox rows and due reminder jobs, read for the metrics page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import jobs, outbox
+from storage.models import OutboxMessage, ScheduledJob
+
+
+@dataclass(frozen=True)
+class Backlog:
+    outbox: dict[str, int] = field(default_factory=dict)  # open rows by status
+    oldest_due_job: dt.datetime | None = None  # a pending reminder job due the longest
+
+
+async def backlog(session: AsyncSession, now: dt.datetime) -> Backlog:
+    """Two index scans (ix_outbox_due, ix_scheduled_jobs_due): cheap at scrape time."""
+    rows = await session.execute(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.status.in_(outbox.OPEN))
+        .group_by(OutboxMessage.status)
+    )
+    counts = {status: 0 for status in outbox.OPEN}
+    counts.update({status: int(count) for status, count in rows})
+    oldest = await session.scalar(
+        select(func.min(ScheduledJob.due_at)).where(
+            ScheduledJob.status == jobs.PENDING, ScheduledJob.due_at <= now
+        )
+    )
+    return Backlog(counts, jobs.aware(oldest) if oldest is not None else None)
