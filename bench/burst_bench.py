@@ -113,7 +113,12 @@ def crowd_figures(crowd: Crowd, started: float, rejected: int) -> JSONDict:
         "users": len(crowd.users),
         "messages": messages,
         "messages_per_user": len(reference),
-        "users_complete_in_order": sum(1 for t in crowd.transcripts.values() if t == reference),
+        # Through all steps, and saw exactly what the first user saw.
+        "users_complete_in_order": sum(
+            1
+            for chat, seen in crowd.transcripts.items()
+            if crowd.step[chat] == STEPS and seen == reference
+        ),
         "users_short": sum(1 for t in crowd.transcripts.values() if len(t) < len(reference)),
         "users_doubled": sum(1 for t in crowd.transcripts.values() if len(t) > len(reference)),
         "last_reply_seconds": last,
