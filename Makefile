@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.labels_bench
 	$(BIN)/python -m bench.web_bench
+	$(BIN)/python -m bench.catalogue_bench
 	$(BIN)/python -m bench.broadcast_bench
 	$(BIN)/python -m bench.scheduler_bench
 	$(BIN)/python -m bench.burst_bench
