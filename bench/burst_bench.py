@@ -10,8 +10,8 @@ process wired as `ocop-bot run` wires it (bench/broadcast_bench.py's
 
 Run 1, alone: N users who never wrote before send /start at the same moment,
 then each answers three steps as soon as the previous answer is complete
-(the message with buttons has arrived): the first button (the language),
-the first button again (the main menu's first entry), then a typed name.
+(the message with buttons has arrived): "register" on the welcome menu, a
+typed name, then the first kind of entity offered.
 Measured: whether every user got every reply, in order, none twice (each
 transcript equals the first user's); the time to the last reply against
 the least the limit allows (messages ÷ 30 s); each step's latency; 429s.
@@ -44,6 +44,7 @@ NAME = "burst"
 FIRST_USER = 5_000_001
 STEPS = 4  # /start, then three answers
 TYPED_NAME = "HTX Chè Tân Cương Xanh"
+REGISTER = "📝 Đăng ký chủ thể OCOP"
 LIMIT = 30.0  # the fake's messages/s for the bot, as Telegram's
 UNDER_WAY = 300  # broadcast deliveries before the crowd starts in run 2
 JSONDict = dict[str, Any]
@@ -97,11 +98,11 @@ class Crowd:
     def _answer(self, chat: int, message: JSONDict) -> None:
         self.sent_at[chat] = time.perf_counter()
         user = self._people[chat]
-        if self.step[chat] < STEPS - 1:
-            first = message["reply_markup"]["inline_keyboard"][0][0]["text"]
-            self.api.press(user, message, first)
-        else:
+        if self.step[chat] == 2:  # the name the registration asks for
             self.api.send_text(user, TYPED_NAME)
+        else:  # "register" on the welcome menu, then the first kind of entity
+            buttons = [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
+            self.api.press(user, message, REGISTER if self.step[chat] == 1 else buttons[0])
 
 
 def crowd_figures(crowd: Crowd, started: float, rejected: int) -> JSONDict:

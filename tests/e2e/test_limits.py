@@ -33,6 +33,7 @@ from tests.outbox.conftest import THAI_NGUYEN, queue, statuses
 TELEGRAM = RateLimit(global_per_second=30, per_chat_per_second=1)
 RATE = 30.0  # config.toml's [telegram.limits], the same as the fake's
 NAME = "HTX Chè Tân Cương Xanh"
+REGISTER = "📝 Đăng ký chủ thể OCOP"
 Transcript = list[tuple[str, tuple[str, ...]]]
 
 
@@ -55,12 +56,12 @@ async def bot(database_url: str, tmp_path: Path, clock: Clock) -> AsyncIterator[
 
 
 async def first_minute(chat: Chat) -> None:
-    """/start, then three answers: the first button twice (the language, then the menu's
-    first entry), then a typed name."""
+    """/start, then three answers: "register" on the welcome menu, a typed name, then the
+    first kind of entity offered."""
     screen = await chat.send("/start")
-    for _ in range(2):
-        screen = await chat.press(inline_buttons(screen.last)[0], screen.last)
-    await chat.send(NAME)
+    await chat.press(REGISTER, screen.last)
+    screen = await chat.send(NAME)
+    await chat.press(inline_buttons(screen.last)[0], screen.last)
 
 
 def transcript(bot: E2E, chat: Chat) -> Transcript:
@@ -76,8 +77,8 @@ async def reference(bot: E2E) -> Transcript:
     alone = bot.chat(700_000, "Lan", language="vi")
     await first_minute(alone)
     seen = transcript(bot, alone)
-    assert "tiếng nào" in seen[0][0] and "🇻🇳 Tiếng Việt" in seen[0][1], seen
-    assert any("Trợ lý OCOP" in text for text, _buttons in seen), seen
+    assert "Trợ lý OCOP" in seen[0][0] and REGISTER in seen[0][1], seen
+    assert any("Tên chủ thể OCOP" in text for text, _buttons in seen), seen
     return seen
 
 
@@ -95,14 +96,14 @@ async def test_a_crowd_starting_at_once_gets_every_reply_in_order(bot: E2E) -> N
     assert elapsed >= (messages - 3) / RATE  # no faster than the limit allows (burst 3)
 
 
-async def test_tapping_the_language_right_after_start_gets_both_replies(bot: E2E) -> None:
+async def test_tapping_the_language_right_after_start_gets_the_answer(bot: E2E) -> None:
     chat = bot.chat(810_001, "Hoa", language="vi")
-    picker = await chat.send("/start")
-    # The tap goes out the moment the picker arrives: the answer's two messages fall
-    # within Telegram's one-message-a-second for this chat.
-    screen = await chat.press("🇻🇳 Tiếng Việt", picker.last)
-    assert "Đã chọn Tiếng Việt" in screen.text, screen
-    assert "Trợ lý OCOP" in screen.text, screen
+    welcome = await chat.send("/start")
+    # The tap goes out the moment the welcome arrives: its answer falls within
+    # Telegram's one message a second for this chat, and is held, not refused.
+    screen = await chat.press("🇬🇧 English", welcome.last)
+    assert "English it is" in screen.text, screen
+    assert "Welcome to OCOP Assistant" in screen.text, screen
     assert screen.buttons, screen  # the main menu, ready to use
     assert bot.api.rejected_429 == 0
 
@@ -154,16 +155,15 @@ async def test_a_crowd_during_a_broadcast_gets_every_reply_and_the_broadcast_los
 async def test_a_503_is_sent_again_and_a_reply_lost_in_a_gateway_is_not(bot: E2E) -> None:
     chat = bot.chat(830_001, "Hoa", language="vi")
     bot.api.fail_next(chat.id, 503, times=2)  # "not handled", twice
-    picker = await chat.send("/start")
-    assert "tiếng nào" in picker.text, picker
+    welcome = await chat.send("/start")
+    assert "Trợ lý OCOP" in welcome.text, welcome
     assert len(bot.api.sent(chat.id)) == 1  # arrived once, on the third try
 
-    # The first message of the answer is delivered but its answer is lost (502): it may
-    # have arrived, so it is not sent again; the rest of the answer still follows.
+    # The answer is delivered but Telegram's reply to the bot is lost (502): it may
+    # have arrived, so it is not sent again.
     bot.api.fail_next(chat.id, 502, delivered=True)
-    screen = await chat.press("🇻🇳 Tiếng Việt", picker.last)
-    assert "Đã chọn Tiếng Việt" in screen.texts[0], screen
-    assert "Trợ lý OCOP" in screen.text, screen
+    screen = await chat.press("🇬🇧 English", welcome.last)
+    assert "English it is" in screen.texts[0], screen
     assert len(set(screen.texts)) == len(screen.texts), screen  # nothing twice
     assert bot.api.faults_served == 3
 
