@@ -8,8 +8,6 @@ lookup), as origin pages are; public.py drops them when the index moves.
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
 from collections.abc import Mapping
 
 from aiohttp import web
@@ -36,18 +34,13 @@ from bot.web.public import (
     page_context,
     query_of,
     snapshot_now,
-    zipped,
 )
 from bot.web.responses import cached_response
 from bot.web.seo import item_list_ld, json_ld, producer_ld, robots, sitemap
 from bot.web.state import STATE, WebState
 
 MAX_PRODUCER_ID = 9  # digits
-PRERENDER_BATCH = 8
-PRERENDER_SHARE = 0.75  # of the page cache, at most, filled ahead of requests
 READY_SECONDS = 1.0  # how often the snapshot is checked against the index
-REWALK_SECONDS = 300.0  # how often pages evicted from the cache are rendered again
-log = logging.getLogger(__name__)
 
 
 async def catalogue_page(request: web.Request) -> web.StreamResponse:
@@ -184,46 +177,19 @@ def render_producer(
     )
 
 
-async def prerender(app: web.Application) -> None:
-    """Keeps the catalogue snapshot current and every producer's page (in the default
-    language) rendered ahead of requests, a few at a time so requests keep flowing; as
-    product_pages.prerender does for origin pages."""
-    state = app[STATE]
-    public = app[PUBLIC]
-    index = state.index
+async def keep_current(app: web.Application) -> None:
+    """Rebuilds the catalogue snapshot as soon as the index moved on (checked every
+    READY_SECONDS), so requests seldom find it out of date.
+
+    Producer pages are not rendered ahead (origin pages are, product_pages.prerender):
+    rendering 8,500 of them at start-up would compete with the origin pages' own
+    rendering ahead; a producer page is rendered on its first visit (a millisecond or
+    two) and kept until the catalogue changes."""
+    index = app[STATE].index
     assert index is not None
     await index.first_load()
-    language = state.settings.default_language
-    headers = public.gzip_headers[id(public.headers[language])]
-    walked: Catalogue | None = None  # the snapshot whose pages were all rendered ahead
-    walked_at = 0.0
     while True:
-        snapshot = snapshot_now(app)
-        # Walk again only for a new snapshot, or now and then for pages evicted since.
-        if snapshot is walked and time.monotonic() - walked_at < REWALK_SECONDS:
-            await asyncio.sleep(READY_SECONDS)
-            continue
-        walked, walked_at = snapshot, time.monotonic()
-        rendered = 0
-        for entry in list(snapshot.producers.values()):
-            if (
-                public.snapshot is not snapshot
-                or public.pages.size > PRERENDER_SHARE * public.pages.max_bytes
-            ):
-                break  # the index moved on: start again on the new snapshot
-            path = f"{PRODUCER_PREFIXES[0]}/{entry.facts.id}"
-            key = (*producer_key(language, path, ""), "gzip")  # as browsers ask for it
-            if key in public.pages:
-                continue
-            try:
-                body = render_producer(state, entry, language, path, {})
-                public.pages.put(key, zipped(body), headers)
-            except Exception:  # that page fails (and is logged) on its own request instead
-                log.exception("web: rendering producer %s ahead failed", entry.facts.id)
-                continue
-            rendered += 1
-            if rendered % PRERENDER_BATCH == 0:
-                await asyncio.sleep(0)
+        snapshot_now(app)
         await asyncio.sleep(READY_SECONDS)
 
 

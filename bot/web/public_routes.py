@@ -45,7 +45,7 @@ def add_public_routes(app: web.Application) -> None:
 
 
 async def _keep_ready(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(catalogue_pages.prerender(app), name="web-catalogue-ready")
+    task = asyncio.create_task(catalogue_pages.keep_current(app), name="web-catalogue-ready")
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
