@@ -112,15 +112,17 @@ async def test_under_the_limit_there_are_no_429s_and_the_rate_holds(
 async def test_retry_after_is_honoured_and_nothing_is_lost_or_doubled(
     runtime: Runtime, clock: Clock
 ) -> None:
-    async with TimedAPI(rate_limit=RateLimit(global_per_second=10)) as api:
-        chats = await producers_at(runtime, api, 30)
+    # The fake allows 3/s and the worker is set to 40/s: even on a loaded machine
+    # the worker outruns the fake, so 429s come.
+    async with TimedAPI(rate_limit=RateLimit(global_per_second=3)) as api:
+        chats = await producers_at(runtime, api, 15)
         sent = await queue(runtime, clock, AUDIENCE)
         await deliver(runtime, api, clock, rate_per_second=40, max_in_flight=4)
         outputs = api.sent()
     assert api.rejected_429 > 0  # the worker was told to slow down…
     assert api.rejected_429 <= 15  # …and did: a pause per 429, not a flood of retries
     assert Counter(int(o["chat_id"]) for o in outputs) == {int(chat): 1 for chat in chats}
-    assert await statuses(runtime, sent.id) == {"sent": 30}
+    assert await statuses(runtime, sent.id) == {"sent": 15}
 
 
 async def test_a_403_marks_the_user_blocked(
