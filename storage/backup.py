@@ -23,7 +23,6 @@ import datetime as dt
 import json
 import os
 import sqlite3
-import tempfile
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from storage.checksums import TableSum, row_count, schema_revision, table_sums
+from storage.files import atomic_write
 from storage.models import Photo
 
 MANIFEST = "manifest.json"
@@ -92,7 +92,7 @@ class Manifest:
         )
 
     def write(self, directory: Path) -> None:
-        _write_atomically(directory / MANIFEST, json.dumps(self.as_json(), indent=2).encode())
+        atomic_write(directory / MANIFEST, json.dumps(self.as_json(), indent=2).encode())
 
 
 @dataclass(frozen=True)
@@ -236,7 +236,7 @@ def copy_media(source: Path, target: Path) -> MediaCopy:
                 kept += 1
             else:
                 destination.parent.mkdir(parents=True, exist_ok=True)
-                _write_atomically(destination, path.read_bytes())
+                atomic_write(destination, path.read_bytes())
                 copied += 1
     for path in target.rglob("*") if target.is_dir() else ():
         if path.is_file() and not path.name.startswith(".tmp-"):
@@ -335,18 +335,6 @@ async def _sqlite_integrity(connection: AsyncConnection) -> list[str]:
 
 
 # --- files -------------------------------------------------------------------
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 async def photo_files(url: str) -> list[tuple[str, str]]:

@@ -10,8 +10,6 @@ leaves half an image under a real name.
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -20,6 +18,7 @@ from bot.config import MediaSettings
 from bot.core import images
 from bot.core.errors import Invalid
 from bot.core.images import Picture
+from storage.files import atomic_write
 
 FORMATS = {
     "JPEG": ("image/jpeg", "jpg"),
@@ -134,19 +133,3 @@ class MediaStore:
             return "clean"
         atomic_write(path, clean)
         return "cleaned"
-
-
-def atomic_write(target: Path, data: bytes) -> None:
-    """Through a temporary file and a rename: a crash never leaves half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    try:
-        # Readable by all, as a plain file would be: photos are public, and a web
-        # server running as another user (Caddy, deploy/) serves them from disk.
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -14,8 +14,9 @@ from pathlib import Path, PurePath
 
 from bot.core.errors import Invalid
 from bot.core.images import Picture
-from bot.core.media import EXTENSIONS, MediaStore, atomic_write
+from bot.core.media import EXTENSIONS, MediaStore
 from bot.outbox.sender import Attachment
+from storage.files import atomic_write
 from storage.models import Broadcast
 
 # Files an officer may attach: documents and spreadsheets, not programs.

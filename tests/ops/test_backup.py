@@ -77,6 +77,8 @@ async def test_backup_during_writes_restores_every_row_and_photo(
         original = settings.media.dir / store.path(sha256, mime).relative_to(store.root)
         assert store.path(sha256, mime).read_bytes() == original.read_bytes()
         assert store.thumbnail_path(sha256).is_file()
+        # Readable by a web server running as another user (Caddy serves them from disk).
+        assert store.path(sha256, mime).stat().st_mode & 0o777 == 0o644
     if empty_url.startswith("sqlite"):
         path = backup.sqlite_path(empty_url)
         with sqlite3.connect(path) as connection:
