@@ -209,7 +209,8 @@ async def test_run_survives_an_error_page_that_echoes_the_token(
         await run
     tries = [r.getMessage() for r in caplog.records if "trying again" in r.getMessage()]
     assert len(tries) >= 2
-    assert "Telegram: platform not reachable (NetworkError, try 1" in tries[0]
+    # The proxy's error page is a 5xx: a ServerError (a NetworkError), try 1.
+    assert "Telegram: platform not reachable (ServerError, try 1" in tries[0]
     assert not leaked(caplog.text), caplog.text
 
 
