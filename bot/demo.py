@@ -34,6 +34,10 @@ PRODUCERS: list[dict[str, Any]] = [
         "address": "Xóm Nam Tân",
         "location": (21.5695, 105.7712),
         "tax_code": "4601234567",
+        "story": (
+            "Hợp tác xã do các hộ trồng chè xóm Nam Tân cùng lập, chung tay giữ "
+            "vùng chè sạch và nghề sao chè bằng tay."
+        ),
         "products": [
             {
                 "name": "Chè búp Tân Cương đặc biệt",
@@ -88,6 +92,10 @@ PRODUCERS: list[dict[str, Any]] = [
         "province": "Đắk Lắk",
         "ward": "Buôn Đôn",
         "location": (12.8965, 107.7870),
+        "story": (
+            "Gia đình ở buôn làng ven sông Sêrêpốk nấu rượu cần theo cách ông bà "
+            "truyền lại, dùng men lá rừng."
+        ),
         "products": [
             {
                 "name": "Rượu cần ché nhỏ",
@@ -119,6 +127,7 @@ PRODUCERS: list[dict[str, Any]] = [
         "phone": "0203 3871 234",
         "province": "Lào Cai",
         "ward": "Sa Pa",
+        "story": "Công ty cùng bà con người Dao đỏ trồng và sấy dược liệu dưới tán rừng Sa Pa.",
         "products": [
             {
                 "name": "Cao tắm lá thuốc người Dao đỏ",
@@ -149,6 +158,10 @@ PRODUCERS: list[dict[str, Any]] = [
         "province": "Hà Nội",
         "ward": "Phú Nghĩa",
         "location": (20.9310, 105.6590),
+        "story": (
+            "Các thợ đan làng Phú Vinh góp sức thành tổ hợp tác, truyền nghề cho "
+            "lớp trẻ trong làng."
+        ),
         "products": [
             {
                 "name": "Giỏ mây đan tay có nắp",
@@ -179,6 +192,9 @@ PRODUCERS: list[dict[str, Any]] = [
         "province": "Lâm Đồng",
         "ward": "Lâm Viên - Đà Lạt",
         "location": (11.9404, 108.4583),
+        "story": (
+            "Nhà vườn của hai vợ chồng mê hoa lan, chăm từng giậu lan trong khí hậu mát của Đà Lạt."
+        ),
         "products": [
             {
                 "name": "Lan hồ điệp chậu 3 cành",
@@ -205,6 +221,10 @@ PRODUCERS: list[dict[str, Any]] = [
         "province": "Cần Thơ",
         "ward": "Thới An Đông",
         "location": (10.0905, 105.7420),
+        "story": (
+            "Các hộ dân trên cồn mở vườn, bếp quê đón khách, giới thiệu nếp sống "
+            "miệt vườn sông Hậu."
+        ),
         "products": [
             {
                 "name": "Tour một ngày trải nghiệm cù lao Cồn Sơn",
@@ -272,6 +292,7 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> int:
                 "longitude": location[1] if location else None,
                 "tax_code": spec.get("tax_code"),
                 "show_phone": number % 2 == 0,
+                "story": spec.get("story"),
             },
         )
         for item in spec["products"]:

@@ -110,6 +110,7 @@ class Producer(Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     tax_code: Mapped[str | None] = mapped_column(String(20))
     show_phone: Mapped[bool] = mapped_column(Boolean, default=False)
+    story: Mapped[str | None] = mapped_column(Text)  # its own câu chuyện, in its words
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -120,6 +120,7 @@ _PRODUCER_NAMES = (
     "latitude",
     "longitude",
     "show_phone",
+    "story",
 )
 _PRODUCER_COLUMNS = tuple(_PRODUCERS.c[name].label(f"producer_{name}") for name in _PRODUCER_NAMES)
 _PRODUCT_KEYS = tuple(column.key for column in _PRODUCT_COLUMNS)

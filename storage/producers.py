@@ -22,6 +22,7 @@ PROFILE_FIELDS = (
     "longitude",
     "tax_code",
     "show_phone",
+    "story",
 )
 
 

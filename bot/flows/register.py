@@ -62,6 +62,9 @@ def _show_place(_ctx: Context, code: Any) -> str:
     return place.name if place else str(code)
 
 
+# Leaves room for the rest of the profile card in one Telegram message (4,096).
+STORY_MAX = 2000
+
 STEPS = (
     Step("name", "register.ask_name", parse=parsers.text(2, 200), show=_show_text),
     Step("kind", "register.ask_kind", choices=_kinds, columns=1),
@@ -99,6 +102,14 @@ STEPS = (
         "tax_code", "register.ask_tax_code", parse=parsers.tax_code, optional=True, show=_show_text
     ),
     Step("show_phone", "register.ask_show_phone", choices=_yes_no),
+    # Shown on the public producer page (bot/web); the same parser as a product's story.
+    Step(
+        "story",
+        "register.ask_story",
+        parse=parsers.text(10, STORY_MAX, multiline=True),
+        optional=True,
+        show=_show_text,
+    ),
 )
 
 
@@ -117,6 +128,7 @@ def to_fields(values: dict[str, Any]) -> dict[str, Any]:
         "longitude": location.get("lon"),
         "tax_code": values.get("tax_code"),
         "show_phone": bool(values.get("show_phone")),
+        "story": values.get("story"),
     }
     assert set(fields) == set(PROFILE_FIELDS)
     return fields
@@ -139,6 +151,7 @@ def from_producer(producer: Producer) -> dict[str, Any]:
         "location": location,
         "tax_code": producer.tax_code,
         "show_phone": producer.show_phone,
+        "story": producer.story,
     }
 
 

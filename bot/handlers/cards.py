@@ -98,4 +98,6 @@ def producer_card(ctx: Context, producer: Producer) -> str:
         lines.append(t("card.tax_code", value=producer.tax_code))
     shown = t("card.show_phone_yes") if producer.show_phone else t("card.show_phone_no")
     lines.append(shown)
+    if producer.story:
+        lines.append(t("card.story", value=producer.story))
     return "\n".join(lines)

@@ -19,6 +19,7 @@ EDITABLE = (
     ("location", "field.location"),
     ("tax_code", "field.tax_code"),
     ("show_phone", "field.show_phone"),
+    ("story", "field.producer_story"),
 )
 
 

@@ -145,7 +145,12 @@ def render_producer(
     links = links_for(state, query)
     p = entry.facts
     url = f"{state.settings.public_url}{PRODUCER_PREFIXES[0]}/{p.id}"
-    stories = list(dict.fromkeys(f.story for f in entry.products if f.story))[:3]
+    # Its own story; without one, up to three of its products' stories.
+    stories = (
+        [p.story]
+        if p.story
+        else list(dict.fromkeys(f.story for f in entry.products if f.story))[:3]
+    )
     where = ", ".join(part for part in (p.ward, p.province) if part)
     count = t("web.producer_products", count=len(entry.products))
     context = page_context(

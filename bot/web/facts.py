@@ -58,6 +58,7 @@ class ProducerFacts:
     id: int = 0
     province_code: int = 0
     ward_code: int = 0
+    story: str | None = None  # the producer's own câu chuyện
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +212,7 @@ def producer_facts(producer: Producer | SimpleNamespace) -> ProducerFacts:
         id=producer.id,
         province_code=producer.province_code,
         ward_code=producer.ward_code,
+        story=producer.story or None,
     )
 
 

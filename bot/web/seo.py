@@ -102,6 +102,8 @@ def producer_ld(entry: ProducerEntry, url: str) -> dict[str, Any]:
         }
     if producer.phone:
         data["telephone"] = producer.phone
+    if producer.story:
+        data["description"] = producer.story
     data["makesOffer"] = [
         {"@type": "Offer", "itemOffered": {"@type": "Product", "name": p.name, "url": p.url}}
         for p in entry.products[:50]

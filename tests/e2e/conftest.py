@@ -220,7 +220,8 @@ class Chat:
                 ("press", "⏭ Skip", "Share the location"),
                 ("key", "⏭ Skip", "Tax code"),
                 ("press", "⏭ Skip", "Show your phone number"),
-                ("press", "Yes", "press “Save”"),
+                ("press", "Yes", "Your business's story"),
+                ("press", "⏭ Skip", "press “Save”"),
                 ("press", "💾 Save", "You're registered"),
             ]
         )

@@ -87,7 +87,8 @@ async def test_bad_inputs(bot: E2E) -> None:
     await lan.walk(
         [
             ("send", "0109876543", "Có hiện số điện thoại"),
-            ("press", "Không", "Đúng thì bấm «Lưu»"),
+            ("press", "Không", "Câu chuyện của cơ sở"),
+            ("press", "⏭ Bỏ qua", "Đúng thì bấm «Lưu»"),
         ]
     )
     confirm_q = Screen(lan.api.sent(lan.id)[-1:])

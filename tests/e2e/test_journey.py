@@ -115,6 +115,11 @@ async def test_producer_journey(bot: E2E) -> None:
         "Có hiện số điện thoại trên trang nguồn gốc sản phẩm để khách gọi không?"
     ]
     screen = await hoa.press("Có")
+    assert screen.texts == [
+        "Câu chuyện của cơ sở (không bắt buộc): cơ sở bắt đầu thế nào, điều gì làm sản phẩm "
+        "đặc biệt? Anh/chị có thể bỏ qua và bổ sung sau ở mục Thông tin chủ thể."
+    ]
+    screen = await hoa.press("⏭ Bỏ qua")
     card = screen.texts[0].splitlines()
     assert card[:4] == [
         "🏠 HTX Chè Tân Cương Xanh",
