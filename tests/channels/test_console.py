@@ -32,7 +32,8 @@ async def test_console_registration_and_product(runtime: Runtime, tmp_path: Path
         ("/skip", "vị trí"),
         ("/skip", "Mã số thuế"),
         ("/skip", "Có hiện số điện thoại"),
-        ("2", "Đúng thì bấm «Lưu»"),
+        ("2", "Câu chuyện của cơ sở"),
+        ("/skip", "Đúng thì bấm «Lưu»"),
         ("1", "Đăng ký xong"),
         ("1", "Tên sản phẩm"),  # New product
         ("Chè búp Tân Cương", "nhóm nào"),
