@@ -19,6 +19,9 @@ from bot.labels.sizes import DEFAULT_LABEL_SIZES, DEFAULT_SHEET_LAYOUTS, LabelSi
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TELEGRAM_API = "https://api.telegram.org/bot"
 TELEGRAM_FILE = "https://api.telegram.org/file/bot"
+ZALO_BOT_API = "https://bot-api.zaloplatforms.com/bot"
+ZALO_OA_API = "https://openapi.zalo.me"
+ZALO_OAUTH = "https://oauth.zaloapp.com"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,34 @@ class SendLimits:
     rate_per_second: float = 30.0  # this process's sends with the token, all chats together
     per_chat_per_second: float = 1.0
     burst: int = 3
+    max_text: int = 4096  # characters in one message; longer text is split
+    max_caption: int = 1024  # characters under a photo; longer goes as a message of its own
+    buttons: bool = True  # False: numbered menus and /back /skip /later /cancel instead
+
+
+@dataclass(frozen=True)
+class ZaloBotSettings:
+    """[zalo_bot]: a bot made in Zalo Bot Creator (Zalo Bot Platform, docs/zalo.md)."""
+
+    api_url: str = ZALO_BOT_API  # OCOP_ZALO_BOT_API_URL: the tests' loopback fake
+    poll_timeout: int = 30
+    limits: SendLimits = field(
+        default_factory=lambda: SendLimits(max_text=2000, max_caption=0, buttons=False)
+    )
+    token: str | None = field(default=None, repr=False)  # OCOP_ZALO_BOT_TOKEN only
+
+
+@dataclass(frozen=True)
+class ZaloOASettings:
+    """[zalo_oa]: a Zalo Official Account, API v3 (docs/zalo.md)."""
+
+    api_url: str = ZALO_OA_API  # OCOP_ZALO_OA_API_URL
+    oauth_url: str = ZALO_OAUTH  # OCOP_ZALO_OAUTH_URL
+    limits: SendLimits = field(default_factory=lambda: SendLimits(max_text=2000))
+    app_id: str | None = None  # OCOP_ZALO_OA_APP_ID
+    # Secrets: from the environment only.
+    secret: str | None = field(default=None, repr=False)  # OCOP_ZALO_OA_SECRET
+    refresh_token: str | None = field(default=None, repr=False)  # OCOP_ZALO_OA_REFRESH_TOKEN
 
 
 @dataclass(frozen=True)
@@ -158,6 +189,27 @@ class ReminderSettings:
     batch_size: int = 1000  # jobs leased in one transaction
 
 
+def _zalo_bot_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> ZaloBotSettings:
+    limits = {"max_text": 2000, "max_caption": 0, "buttons": False, **raw.get("limits", {})}
+    return ZaloBotSettings(
+        api_url=env.get("OCOP_ZALO_BOT_API_URL", raw.get("api_url", ZALO_BOT_API)),
+        poll_timeout=int(raw.get("poll_timeout", 30)),
+        limits=SendLimits(**limits),
+        token=env.get("OCOP_ZALO_BOT_TOKEN") or None,
+    )
+
+
+def _zalo_oa_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> ZaloOASettings:
+    return ZaloOASettings(
+        api_url=env.get("OCOP_ZALO_OA_API_URL", raw.get("api_url", ZALO_OA_API)),
+        oauth_url=env.get("OCOP_ZALO_OAUTH_URL", raw.get("oauth_url", ZALO_OAUTH)),
+        limits=SendLimits(**{"max_text": 2000, **raw.get("limits", {})}),
+        app_id=env.get("OCOP_ZALO_OA_APP_ID") or raw.get("app_id") or None,
+        secret=env.get("OCOP_ZALO_OA_SECRET") or None,
+        refresh_token=env.get("OCOP_ZALO_OA_REFRESH_TOKEN") or None,
+    )
+
+
 def _reminder_settings(raw: Mapping[str, Any]) -> ReminderSettings:
     values = dict(raw)
     for key in ("quiet_start", "quiet_end"):
@@ -185,6 +237,14 @@ class Settings:
     telegram_concurrent_updates: int = 256
     telegram_bot_username: str = "ocop_assistant_bot"
     telegram_limits: SendLimits = field(default_factory=SendLimits)
+    zalo_bot: ZaloBotSettings = field(default_factory=ZaloBotSettings)
+    zalo_oa: ZaloOASettings = field(default_factory=ZaloOASettings)
+    # Platforms POST updates to <public_url>/webhook/<channel> instead of long polling
+    # ([bot] webhook, `ocop-bot run --webhook`).
+    webhook: bool = False
+    # Secret: OCOP_WEBHOOK_SECRET, sent by the platform with every update; unset, each
+    # start draws a random one and registers it.
+    webhook_secret: str | None = field(default=None, repr=False)
     public_url: str = "http://127.0.0.1:8080"
     web_host: str = "127.0.0.1"
     web_port: int = 8080
@@ -287,6 +347,10 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
             "OCOP_BOT_USERNAME", telegram.get("bot_username", "ocop_assistant_bot")
         ),
         telegram_limits=SendLimits(**telegram.get("limits", {})),
+        zalo_bot=_zalo_bot_settings(raw.get("zalo_bot", {}), env),
+        zalo_oa=_zalo_oa_settings(raw.get("zalo_oa", {}), env),
+        webhook=_flag(env.get("OCOP_WEBHOOK", bot.get("webhook", False))),
+        webhook_secret=env.get("OCOP_WEBHOOK_SECRET") or None,
         public_url=env.get(
             "OCOP_PUBLIC_URL", web.get("public_url", "http://127.0.0.1:8080")
         ).rstrip("/"),

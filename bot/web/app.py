@@ -29,6 +29,7 @@ from bot.web.responses import cacheable_headers, page_headers
 from bot.web.state import STATE, WebState
 from bot.web.templates import Templates
 from bot.web.throttle import Throttle
+from bot.web.webhooks import Webhooks, add_webhook_routes
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -50,12 +51,14 @@ def create_app(
     cache_bytes: int = CACHE_BYTES,
     prerender: bool = True,
     channels: ChannelHealth | None = None,
+    webhooks: Webhooks | None = None,
 ) -> web.Application:
     """The web app. `cache_seconds` is how often the facts index looks for changes (the
     longest a change takes to show); 0 turns the index off, and every page then reads
     the database (rendered pages are still reused while the facts they show are equal).
     `prerender` renders the default language's pages of the index ahead of requests.
-    `channels` is what the chat channels of this process report, for /readyz."""
+    `channels` is what the chat channels of this process report, for /readyz;
+    `webhooks`, the channels whose platforms POST updates to /webhook/<name>."""
     quiet_bad_requests()  # malformed requests: one line, no client address
     app = web.Application(middlewares=[error_pages])
     cache = PageCache(cache_bytes)
@@ -110,6 +113,8 @@ def create_app(
     app.router.add_get("/readyz", probes.ready)
     add_public_routes(app)  # catalogue, producers, map, overviews, sitemap (docs/catalogue.md)
     app.router.add_get("/metrics", metrics.scrape)  # off unless OCOP_METRICS_TOKEN is set
+    if webhooks is not None:
+        add_webhook_routes(app, webhooks)  # POST /webhook/<channel>
     return app
 
 
@@ -140,12 +145,15 @@ async def serve(
     *,
     stop: asyncio.Event | None = None,
     channels: ChannelHealth | None = None,
+    webhooks: Webhooks | None = None,
 ) -> None:
     """Serves the web app until `stop` is set (or the task is cancelled).
 
     No access log: it would write every consumer's IP address to disk.
     """
-    app = create_app(settings, db, catalogs, media_store, clock, channels=channels)
+    app = create_app(
+        settings, db, catalogs, media_store, clock, channels=channels, webhooks=webhooks
+    )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
