@@ -34,6 +34,7 @@ from bot.web.public import (
     page_context,
     query_of,
     snapshot_now,
+    whole_catalogue_page,
 )
 from bot.web.responses import cached_response
 from bot.web.seo import item_list_ld, json_ld, producer_ld, robots, sitemap
@@ -44,16 +45,8 @@ READY_SECONDS = 1.0  # how often the snapshot is checked against the index
 
 
 async def catalogue_page(request: web.Request) -> web.StreamResponse:
-    state = request.app[STATE]
-    public = request.app[PUBLIC]
-    language = state.language(request)
-    key = ("catalogue", language, request.query_string)
-    page = kept_page(request, key)
-    if page is None:
-        catalogue = await current(request)
-        body = render_catalogue(request, catalogue, language)
-        page = keep_page(request, key, body, public.headers[language])
-    return cached_response(request, page)
+    headers = request.app[PUBLIC].headers
+    return await whole_catalogue_page(request, "catalogue", render_catalogue, headers)
 
 
 def render_catalogue(request: web.Request, catalogue: Catalogue, language: str) -> bytes:

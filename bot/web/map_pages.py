@@ -30,13 +30,11 @@ from bot.web.public import (
     current,
     filter_options,
     ignored_names,
-    keep_page,
-    kept_page,
     links_of,
     page_context,
     query_of,
+    whole_catalogue_page,
 )
-from bot.web.responses import cached_response
 from bot.web.seo import json_ld
 from bot.web.state import STATE
 from bot.web.static_files import STATIC
@@ -52,16 +50,8 @@ STYLESHEETS = (
 
 
 async def map_page(request: web.Request) -> web.StreamResponse:
-    state = request.app[STATE]
-    public = request.app[PUBLIC]
-    language = state.language(request)
-    key = ("map", language, request.query_string)
-    page = kept_page(request, key)
-    if page is None:
-        catalogue = await current(request)
-        body = _render(request, catalogue, language)
-        page = keep_page(request, key, body, public.map_headers[language])
-    return cached_response(request, page)
+    headers = request.app[PUBLIC].map_headers
+    return await whole_catalogue_page(request, "map", _render, headers)
 
 
 def _render(request: web.Request, catalogue: Catalogue, language: str) -> bytes:

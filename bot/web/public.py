@@ -10,7 +10,7 @@ pages. With the index off (tests) every request reads the database.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Any
@@ -26,7 +26,7 @@ from bot.i18n import LANGUAGES
 from bot.web.cache import Page, PageCache, frozen_headers
 from bot.web.catalogue import Catalogue, Filters
 from bot.web.facts import ProductFacts, product_facts
-from bot.web.responses import HTML
+from bot.web.responses import HTML, cached_response
 from bot.web.state import STATE, WebState, other_language
 from storage.origin import origin_rows
 
@@ -143,6 +143,26 @@ def keep_page(
 
 def zipped(body: bytes) -> bytes:
     return gzip.compress(body, compresslevel=6, mtime=0)
+
+
+Render = Callable[[web.Request, Catalogue, str], bytes]
+
+
+async def whole_catalogue_page(
+    request: web.Request,
+    name: str,
+    render: Render,
+    headers: Mapping[str, CIMultiDictProxy[str]],
+) -> web.StreamResponse:
+    """A page drawn from the whole catalogue (the catalogue, the map): the kept copy
+    while the snapshot is current, else rendered from the snapshot and kept."""
+    language = request.app[STATE].language(request)
+    key = (name, language, request.query_string)
+    page = kept_page(request, key)
+    if page is None:
+        body = render(request, await current(request), language)
+        page = keep_page(request, key, body, headers[language])
+    return cached_response(request, page)
 
 
 async def current(request: web.Request) -> Catalogue:
