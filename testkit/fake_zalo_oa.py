@@ -85,6 +85,8 @@ class FakeZaloOA:
     def __post_init__(self) -> None:
         self._refresh = {self.refresh_token}
         self._access: set[str] = set()
+        self._issued: list[str] = []
+        self._arrived = asyncio.Event()
         self._windows: dict[str, tuple[dt.datetime, int]] = {}
         self._uploads: dict[str, bytes] = {}
         self._files: dict[str, bytes] = {}
@@ -164,6 +166,17 @@ class FakeZaloOA:
     def set_window(self, user_id: str, inbound_at: dt.datetime, used: int = 0) -> None:
         self._windows[user_id] = (inbound_at, used)
 
+    async def wait_for(self, user_id: str) -> list[Sent]:
+        """What `user_id` has been sent, once there is something (wrap it in a timeout)."""
+        while not self.to(user_id):
+            self._arrived.clear()
+            await self._arrived.wait()
+        return self.to(user_id)
+
+    def issued(self) -> list[str]:
+        """Every token handed out so far (access and refresh)."""
+        return [*self._issued]
+
     def to(self, user_id: str) -> list[Sent]:
         return [sent for sent in self.sent if sent.user_id == user_id]
 
@@ -194,6 +207,7 @@ class FakeZaloOA:
         access, refresh = f"access-{secrets.token_hex(8)}", f"refresh-{secrets.token_hex(8)}"
         self._access.add(access)
         self._refresh.add(refresh)
+        self._issued += [access, refresh]
         return web.json_response(
             {"access_token": access, "refresh_token": refresh, "expires_in": str(self.lifetime)}
         )
@@ -229,6 +243,7 @@ class FakeZaloOA:
         for element in elements:  # keep the image itself, for tests to look at
             element["content"] = self._uploads.get(element.get("attachment_id", ""))
         self.sent.append(Sent(user, message))
+        self._arrived.set()
         return web.json_response(
             {"error": 0, "message": "Success", "data": {"message_id": f"m{next(self._ids)}"}}
         )

@@ -30,6 +30,7 @@ from bot.config import Settings
 from bot.core import channel_health
 from bot.core.channel_health import ChannelHealth
 from bot.i18n import Catalogs
+from bot.runtime import mask_more
 from storage import credentials, outbox
 from storage.db import Database
 from storage.models import ChannelCredential, User
@@ -160,6 +161,7 @@ class ZaloOATokens:
     def _keep(self, row: ChannelCredential) -> str:
         assert row.access_token is not None and row.access_expires_at is not None
         expires = row.access_expires_at
+        mask_more(row.access_token, row.refresh_token or "")  # before a log line could quote them
         self._token = row.access_token
         self._expires = expires if expires.tzinfo else expires.replace(tzinfo=dt.UTC)
         return row.access_token
