@@ -32,9 +32,15 @@ class OutsideWindow(Exception):
     """The user's reply window has closed, by our own count: nothing was sent."""
 
 
+class Unsendable(Exception):
+    """A file Zalo OA does not take (its kind or size): nothing was sent."""
+
+
 def outcome_of(error: Exception) -> Outcome:
     if isinstance(error, OutsideWindow):
         return Outcome.out_window()
+    if isinstance(error, Unsendable):
+        return Outcome.failed(str(error))
     if isinstance(error, ZaloOAError):
         if error.code in WINDOW_ERRORS:
             return Outcome.out_window(str(error))

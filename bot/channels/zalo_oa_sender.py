@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.channels import zalo_oa_render as render
 from bot.channels.zalo_oa_api import ZaloOAClient
-from bot.channels.zalo_oa_errors import outcome_of
+from bot.channels.zalo_oa_errors import Unsendable, outcome_of
 from bot.channels.zalo_oa_window import ReplyWindows
 from bot.outbox.attachments import AttachmentStore
 from bot.outbox.limiter import BULK, RateLimiter
@@ -48,6 +48,11 @@ class ZaloOASender:
         self._uploaded: dict[str, dict[str, Any]] = {}  # sha256 → message, once uploaded
 
     async def send(self, chat_id: str, message: Outgoing) -> Outcome:
+        attachment = message.attachment
+        document = attachment is not None and attachment.kind != "photo"
+        if document and attachment is not None and attachment.mime not in render.FILE_TYPES:
+            # Refused before any of the window's allowance is taken.
+            return Outcome.failed(f"Zalo OA takes no {attachment.mime} file")
         makers = self._makers(message)
         if not makers:
             return Outcome.failed("nothing Zalo OA can send")
@@ -98,8 +103,8 @@ class ZaloOASender:
                 )
             else:
                 file = render.file_upload(content, attachment.name, attachment.mime)
-                if file is None:
-                    raise ValueError(f"Zalo OA takes no {attachment.mime} file")
+                if file is None:  # over 5 MB
+                    raise Unsendable(f"{attachment.name}: larger than Zalo OA takes")
                 body = render.file_message(
                     await self.client.upload_file(file.content, file.name, file.mime)
                 )
