@@ -10,6 +10,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,13 @@ from bot.channels.console import ConsoleChannel
 from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_sender import TelegramSender
+from bot.channels.webhook import InProcess
+from bot.channels.zalo_oa import ZaloOAChannel
+from bot.channels.zalo_oa_api import ZaloOAClient
+from bot.channels.zalo_oa_sender import ZaloOASender
+from bot.channels.zalo_oa_tokens import CHANNEL as ZALO_OA
+from bot.channels.zalo_oa_tokens import ZaloOATokens
+from bot.channels.zalo_oa_window import ReplyWindows
 from bot.config import Settings, load_settings
 from bot.core import channel_health
 from bot.core.channel_health import ChannelHealth
@@ -35,6 +43,7 @@ from bot.outbox.worker import OutboxWorker
 from bot.runtime import Runtime, build_runtime, configure_logging
 from bot.scheduler.service import SchedulerService
 from bot.web import serve
+from bot.web.webhooks import Webhooks
 from storage.db import Database
 from storage.products import product_by_code, set_listing
 
@@ -54,12 +63,20 @@ async def _run(settings: Settings, demo: bool, stop: asyncio.Event | None = None
         _stop_on_signals(stop)
     channels = ChannelHealth()
     web_task: asyncio.Task[None] | None = None
+    zalo_oa: ZaloOARunning | None = None
     try:
         if demo:
             await _seed(runtime.db, runtime.settings)
         if settings.telegram_token:
             channels.expect(TELEGRAM)  # /readyz says 503 until the token is accepted
-        web_task = asyncio.create_task(_serve_web(runtime, stop, channels))
+        if settings.zalo_oa.configured:
+            zalo_oa = await _start_zalo_oa(runtime, channels)
+        webhooks = zalo_oa.webhooks if zalo_oa is not None else None
+        web_task = asyncio.create_task(_serve_web(runtime, stop, channels, webhooks))
+        if not settings.telegram_token and zalo_oa is not None:
+            log.info("Zalo OA webhook at %s/webhook/zalo_oa", settings.public_url)
+            await stop.wait()
+            return
         if not settings.telegram_token:
             print(
                 "OCOP_TELEGRAM_TOKEN is not set: starting the console chat (/quit to leave).\n"
@@ -95,7 +112,56 @@ async def _run(settings: Settings, demo: bool, stop: asyncio.Event | None = None
         stop.set()
         if web_task is not None:
             await web_task
+        if zalo_oa is not None:
+            await _stop_zalo_oa(zalo_oa)
         await runtime.close()
+
+
+@dataclass
+class ZaloOARunning:
+    """What `ocop-bot run` starts for a Zalo Official Account (docs/zalo.md)."""
+
+    tokens: ZaloOATokens
+    client: ZaloOAClient
+    channel: ZaloOAChannel
+    worker: OutboxWorker
+    handler: InProcess
+    webhooks: Webhooks
+
+
+async def _start_zalo_oa(runtime: Runtime, channels: ChannelHealth) -> ZaloOARunning:
+    """Tokens (seeded from the environment on first start), the webhook channel handled in
+    this process, and the OA's outbox worker, all under one limiter for the OA."""
+    settings, app = runtime.settings, runtime.app
+    channels.expect(ZALO_OA)
+    tokens = ZaloOATokens(runtime.db, settings, app.clock, app.catalogs, channels)
+    if await tokens.bootstrap():
+        channels.ready(ZALO_OA)  # a refused refresh token turns it "token rejected"
+    client = ZaloOAClient(settings.zalo_oa, tokens)
+    windows = ReplyWindows(runtime.db, settings.zalo_oa, app.clock)
+    limiter = RateLimiter.of(settings.zalo_oa.limits)
+    channel = ZaloOAChannel(settings, client, windows, runtime.db, limiter)
+    sender = ZaloOASender(
+        client,
+        windows,
+        AttachmentStore(app.media),
+        limiter,
+        max_text=settings.zalo_oa.limits.max_text,
+    )
+    worker = OutboxWorker(runtime.db, sender, settings, catalogs=app.catalogs, limiter=limiter)
+    await worker.start()
+    handler = InProcess(runtime.dispatcher)
+    webhooks = Webhooks(receive=handler.receive)
+    webhooks.add(channel)
+    return ZaloOARunning(tokens, client, channel, worker, handler, webhooks)
+
+
+async def _stop_zalo_oa(running: ZaloOARunning) -> None:
+    await running.handler.drain()
+    await running.channel.drain()
+    await running.worker.stop()
+    await running.client.close()
+    await running.tokens.close()
 
 
 async def _connect(channel: TelegramChannel, channels: ChannelHealth, stop: asyncio.Event) -> bool:
@@ -142,7 +208,10 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def _serve_web(
-    runtime: Runtime, stop: asyncio.Event, channels: ChannelHealth | None = None
+    runtime: Runtime,
+    stop: asyncio.Event,
+    channels: ChannelHealth | None = None,
+    webhooks: Webhooks | None = None,
 ) -> None:
     app = runtime.app
     try:
@@ -154,6 +223,7 @@ async def _serve_web(
             app.clock,
             stop=stop,
             channels=channels,
+            webhooks=webhooks,
         )
     except OSError as error:  # the port is taken: the bot still runs
         log.error("web app not started on %s: %s", runtime.settings.public_url, error)
@@ -307,6 +377,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.telegram_token or "",
         settings.check_secret or "",
         settings.metrics_token or "",
+        settings.zalo_oa.secret or "",
+        settings.zalo_oa.webhook_secret or "",
+        settings.zalo_oa.refresh_token or "",
     ]
     configure_logging(settings.log_level, secrets, settings.log_format)
     if args.command in OPERATIONS:

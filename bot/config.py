@@ -96,6 +96,22 @@ class ZaloOASettings:
     # Secrets: from the environment only.
     secret: str | None = field(default=None, repr=False)  # OCOP_ZALO_OA_SECRET
     refresh_token: str | None = field(default=None, repr=False)  # OCOP_ZALO_OA_REFRESH_TOKEN
+    # The "OA Secret Key" of the app's Webhook page, which signs events
+    # (OCOP_ZALO_OA_WEBHOOK_SECRET); unset, OCOP_ZALO_OA_SECRET is used.
+    webhook_secret: str | None = field(default=None, repr=False)
+    max_buttons: int = 5  # buttons Zalo shows under one message; more: a numbered menu
+    button_title: int = 100  # characters of a button's title; longer: a numbered menu
+    window_hours: float = 48.0  # Zalo's reply window after the user's last message…
+    replies_per_window: int = 8  # …and the messages it allows (docs/zalo.md)
+    event_max_age: float = 300.0  # seconds: an older (or as much newer) event is refused
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.app_id and self.secret and self.refresh_token)
+
+    @property
+    def signing_secret(self) -> str | None:
+        return self.webhook_secret or self.secret
 
 
 @dataclass(frozen=True)
@@ -207,6 +223,12 @@ def _zalo_oa_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> ZaloOAS
         app_id=env.get("OCOP_ZALO_OA_APP_ID") or raw.get("app_id") or None,
         secret=env.get("OCOP_ZALO_OA_SECRET") or None,
         refresh_token=env.get("OCOP_ZALO_OA_REFRESH_TOKEN") or None,
+        webhook_secret=env.get("OCOP_ZALO_OA_WEBHOOK_SECRET") or None,
+        max_buttons=int(raw.get("max_buttons", 5)),
+        button_title=int(raw.get("button_title", 100)),
+        window_hours=float(raw.get("window_hours", 48)),
+        replies_per_window=int(raw.get("replies_per_window", 8)),
+        event_max_age=float(raw.get("event_max_age", 300)),
     )
 
 

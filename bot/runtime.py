@@ -113,6 +113,7 @@ def mask_record(record: logging.LogRecord, mask: SecretMask) -> None:
 
 
 _mask = SecretMask([])
+_secrets: list[str] = []
 _factory_installed = False
 
 
@@ -123,7 +124,8 @@ def mask_secrets(secrets: list[str]) -> None:
     wherever it writes, sees a secret.
     """
     global _mask, _factory_installed
-    _mask = SecretMask(secrets)
+    _secrets[:] = [secret for secret in secrets if secret]
+    _mask = SecretMask(_secrets)
     if _factory_installed:
         return
     make_record = logging.getLogRecordFactory()
@@ -135,6 +137,16 @@ def mask_secrets(secrets: list[str]) -> None:
 
     logging.setLogRecordFactory(masked_record)
     _factory_installed = True
+
+
+def mask_more(*secrets: str) -> None:
+    """Adds secrets learnt while running (a rotated OAuth token) to what every log record
+    is masked of: a database driver's DEBUG line quotes the statement that stores them."""
+    global _mask
+    new = [secret for secret in secrets if secret and secret not in _secrets]
+    if new:
+        _secrets.extend(new)  # a pair a day: a few hundred a year
+        _mask = SecretMask(_secrets)
 
 
 def configure_logging(

@@ -460,3 +460,35 @@ class ScheduledJob(Base):
     dedupe_key: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     done_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class ChannelCredential(Base):
+    """A channel's rotating OAuth tokens (Zalo Official Account): one row per channel.
+
+    The refresh token works once; the row is read FOR UPDATE while it is
+    spent, so two workers never spend the same one (docs/zalo.md).
+    """
+
+    __tablename__ = "channel_credentials"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    access_token: Mapped[str | None] = mapped_column(Text)
+    access_expires_at: Mapped[dt.datetime | None] = mapped_column()
+    refresh_token: Mapped[str | None] = mapped_column(Text)
+    # SHA-256 of the refresh token the environment gave: a different one there
+    # (the operator made a new one) replaces the stored chain.
+    bootstrap_sha256: Mapped[str] = mapped_column(String(64), default="")
+    revoked_at: Mapped[dt.datetime | None] = mapped_column()  # the refresh token was refused
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ReplyWindow(Base):
+    """When a user last wrote on a channel with a reply window (Zalo OA), and how many
+    messages went to them since: what the window still allows."""
+
+    __tablename__ = "reply_windows"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    inbound_at: Mapped[dt.datetime] = mapped_column()
+    replies: Mapped[int] = mapped_column(Integer, default=0)

@@ -102,6 +102,7 @@ BLOCKED = "blocked"  # the user blocked the bot
 CANCELLED = "cancelled"
 DROPPED = "dropped"  # the user opted out of non-essential notices after it was queued
 UNKNOWN = "unknown"  # its worker died mid-send: it may or may not have arrived
+OUT_WINDOW = "out_window"  # the channel's reply window had closed (Zalo OA): never sent
 OPEN = (PENDING, LEASED, SENDING)
 
 BROADCAST = "broadcast"  # one recipient's copy of a broadcast

@@ -233,8 +233,9 @@ async def _resolve_action(ctx: Context) -> None:
     # Channels without buttons show numbered menus: a typed number picks an
     # entry. No step with numbered entries takes a number as a typed answer
     # (the stars' entries are numbered in star order), so this never shadows one.
+    # Only messages shown as numbered menus fill `numbers`.
     numbers: dict[str, int] = conversation.actions.get("numbers", {})
-    if text in numbers and not ctx.caps.inline_buttons:
+    if text in numbers:
         ctx.action = actions[numbers[text]]
         return
     # Keys shown beside a share-phone/location key send their label as text.
@@ -265,13 +266,16 @@ def _bind_buttons(conversation: Conversation, replies: list[Reply], caps: Capabi
         lines: list[str] = []
         nav: list[str] = []
         as_keys = caps.inline_buttons and _beside_share_key(reply, caps)
+        numbered = not as_keys and not caps.fits_buttons(reply.buttons)
         for row in reply.buttons:
             data_row = []
             for button in row:
                 if as_keys:
                     keys[button.label] = len(actions)
                 data_row.append(f"{conversation.token}:{len(actions)}")
-                if button.action in NAV_COMMANDS:
+                if not numbered:
+                    pass  # shown as a button
+                elif button.action in NAV_COMMANDS:
                     nav.append(f"{NAV_COMMANDS[button.action]} {button.label}")
                 else:
                     number = str(len(numbers) + 1)
@@ -279,7 +283,7 @@ def _bind_buttons(conversation: Conversation, replies: list[Reply], caps: Capabi
                     lines.append(f"{number}. {button.label}")
                 actions.append(button.action)
             reply.callback_data.append(data_row)
-        if not caps.inline_buttons and (lines or nav):
+        if numbered and (lines or nav):
             menu = "\n".join(lines + ([" · ".join(nav)] if nav else []))
             reply.text = f"{reply.text}\n\n{menu}" if reply.text else menu
     conversation.actions = {"list": actions, "numbers": numbers, "keys": keys}

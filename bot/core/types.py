@@ -100,3 +100,17 @@ class Capabilities:
     file_upload: bool
     max_text: int
     max_caption: int = 1024
+    # Buttons one message may carry, and characters of a label (None: no limit);
+    # a message beyond either gets a numbered menu instead (Zalo OA).
+    max_buttons: int | None = None
+    max_button_label: int | None = None
+
+    def fits_buttons(self, buttons: list[list[Button]]) -> bool:
+        """Whether these buttons show as buttons here (else: a numbered menu)."""
+        if not self.inline_buttons:
+            return False
+        flat = [button for row in buttons for button in row]
+        if self.max_buttons is not None and len(flat) > self.max_buttons:
+            return False
+        label = self.max_button_label
+        return label is None or all(len(button.label) <= label for button in flat)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from bot.i18n import Translator
-from storage.outbox import BLOCKED, CANCELLED, DROPPED, FAILED, SENT, UNKNOWN
+from storage.outbox import BLOCKED, CANCELLED, DROPPED, FAILED, OUT_WINDOW, SENT, UNKNOWN
 
 BAR = 10  # blocks in the progress bar
 
 
 def done(counts: dict[str, int]) -> int:
     """Recipients whose message is settled one way or another."""
-    return sum(counts.get(status, 0) for status in (SENT, FAILED, BLOCKED, UNKNOWN, DROPPED))
+    settled = (SENT, FAILED, BLOCKED, UNKNOWN, DROPPED, OUT_WINDOW)
+    return sum(counts.get(status, 0) for status in settled)
 
 
 def progress_text(
@@ -49,7 +50,7 @@ def report_text(
         t("broadcast.report_failed", count=t.number(counts.get(FAILED, 0))),
         t("broadcast.report_blocked", count=t.number(counts.get(BLOCKED, 0))),
     ]
-    for status in (UNKNOWN, DROPPED, CANCELLED):
+    for status in (UNKNOWN, DROPPED, CANCELLED, OUT_WINDOW):
         if counts.get(status):
             lines.append(t(f"broadcast.report_{status}", count=t.number(counts[status])))
     return "\n".join(lines)

@@ -14,6 +14,7 @@ RETRY_AFTER = "retry_after"  # flood control: wait `seconds`, everything pauses
 RETRY = "retry"  # not delivered, for a passing reason (no connection): try again later
 FAILED = "failed"  # refused for good (bad request, unknown chat)
 UNKNOWN = "unknown"  # the request may have reached the API: never repeated
+OUT_WINDOW = "out_window"  # the platform's reply window is closed (Zalo OA): not sent, not retried
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,10 @@ class Outcome:
     @classmethod
     def failed(cls, error: str) -> Outcome:
         return cls(FAILED, error=error)
+
+    @classmethod
+    def out_window(cls, error: str = "outside the reply window") -> Outcome:
+        return cls(OUT_WINDOW, error=error)
 
     @classmethod
     def unknown(cls, error: str) -> Outcome:

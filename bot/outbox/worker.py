@@ -214,6 +214,8 @@ class OutboxWorker:
             await self._settle(row, outbox.PENDING, error=outcome.error, retry_at=retry_at)
         elif outcome.kind == outcomes.UNKNOWN:
             await self._settle(row, outbox.UNKNOWN, error=outcome.error)
+        elif outcome.kind == outcomes.OUT_WINDOW:  # retrying cannot open it again
+            await self._settle(row, outbox.OUT_WINDOW, error=outcome.error)
         else:
             await self._settle(row, outbox.FAILED, error=outcome.error)
         if outcome.kind not in (outcomes.SENT, outcomes.BLOCKED):
