@@ -36,7 +36,7 @@ from typing import Any
 import psutil
 
 from bench import ROOT
-from tests.fakebotapi import FakeBotAPI, FakeUser
+from testkit.fake_bot_api import FakeBotAPI, FakeUser
 
 JSONDict = dict[str, Any]
 

@@ -1,0 +1,1 @@
+"""Loopback fakes of the messaging platforms, shared by tests/ and bench/."""
