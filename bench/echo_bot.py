@@ -53,17 +53,21 @@ async def main() -> None:
     settings = load_settings()
     if not settings.telegram_token:
         raise SystemExit("OCOP_TELEGRAM_TOKEN is not set")
+    concurrent = int(os.environ.get("BENCH_ECHO_CONCURRENT", settings.telegram_concurrent_updates))
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_token)
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_file_url)
-        .concurrent_updates(settings.telegram_concurrent_updates)
+        .concurrent_updates(concurrent)
     )
+    pool = os.environ.get("BENCH_ECHO_POOL")
     if os.environ.get("BENCH_ECHO_TRANSPORT") == "aiohttp":
-        builder = builder.request(AiohttpRequest()).get_updates_request(
-            AiohttpRequest(connection_pool_size=1)
-        )
+        builder = builder.request(
+            AiohttpRequest(connection_pool_size=int(pool or 256))
+        ).get_updates_request(AiohttpRequest(connection_pool_size=1))
+    elif pool:
+        builder = builder.connection_pool_size(int(pool))
     application = builder.build()
     application.add_handler(MessageHandler(filters.ALL, echo))
     application.add_handler(CallbackQueryHandler(pressed))
