@@ -14,5 +14,5 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # tests.fakebotapi lives beside bot/ and storage/
+if str(ROOT) not in sys.path:  # bot/, storage/ and testkit/ of this tree
     sys.path.insert(0, str(ROOT))

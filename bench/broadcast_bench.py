@@ -299,7 +299,7 @@ def child_command() -> list[str]:
 
 
 async def one_run(args: argparse.Namespace, workdir: Path, template: Path, crash: bool) -> JSONDict:
-    from tests.fakebotapi import RateLimit
+    from testkit.fake_bot_api import RateLimit
 
     name = "crash" if crash else "steady"
     producers = [FIRST_PRODUCER + n for n in range(args.broadcast_users)]

@@ -135,7 +135,7 @@ def crowd_figures(crowd: Crowd, started: float, rejected: int) -> JSONDict:
 async def one_run(
     args: argparse.Namespace, workdir: Path, template: Path, with_broadcast: bool
 ) -> JSONDict:
-    from tests.fakebotapi import RateLimit
+    from testkit.fake_bot_api import RateLimit
 
     name = "beside-broadcast" if with_broadcast else "alone"
     producers = [broadcast_bench.FIRST_PRODUCER + n for n in range(args.burst_recipients)]

@@ -3,30 +3,36 @@
 Each simulated producer (pre-registered, language vi) sends /newproduct and
 then the next answer of the product form as soon as the reply carrying the
 next step's keyboard arrives, 20 updates per product, and starts the next
-product after "💾 Lưu". The bare python-telegram-bot echo bot gets the same
-200 users × 20 steps as plain texts on its own fake server.
+product after "💾 Lưu". Two baselines get the same 200 users on fake servers
+of their own: the bare python-telegram-bot echo bot (the same 20 steps as
+plain texts, bench/echo_bot.py) and an aiogram 3 FSM bot walking the same
+20-step form (bench/aiogram_bot.py). With `--closed-base DIR` the bot of
+another checkout (main's, say) runs in the same rotation, for CPU per update
+before and after a change.
 
 First the producers are spread evenly over the 20 steps of the form
 (producer i is walked through i mod 20 steps; not counted), so that every
 window sees the steady-state mix of steps, saves included. Then the load
-alternates between the bot and the echo bot in short windows (bot, echo,
-bot, echo, …). Each window starts a fresh process on that side's fake
-server and database (the users go on where they paused: the conversation
-state is in the database), lets the users run, warms up, counts the
-updates answered in a fixed time, then pauses the users, lets the updates
-in flight drain and stops the process. Short alternating windows put a bot
-window and its echo window close together in time, so the noise of the
-shared machine hits both alike. (Fresh processes, because PTB's HTTP
-connection pool keeps state between windows that makes a reused echo bot
-slower each time.) Reported: the median of the windows for each, the ratio
-of the medians, the median of the per-pair ratios, and the CPU time each
-process spends per update (less sensitive to the noise).
+rotates between the kinds in short windows (bot, base, echo, aiogram, then
+backwards). Each window starts a fresh process on that side's fake server
+and database (the users go on where they paused: the conversation state is
+in the database; the aiogram bot keeps its FSM in memory, so it is one
+process throughout), lets the users run, warms up, counts the updates
+answered in a fixed time, then pauses the users and lets the updates in
+flight drain. With 2 CPUs or more the benchmark process (fake Bot API and
+users) keeps to one CPU and the bots to another, so the load generator and
+the bot never take turns on one core. Reported: the median of the windows
+for each kind, the ratios of the medians and the median of the per-round
+ratios, and the CPU time each process spends per update (its own CPU
+seconds over the updates answered: less sensitive to the noise than
+updates per second).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 import time
 from contextlib import AsyncExitStack
@@ -44,6 +50,7 @@ from bench.common import (
     BotProcess,
     CpuMeter,
     Driver,
+    aiogram_command,
     bot_command,
     copy_database,
     echo_command,
@@ -57,7 +64,14 @@ from bench.common import (
 
 NAME = "closed_loop"
 FIRST_ID = 5_000_001
-TARGET_RATIO = 0.80
+TARGET_RATIO = 1.50  # the bot against the python-telegram-bot echo bot (issue 11)
+KINDS = ("bot", "base", "echo", "aiogram")
+LABELS = {
+    "bot": "bot",
+    "base": "bot at --closed-base",
+    "echo": "PTB echo",
+    "aiogram": "aiogram FSM",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -76,6 +90,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "bot's own (bot/channels/telegram_http.py), for a like-for-like comparison",
     )
     group.add_argument(
+        "--closed-echo-concurrency",
+        type=int,
+        default=16,
+        help="the PTB echo bot's concurrent_updates (PTB's default is 1; at 256, httpx's "
+        "pool costs several times the CPU per request: see BENCHMARKS.md)",
+    )
+    group.add_argument(
+        "--closed-base",
+        metavar="DIR",
+        type=lambda path: str(Path(path).resolve()),
+        help="also run the bot of another checkout (e.g. a worktree of main, with its own "
+        ".venv) in the same rotation, to compare CPU per update before and after a change",
+    )
+    group.add_argument(
+        "--closed-no-aiogram", action="store_true", help="leave out the aiogram FSM baseline"
+    )
+    group.add_argument(
+        "--closed-no-pin",
+        action="store_true",
+        help="let the processes float: by default (2 cores or more) the benchmark process "
+        "(fake Bot API and users) keeps to CPU 0 and the bot under test to CPU 1",
+    )
+    group.add_argument(
         "--closed-budget",
         type=float,
         default=130.0,
@@ -86,7 +123,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 @dataclass
 class Side:
     """One kind's fake server, database and users, kept for the whole benchmark;
-    each window runs a fresh process on them."""
+    each window runs a fresh process on them (one process throughout if `persistent`:
+    the aiogram bot keeps its FSM in memory)."""
 
     kind: str
     api: BenchAPI
@@ -95,6 +133,8 @@ class Side:
     workdir: Path
     command: list[str]
     extra_env: dict[str, str]
+    cpus: set[int] | None = None
+    persistent: bool = False
     proc: BotProcess | None = None
     windows: int = 0
 
@@ -107,6 +147,7 @@ class Side:
             self.workdir,
             self.db_path,
             self.extra_env,
+            cpus=self.cpus,
         )
         await self.proc.start()
         return self.proc
@@ -119,6 +160,17 @@ class Side:
         self.proc = None
         return problems
 
+    async def end_window(self) -> list[str]:
+        return [] if self.persistent else await self.stop()
+
+
+def _pinning(args: argparse.Namespace) -> tuple[set[int], set[int]] | None:
+    """(the benchmark's CPUs, the bot's) when pinning applies: 2 CPUs or more."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if getattr(args, "closed_no_pin", True) or len(cpus) < 2:
+        return None
+    return {cpus[0]}, {cpus[1]}
+
 
 async def _make_side(
     stack: AsyncExitStack,
@@ -130,10 +182,19 @@ async def _make_side(
 ) -> Side:
     api = await stack.enter_async_context(BenchAPI())
     db_path = copy_database(template, workdir / f"{kind}-{diag or 'counted'}.db")
-    command = bot_command() if kind == "bot" else echo_command()
     extra_env: dict[str, str] = {}
     if kind == "echo":
+        command = echo_command()
         extra_env["BENCH_ECHO_TRANSPORT"] = args.closed_echo_transport
+        extra_env["BENCH_ECHO_CONCURRENT"] = str(getattr(args, "closed_echo_concurrency", 16))
+    elif kind == "aiogram":
+        command = aiogram_command()
+    elif kind == "base":
+        base = args.closed_base  # made absolute by the argument parser
+        command = [f"{base}/.venv/bin/python", "-m", "bot.cli", "run"]
+        extra_env["PYTHONPATH"] = base
+    else:
+        command = bot_command()
     out = Path(args.profile or ".") / f"{NAME}-{kind}"
     if diag and diag.startswith("stages"):
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -146,10 +207,21 @@ async def _make_side(
         command = instrumented_command()
         extra_env["BENCH_CPROFILE_PATH"] = str(out.with_name(f"{out.name}-cprofile.prof"))
         extra_env["BENCH_PROFILE_TARGET"] = kind
-    driver = Driver(api, PRODUCT if kind == "bot" else ECHO, closed=True)
+    driver = Driver(api, ECHO if kind == "echo" else PRODUCT, closed=True)
     for i in range(args.closed_users):
         driver.add(FIRST_ID + i)
-    side = Side(kind, api, db_path, driver, workdir, command, extra_env)
+    pins = _pinning(args)
+    side = Side(
+        kind,
+        api,
+        db_path,
+        driver,
+        workdir,
+        command,
+        extra_env,
+        cpus=pins[1] if pins else None,
+        persistent=kind == "aiogram",
+    )
     stack.push_async_callback(side.stop, 60 if diag else 3)
     return side
 
@@ -203,7 +275,7 @@ async def _window(
         "handled": len(driver.records),  # in this process, warm-up and drain included
         "window_s": seconds,
         "products_saved": sum(1 for r in window if r.step == len(PRODUCT.steps) - 1)
-        if side.kind == "bot"
+        if side.kind != "echo"
         else None,
         "cpu_ms_per_update": cpu["bot"] * seconds / max(len(window), 1) * 1000,
         "p50": percentile(latencies, 50),
@@ -236,7 +308,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for kind, diag in args.diagnostic_runs:  # each in a process of its own
             async with AsyncExitStack() as stack:
                 side = await _make_side(stack, kind, workdir, template, args, diag)
-                if kind == "bot":
+                if kind != "echo":
                     await _spread(side, args)
                 result = await _window(side, 0, args, diag)
             print(
@@ -252,73 +324,108 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 print(table, flush=True)
         if args.closed_repeats < 1:  # diagnostics only
             return _summary(runs, problems, args)
+        kinds = [
+            kind
+            for kind in KINDS
+            if (kind != "base" or args.closed_base)
+            and (kind != "aiogram" or not args.closed_no_aiogram)
+        ]
+        pins = _pinning(args)
+        pinned_from = os.sched_getaffinity(0)
+        if pins:
+            os.sched_setaffinity(0, pins[0])
         async with AsyncExitStack() as stack:
-            sides = [
-                await _make_side(stack, kind, workdir, template, args) for kind in ("bot", "echo")
-            ]
-            spread_seconds = await _spread(sides[0], args)
-            problems += await sides[0].stop()
-            print(
-                f"  [{NAME}] {args.closed_users} producers spread over the "
-                f"{len(PRODUCT.steps)} steps of the form in {spread_seconds:.0f} s (not counted)",
-                flush=True,
-            )
+            stack.callback(os.sched_setaffinity, 0, pinned_from)
+            sides = [await _make_side(stack, kind, workdir, template, args) for kind in kinds]
+            for side in sides:
+                if side.kind == "echo":
+                    continue
+                spread_seconds = await _spread(side, args)
+                problems += await side.end_window()
+                print(
+                    f"  [{NAME}] {LABELS[side.kind]}: {args.closed_users} producers spread "
+                    f"over the {len(PRODUCT.steps)} steps of the form in {spread_seconds:.0f} s "
+                    "(not counted)",
+                    flush=True,
+                )
+            if pins:
+                print(f"  [{NAME}] pinned: benchmark on CPU {pins[0]}, bots on CPU {pins[1]}")
             counted_from = time.perf_counter()
-            pair_seconds = 0.0
+            round_seconds = 0.0
             for rep in range(1, args.closed_repeats + 1):
                 used = time.perf_counter() - counted_from
-                late = time.perf_counter() + pair_seconds > args.deadline - args.reserve
-                if rep > 3 and (used + pair_seconds > args.closed_budget or late):
-                    print(f"  [{NAME}] time budget reached: {rep - 1} pairs", flush=True)
+                late = time.perf_counter() + round_seconds > args.deadline - args.reserve
+                if rep > 3 and (used + round_seconds > args.closed_budget or late):
+                    print(f"  [{NAME}] time budget reached: {rep - 1} rounds", flush=True)
                     break
-                pair_began = time.perf_counter()
-                for side in sides:
+                round_began = time.perf_counter()
+                # Alternate the order so that no kind always follows the same one.
+                for side in sides if rep % 2 else sides[::-1]:
                     # A fresh process each window (PTB's HTTP connection pool starts
-                    # empty for both, as after a deployment) on the same fake server
-                    # and database: the users go on where they paused.
+                    # empty, as after a deployment) on the same fake server and
+                    # database: the users go on where they paused.
                     result = await _window(side, rep, args)
-                    problems += await side.stop()
+                    problems += await side.end_window()
                     runs.append(result)
-                    print(f"  [{NAME}] pair {rep} {side.kind:4}: {_line(result)}", flush=True)
-                pair_seconds = time.perf_counter() - pair_began
+                    print(f"  [{NAME}] round {rep} {side.kind:7}: {_line(result)}", flush=True)
+                round_seconds = time.perf_counter() - round_began
     return _summary(runs, problems, args)
 
 
 def _summary(
     runs: list[dict[str, Any]], problems: list[str], args: argparse.Namespace
 ) -> dict[str, Any]:
-    bot = [r for r in runs if r["kind"] == "bot"]
-    echo = [r for r in runs if r["kind"] == "echo"]
-    bot_rate = median([r["updates_per_s"] for r in bot])
-    echo_rate = median([r["updates_per_s"] for r in echo])
-    pair_ratios = [b["updates_per_s"] / e["updates_per_s"] for b, e in zip(bot, echo, strict=True)]
-    ratio = bot_rate / echo_rate
-    bot_cpu = median([r["cpu_ms_per_update"] for r in bot])
-    echo_cpu = median([r["cpu_ms_per_update"] for r in echo])
+    kinds = [kind for kind in KINDS if any(r["kind"] == kind for r in runs)]
+    by_kind = {kind: [r for r in runs if r["kind"] == kind] for kind in kinds}
+    rate = {kind: median([r["updates_per_s"] for r in rs]) for kind, rs in by_kind.items()}
+    cpu = {kind: median([r["cpu_ms_per_update"] for r in rs]) for kind, rs in by_kind.items()}
+
+    def ratios(kind: str, other: str) -> list[float]:
+        """Per-round ratios of two kinds' updates/s (windows of one round are adjacent)."""
+        pairs = zip(by_kind.get(kind, []), by_kind.get(other, []), strict=False)
+        return [a["updates_per_s"] / b["updates_per_s"] for a, b in pairs]
+
+    def ratio(kind: str, other: str) -> float:
+        return rate.get(kind, float("nan")) / rate.get(other, float("nan"))
+
     errors = sum(r["error_count"] for r in runs)
-    met = ratio >= TARGET_RATIO and errors == 0 and not problems
+    vs_echo = ratio("bot", "echo")
+    vs_aiogram = ratio("bot", "aiogram")
+    met = (
+        vs_echo >= TARGET_RATIO
+        and (vs_aiogram >= 1.0 or "aiogram" not in rate)
+        and errors == 0
+        and not problems
+    )
+    rounds = len(by_kind.get("bot", []))
+    figures = "; ".join(
+        f"{LABELS[kind]} {rate[kind]:.1f} updates/s at {cpu[kind]:.2f} CPU-ms/update"
+        for kind in kinds
+    )
     return {
         "name": NAME,
         "runs": runs,
-        "bot_updates_per_s": bot_rate,
-        "echo_updates_per_s": echo_rate,
-        "ratio": ratio,
-        "pair_ratios": pair_ratios,
-        "median_pair_ratio": median(pair_ratios),
-        "bot_cpu_ms_per_update": bot_cpu,
-        "echo_cpu_ms_per_update": echo_cpu,
+        "updates_per_s": rate,
+        "cpu_ms_per_update": cpu,
+        "bot_updates_per_s": rate.get("bot"),
+        "echo_updates_per_s": rate.get("echo"),
+        "ratio": vs_echo,
+        "ratio_aiogram": vs_aiogram,
+        "round_ratios_echo": ratios("bot", "echo"),
+        "round_ratios_aiogram": ratios("bot", "aiogram"),
+        "median_round_ratio": median(ratios("bot", "echo")),
+        "bot_cpu_ms_per_update": cpu.get("bot"),
+        "echo_cpu_ms_per_update": cpu.get("echo"),
         "others_cores": median([r["cpu"]["others"] for r in runs]),
         "log_problems": problems,
-        "target": f"bot ≥ {TARGET_RATIO:.0%} of echo",
+        "target": f"bot ≥ {TARGET_RATIO:.0%} of the PTB echo bot and ≥ the aiogram FSM bot",
         "echo_transport": args.closed_echo_transport,
         "met": met,
         "summary": (
-            f"closed loop, {args.closed_users} users, {len(bot)} pairs: bot {bot_rate:.1f} "
-            f"updates/s, echo ({args.closed_echo_transport}) {echo_rate:.1f} updates/s "
-            f"(medians), ratio {ratio:.2f} "
-            f"(median of pair ratios {median(pair_ratios):.2f}; target ≥ {TARGET_RATIO:.2f}) "
-            f"{'MET' if met else 'MISSED'}; CPU per update bot {bot_cpu:.1f} ms, echo "
-            f"{echo_cpu:.1f} ms"
+            f"closed loop, {args.closed_users} users, {rounds} rounds (medians): {figures}; "
+            f"bot/echo {vs_echo:.2f} (per round {median(ratios('bot', 'echo')):.2f}; target "
+            f"≥ {TARGET_RATIO:.2f}), bot/aiogram {vs_aiogram:.2f} (per round "
+            f"{median(ratios('bot', 'aiogram')):.2f}; target ≥ 1.00) {'MET' if met else 'MISSED'}"
             + (f"; {errors} error(s)" if errors else "")
             + (f"; {len(problems)} logged problem(s)" if problems else "")
         ),

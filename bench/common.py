@@ -36,7 +36,7 @@ from typing import Any
 import psutil
 
 from bench import ROOT
-from tests.fakebotapi import FakeBotAPI, FakeUser
+from testkit.fake_bot_api import FakeBotAPI, FakeUser
 
 JSONDict = dict[str, Any]
 
@@ -111,6 +111,10 @@ def echo_command() -> list[str]:
     return [sys.executable, "-m", "bench.echo_bot"]
 
 
+def aiogram_command() -> list[str]:
+    return [sys.executable, "-m", "bench.aiogram_bot"]
+
+
 def instrumented_command() -> list[str]:
     """The bot with stage timers (bench/instrumented_bot.py); diagnosis only."""
     return [sys.executable, "-m", "bench.instrumented_bot"]
@@ -138,6 +142,7 @@ def bot_env(api: FakeBotAPI, workdir: Path, db_path: Path) -> dict[str, str]:
         OCOP_DATABASE_URL=f"sqlite+aiosqlite:///{db_path}",
         OCOP_MEDIA_DIR=str(workdir / "media"),
         OCOP_LOG_LEVEL="WARNING",
+        OCOP_WEB_PORT="0",  # any free port: other checkouts on this machine use 8080
         NO_PROXY="127.0.0.1,localhost",
         no_proxy="127.0.0.1,localhost",
         PYTHONUNBUFFERED="1",
@@ -159,8 +164,11 @@ class BotProcess:
         workdir: Path,
         db_path: Path,
         extra_env: dict[str, str] | None = None,
+        *,
+        cpus: set[int] | None = None,
     ) -> None:
         self.name = name
+        self.cpus = cpus  # kept to these CPUs from before exec, every thread included
         self.extra_env = extra_env or {}
         self.command = list(command)
         self.api = api
@@ -170,6 +178,10 @@ class BotProcess:
         self.proc: asyncio.subprocess.Process | None = None
         self.ps: psutil.Process | None = None
         self.ready_seconds = 0.0
+
+    def _pin(self) -> None:  # in the child, before exec
+        assert self.cpus is not None
+        os.sched_setaffinity(0, self.cpus)
 
     @property
     def pid(self) -> int:
@@ -188,6 +200,7 @@ class BotProcess:
                 stdout=log,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=None if self.cpus is None else self._pin,
             )
         self.ps = psutil.Process(self.proc.pid)
         waiter = asyncio.ensure_future(self.api.polled.wait())

@@ -1,13 +1,19 @@
 """The baseline: a bare python-telegram-bot echo bot, configured like the real one.
 
-Same Bot API URLs (OCOP_TELEGRAM_TOKEN / _API_URL / _FILE_URL), the same
-`concurrent_updates` and the same polling parameters (poll_interval=0, the
-configured poll timeout) as `bot/channels/telegram.py`, read from the same
-settings; a MessageHandler and a CallbackQueryHandler each answer with one
-sendMessage and touch no database. Its HTTP client is PTB's default
-(httpx), as in a bare bot; BENCH_ECHO_TRANSPORT=aiohttp gives it the bot's
-own (bot/channels/telegram_http.py) for a like-for-like comparison. Runs
-until SIGTERM / SIGINT:
+Same Bot API URLs (OCOP_TELEGRAM_TOKEN / _API_URL / _FILE_URL) and the same
+polling parameters (poll_interval=0, the configured poll timeout) as
+`bot/channels/telegram.py`, read from the same settings; a MessageHandler
+and a CallbackQueryHandler each answer with one sendMessage and touch no
+database. Its HTTP client is PTB's default (httpx), as in a bare bot;
+BENCH_ECHO_TRANSPORT=aiohttp gives it the bot's own
+(bot/channels/telegram_http.py) for a like-for-like comparison.
+
+It handles 16 updates at a time (BENCH_ECHO_CONCURRENT; PTB's default is 1),
+not the bot's 256: with ~200 requests in flight httpx's pool costs several
+times the CPU per request (BENCHMARKS.md, "What was wrong with the echo
+baseline"), which made this baseline slower than PTB really is.
+BENCH_ECHO_POOL sets httpx's pool size (PTB's default 256). Runs until
+SIGTERM / SIGINT:
 
     python -m bench.echo_bot
 """
@@ -53,17 +59,21 @@ async def main() -> None:
     settings = load_settings()
     if not settings.telegram_token:
         raise SystemExit("OCOP_TELEGRAM_TOKEN is not set")
+    concurrent = int(os.environ.get("BENCH_ECHO_CONCURRENT", "16"))
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_token)
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_file_url)
-        .concurrent_updates(settings.telegram_concurrent_updates)
+        .concurrent_updates(concurrent)
     )
+    pool = os.environ.get("BENCH_ECHO_POOL")
     if os.environ.get("BENCH_ECHO_TRANSPORT") == "aiohttp":
-        builder = builder.request(AiohttpRequest()).get_updates_request(
-            AiohttpRequest(connection_pool_size=1)
-        )
+        builder = builder.request(
+            AiohttpRequest(connection_pool_size=int(pool or 256))
+        ).get_updates_request(AiohttpRequest(connection_pool_size=1))
+    elif pool:
+        builder = builder.connection_pool_size(int(pool))
     application = builder.build()
     application.add_handler(MessageHandler(filters.ALL, echo))
     application.add_handler(CallbackQueryHandler(pressed))

@@ -1,1 +1,1 @@
-"""Loopback fakes of the chat platforms, for tests and benchmarks."""
+"""Loopback fakes of the messaging platforms, shared by tests/ and bench/."""

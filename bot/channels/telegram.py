@@ -11,23 +11,18 @@ The Bot API base URLs come from settings, so a self-hosted Bot API server
 from __future__ import annotations
 
 import logging
+import mimetypes
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from pathlib import Path
+from typing import Any
 
-from telegram import (
-    Bot,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-    Update,
-)
+from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.channels.telegram_errors import outcome_of
-from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_http import AiohttpRequest, InputUpload
 from bot.config import Settings
 from bot.core.dispatcher import Dispatcher
 from bot.core.types import Capabilities, Contact, FileRef, Incoming, Location, Reply
@@ -46,8 +41,11 @@ CAPABILITIES = Capabilities(
     max_caption=1024,
 )
 CHANNEL = "telegram"
+OCTET_STREAM = "application/octet-stream"  # Telegram tells a photo by its bytes
 
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+Markup = dict[str, Any]  # a reply_markup as the Bot API's JSON
+# Makes one Bot API call: method, parameters, uploads (AiohttpRequest.call on the bot's URL).
+Api = Callable[[str, Mapping[str, object], Mapping[str, InputUpload] | None], Awaitable[Any]]
 
 
 def to_incoming(update: Update) -> Incoming | None:
@@ -96,28 +94,28 @@ def to_incoming(update: Update) -> Incoming | None:
 
 
 def _markup(reply: Reply) -> Markup | None:
-    share = None
+    share: Markup | None = None
     if reply.request_contact:
-        share = KeyboardButton(reply.request_contact, request_contact=True)
+        share = {"text": reply.request_contact, "request_contact": True}
     elif reply.request_location:
-        share = KeyboardButton(reply.request_location, request_location=True)
+        share = {"text": reply.request_location, "request_location": True}
     if share is not None:
         # A message carries one keyboard: the other buttons become keys under
         # the share key, and a tap sends the label (the dispatcher maps it back).
-        keys = [[KeyboardButton(button.label) for button in row] for row in reply.buttons]
-        return ReplyKeyboardMarkup([[share], *keys], resize_keyboard=True, one_time_keyboard=True)
+        keys = [[{"text": button.label} for button in row] for row in reply.buttons]
+        return {"keyboard": [[share], *keys], "resize_keyboard": True, "one_time_keyboard": True}
     if reply.buttons:
-        return InlineKeyboardMarkup(
-            [
+        return {
+            "inline_keyboard": [
                 [
-                    InlineKeyboardButton(button.label, callback_data=data)
+                    {"text": button.label, "callback_data": data}
                     for button, data in zip(row, data_row, strict=True)
                 ]
                 for row, data_row in zip(reply.buttons, reply.callback_data, strict=True)
             ]
-        )
+        }
     if reply.remove_keyboard:
-        return ReplyKeyboardRemove()
+        return {"remove_keyboard": True}
     return None
 
 
@@ -132,7 +130,7 @@ def split_text(text: str, limit: int) -> list[str]:
     return [*pieces, text] if text else pieces
 
 
-def reply_calls(bot: Bot, chat_id: int, replies: list[Reply]) -> list[Call]:
+def reply_calls(api: Api, chat_id: int, replies: list[Reply]) -> list[Call]:
     """One Bot API call per message the replies make, in order (each may be made again)."""
     calls: list[Call] = []
     for reply in replies:
@@ -140,42 +138,36 @@ def reply_calls(bot: Bot, chat_id: int, replies: list[Reply]) -> list[Call]:
         if reply.photo is not None:
             photo = reply.photo.read_bytes() if isinstance(reply.photo, Path) else reply.photo
             caption = reply.text if len(reply.text) <= CAPABILITIES.max_caption else None
+            params = {
+                "chat_id": chat_id,
+                "caption": caption or None,
+                "reply_markup": markup if caption else None,
+            }
             calls.append(
-                partial(
-                    bot.send_photo,
-                    chat_id,
-                    photo,
-                    caption=caption or None,
-                    reply_markup=markup if caption else None,
-                )
+                partial(api, "sendPhoto", params, {"photo": ("photo", photo, OCTET_STREAM)})
             )
             if caption is not None or not reply.text:
                 continue
         if reply.document is not None:
-            calls.append(
-                partial(
-                    bot.send_document,
-                    chat_id,
-                    reply.document,
-                    filename=reply.document_name,
-                    caption=reply.text[:1024] or None,
-                )
-            )
+            params = {"chat_id": chat_id, "caption": reply.text[:1024] or None}
+            name = reply.document_name
+            mime = (mimetypes.guess_type(name)[0] if name else None) or OCTET_STREAM
+            upload = (name, reply.document, mime)
+            calls.append(partial(api, "sendDocument", params, {"document": upload}))
             continue
         pieces = split_text(reply.text, CAPABILITIES.max_text)
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
-            calls.append(
-                partial(bot.send_message, chat_id, piece, reply_markup=markup if last else None)
-            )
+            params = {"chat_id": chat_id, "text": piece, "reply_markup": markup if last else None}
+            calls.append(partial(api, "sendMessage", params, None))
     return calls
 
 
 async def send_replies(
-    bot: Bot, chat_id: int, replies: list[Reply], delivery: ReplyDelivery, user_id: str
+    api: Api, chat_id: int, replies: list[Reply], delivery: ReplyDelivery, user_id: str
 ) -> list[Outcome]:
     """Delivers the replies to one update in order, under the bot's limits (ReplyDelivery)."""
-    return await delivery.deliver(str(chat_id), user_id, reply_calls(bot, chat_id, replies))
+    return await delivery.deliver(str(chat_id), user_id, reply_calls(api, chat_id, replies))
 
 
 class TelegramChannel:
@@ -192,12 +184,13 @@ class TelegramChannel:
         self.delivery = ReplyDelivery(
             self.limiter, outcome_of, dispatcher.db, CHANNEL, dispatcher.app.clock
         )
+        self.request = AiohttpRequest()
         self.application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()
             .token(settings.telegram_token)
             .base_url(settings.telegram_api_url)
             .base_file_url(settings.telegram_file_url)
-            .request(AiohttpRequest())
+            .request(self.request)
             .get_updates_request(AiohttpRequest(connection_pool_size=1))
             # Updates of different chats run side by side; the dispatcher
             # keeps each chat's updates in order.
@@ -208,14 +201,25 @@ class TelegramChannel:
         self.application.add_error_handler(self.on_error)
         self.poll_timeout = settings.telegram_poll_timeout
 
+    async def api(
+        self,
+        method: str,
+        params: Mapping[str, object],
+        files: Mapping[str, InputUpload] | None = None,
+    ) -> Any:
+        """A Bot API call on the bot's own connection pool, its raw result (see `reply_calls`)."""
+        return await self.request.call(f"{self.application.bot.base_url}/{method}", params, files)
+
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         incoming = to_incoming(update)
         if incoming is None:
             return
         bot = context.bot
         if update.callback_query is not None:
-            try:
-                await update.callback_query.answer()  # stops the button's spinner
+            try:  # stops the button's spinner
+                await self.api(
+                    "answerCallbackQuery", {"callback_query_id": update.callback_query.id}
+                )
             except TelegramError:
                 log.debug("callback answer failed", exc_info=True)
 
@@ -224,7 +228,9 @@ class TelegramChannel:
             return bytes(await file.download_as_bytearray())
 
         async def send(replies: list[Reply]) -> None:
-            await send_replies(bot, int(incoming.chat_id), replies, self.delivery, incoming.user_id)
+            await send_replies(
+                self.api, int(incoming.chat_id), replies, self.delivery, incoming.user_id
+            )
 
         await self.dispatcher.handle(incoming, CAPABILITIES, fetch, send)
 

@@ -10,6 +10,7 @@ label or an origin page would mislead the buyer who reads it.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -61,6 +62,7 @@ def only_invisible(raw: str) -> bool:
     return not clean(raw) and any(not ch.isspace() for ch in raw)
 
 
+@functools.lru_cache(maxsize=4096)  # the same button labels are folded on every answer
 def fold(text: str) -> str:
     """Lower case without diacritics, đ→d: "Bánh Tráng" and "banh trang" fold alike."""
     lowered = visible(text).lower().replace("đ", "d").replace("Đ", "d")

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 from telegram import InputFile
-from telegram.error import NetworkError, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
@@ -144,3 +144,71 @@ async def test_a_5xx_keeps_its_status_and_only_503_is_sent_again(
     # 503 says the request was not handled; the others may come after Telegram acted on it.
     assert outcome_of(caught.value).kind == kind
     assert TOKEN not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "answer", "error", "outcome"),
+    [
+        (
+            429,
+            {"description": "Too Many Requests", "parameters": {"retry_after": 5}},
+            RetryAfter,
+            "retry_after",
+        ),
+        (403, {"description": "Forbidden: bot was blocked by the user"}, Forbidden, "blocked"),
+        (400, {"description": "Bad Request: chat not found"}, BadRequest, "failed"),
+    ],
+)
+async def test_direct_calls_fail_as_ptb_requests_do(
+    status: int,
+    answer: dict[str, object],
+    error: type[Exception],
+    outcome: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bot's replies skip telegram.Bot: the same answer must still mean the same outcome."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # as the running bot does (TelegramSender)
+    seen: list[object] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        seen.append(await request.json())
+        return web.json_response({"ok": False, "error_code": status, **answer}, status=status)
+
+    app = web.Application()
+    app.router.add_post("/bot{token}/{method}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/bot{TOKEN}/sendMessage"
+        with pytest.raises(error) as raised:
+            await request.call(url, {"chat_id": 7, "text": "Xin chào", "reply_markup": None})
+        assert outcome_of(raised.value).kind == outcome
+        assert seen == [{"chat_id": 7, "text": "Xin chào"}]  # JSON, None left out
+    finally:
+        await request.shutdown()
+        await runner.cleanup()
+
+
+async def test_direct_calls_return_the_raw_result_and_upload_files(server: Server) -> None:
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        result = await request.call(
+            f"{server.url}/sendPhoto",
+            {
+                "chat_id": 7,
+                "reply_markup": {"inline_keyboard": [[{"text": "A", "callback_data": "t:0"}]]},
+            },
+            {"photo": ("photo", b"\x89PNG...", "application/octet-stream")},
+        )
+    finally:
+        await request.shutdown()
+    assert result is True
+    [seen] = server.seen
+    assert seen["chat_id"] == "7"
+    assert seen["reply_markup"] == '{"inline_keyboard": [[{"text": "A", "callback_data": "t:0"}]]}'
+    assert seen["photo"] == ("photo", b"\x89PNG...", "application/octet-stream")

@@ -2,7 +2,7 @@
 
 `bot` runs the whole stack as in production — settings from config.toml and
 the environment, `build_runtime`, `TelegramChannel` long-polling over real
-HTTP — against `tests.fakebotapi.FakeBotAPI`, on the SQLite or PostgreSQL
+HTTP — against `testkit.fake_bot_api.FakeBotAPI`, on the SQLite or PostgreSQL
 database of the test's parameter. `bot.restart()` is the real "process
 restarted" path: the channel stops, the runtime closes, and fresh ones are
 built on the same database and media folder.
@@ -38,8 +38,8 @@ from bot.config import SendLimits, Settings, load_settings
 from bot.runtime import Runtime, build_runtime
 from storage.models import Product
 from storage.products import product_by_code
+from testkit.fake_bot_api import FakeBotAPI, FakeUser, button_texts
 from tests.conftest import Clock
-from tests.fakebotapi import FakeBotAPI, FakeUser, button_texts
 
 Output = dict[str, Any]
 UNLIMITED = SendLimits(rate_per_second=1e6, per_chat_per_second=1e6)

@@ -23,10 +23,10 @@ from storage.audience import Audience
 from storage.models import User
 from storage.producers import save_producer
 from storage.users import get_or_create_user
+from testkit.fake_bot_api import FakeBotAPI, RateLimit
 from tests.conftest import Clock
 from tests.e2e import conftest as e2e_conftest
 from tests.e2e.conftest import E2E, Chat, inline_buttons
-from tests.fakebotapi import FakeBotAPI, RateLimit
 from tests.helpers import PRODUCER_FIELDS
 from tests.outbox.conftest import THAI_NGUYEN, queue, statuses
 

@@ -20,9 +20,9 @@ from bot.i18n import Translator
 from bot.outbox.attachments import AttachmentStore
 from bot.outbox.worker import OutboxWorker
 from storage.models import AuditEntry, OutboxMessage
+from testkit.fake_bot_api import FakeBotAPI
 from tests.conftest import Clock
 from tests.e2e.conftest import E2E, Chat, Screen
-from tests.fakebotapi import FakeBotAPI
 
 ADMIN = 9001
 SHOPEE = "https://shopee.vn/che-bup-tan-cuong-i.1234.5678"

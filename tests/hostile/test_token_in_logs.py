@@ -27,7 +27,7 @@ import bot.runtime
 from bot import cli
 from bot.config import Settings, load_settings
 from bot.runtime import mask_secrets
-from tests.fakebotapi import FakeBotAPI
+from testkit.fake_bot_api import FakeBotAPI
 from tests.web.conftest import free_port
 
 TOKEN = "7012345678:AAH3kq9ZlXw2mPq4RsT8uV1yN6bC0dE5fGh"

@@ -17,8 +17,8 @@ from aiohttp.test_utils import TestServer
 from bot import doctor
 from bot.runtime import Runtime
 from bot.web import create_app
+from testkit.fake_bot_api import FakeBotAPI
 from tests.conftest import Clock
-from tests.fakebotapi import FakeBotAPI
 from tests.web.conftest import free_port
 
 TOKEN = "123456:DoctorSecretToken"

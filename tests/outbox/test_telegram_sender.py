@@ -22,9 +22,9 @@ from bot.outbox.limiter import RateLimiter
 from bot.outbox.worker import OutboxWorker
 from bot.runtime import Runtime
 from storage.audience import Audience
+from testkit.fake_bot_api import FakeBotAPI, RateLimit
 from tests.conftest import Clock
 from tests.e2e.conftest import picture
-from tests.fakebotapi import FakeBotAPI, RateLimit
 from tests.outbox.conftest import THAI_NGUYEN, add_producer, broadcast, queue, statuses, user
 
 AUDIENCE = Audience(province=THAI_NGUYEN)
