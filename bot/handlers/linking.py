@@ -4,10 +4,11 @@
 two accounts into one person (storage/people.py). Whatever belongs to the
 person — producer profile and products, officer role and province,
 language, reminder and notice choices — stays on one primary account, so
-nothing has to be merged: linking is refused when both accounts already
-have their own producer profile or role (docs/zalo.md, "Linking Telegram
-and Zalo"). A wrong, expired or used code changes nothing; a few wrong
-codes in a row and the account must wait.
+nothing has to be merged. The code must be asked for on the account that
+has a producer profile or role and typed on the other (never the reverse);
+linking is refused when both have their own (docs/zalo.md, "Linking
+Telegram and Zalo"). A wrong, expired or used code changes nothing; a few
+wrong codes in a row and the account must wait.
 """
 
 from __future__ import annotations
@@ -106,13 +107,13 @@ async def _use_code(ctx: Context, typed: str) -> list[Reply]:
     if shared:
         channel = channel_name(t, sorted(shared)[0])
         return [Reply(t("link.same_channel", channel=channel))]
-    theirs_data = await people.has_own_data(ctx.session, issuer_person)
-    mine_data = await people.has_own_data(ctx.session, mine)
-    if theirs_data and mine_data:
-        return [Reply(t("link.both_have_data"))]
-    # The side with a profile or role keeps it as the person's primary account;
-    # with neither, the account that asked for the code.
-    primary, other = (mine, issuer_person) if mine_data else (issuer_person, mine)
+    if await people.has_own_data(ctx.session, mine):
+        if await people.has_own_data(ctx.session, issuer_person):
+            return [Reply(t("link.both_have_data"))]
+        # The code must come from the side that has the products or the role, so that
+        # nobody can talk a producer into typing a stranger's code and hand them over.
+        return [Reply(t("link.wrong_way"))]
+    primary, other = issuer_person, mine  # the account that asked for the code keeps it all
     await people.join(ctx.session, primary, other, account, now)
     await people.clear_failures(ctx.session, account)
     await record(

@@ -32,25 +32,27 @@ async def test_products_follow_the_person_once_linked(runtime: Runtime) -> None:
     assert "Linked: Telegram, the console." in hoa.text
 
 
-async def test_a_code_typed_on_the_empty_side_keeps_the_producer_primary(
+async def test_a_producer_typing_a_code_from_an_empty_account_hands_nothing_over(
     runtime: Runtime,
 ) -> None:
     hoa = Chat(runtime, user_id="1001")
     await make_user(runtime, hoa)
     await make_product(runtime, hoa, name="Chè búp Tân Cương")
-    other = console(runtime)
-    await other.say("/start")
+    stranger = console(runtime)
+    await stranger.say("/start")
 
-    code = await new_code(other)  # the code comes from the new, empty account
+    code = await new_code(stranger)  # "type this code to verify your account"
     await hoa.say(f"/link {code}")
-    assert "✅ Linked" in hoa.text
+    assert "the code must come from the app that has your profile and products" in hoa.text
+    await stranger.say("/products")
+    assert "Chè búp Tân Cương" not in stranger.text
+    assert (await account(runtime, "console", "local")).person_id is None
+    assert (await account(runtime, "telegram", "1001")).person_id is None
 
-    await other.say("/products")
-    assert "Chè búp Tân Cương" in other.text
+    await stranger.say(f"/link {await new_code(hoa)}")  # the right way round
+    assert "✅ Linked" in stranger.text
     console_account = await account(runtime, "console", "local")
-    telegram_account = await account(runtime, "telegram", "1001")
-    assert console_account.person_id == telegram_account.id
-    assert telegram_account.person_id is None
+    assert console_account.person_id == (await account(runtime, "telegram", "1001")).id
 
 
 async def test_the_officer_role_follows_the_person(runtime: Runtime) -> None:
