@@ -58,12 +58,17 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())
     # One person, several channels (storage/people.py): a linked account points at the
     # person's primary account, which holds the producer, the role and the preferences.
+    # Both links may point at a newer row: checked at COMMIT, so copies and restores that
+    # insert users in id order keep them.
     person_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
+        ForeignKey("users.id", ondelete="SET NULL", deferrable=True, initially="DEFERRED"),
+        index=True,
     )
     # On a primary account that has linked ones: the account notices go to (the last
     # used, or the channel chosen in /notices); None: the account itself.
-    deliver_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    deliver_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", deferrable=True, initially="DEFERRED")
+    )
     notices_channel: Mapped[str | None] = mapped_column(String(16))  # None: the last used
     last_seen_at: Mapped[dt.datetime | None] = mapped_column()  # last message, to the minute
 

@@ -16,6 +16,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# The two links between accounts are DEFERRABLE INITIALLY DEFERRED: an older account may
+# point at a newer one, and copy-data inserts users in id order within one transaction.
+
+
 def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("person_id", sa.Integer(), nullable=True))
@@ -23,10 +27,22 @@ def upgrade() -> None:
         batch.add_column(sa.Column("notices_channel", sa.String(16), nullable=True))
         batch.add_column(sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=True))
         batch.create_foreign_key(
-            "fk_users_person_id_users", "users", ["person_id"], ["id"], ondelete="SET NULL"
+            "fk_users_person_id_users",
+            "users",
+            ["person_id"],
+            ["id"],
+            ondelete="SET NULL",
+            deferrable=True,
+            initially="DEFERRED",
         )
         batch.create_foreign_key(
-            "fk_users_deliver_to_id_users", "users", ["deliver_to_id"], ["id"], ondelete="SET NULL"
+            "fk_users_deliver_to_id_users",
+            "users",
+            ["deliver_to_id"],
+            ["id"],
+            ondelete="SET NULL",
+            deferrable=True,
+            initially="DEFERRED",
         )
         batch.create_index("ix_users_person_id", ["person_id"])
     op.create_table(
