@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.runtime import Runtime
 from tests.conftest import Clock
 from tests.helpers import Chat, make_product, make_user
@@ -155,3 +157,19 @@ async def test_vietnamese_first(runtime: Runtime) -> None:
     assert "Mã chỉ dùng được một lần, trong 10 phút" in hoa.text
     await hoa.say("/link ZZZZ-ZZZZ")
     assert "Mã này không đúng, đã hết hạn hoặc đã được dùng rồi" in hoa.text
+
+
+async def test_one_code_typed_twice_at_once_links_one_account(runtime: Runtime) -> None:
+    hoa = Chat(runtime, user_id="1001")
+    await make_user(runtime, hoa)
+    first, second = console(runtime, "a"), console(runtime, "b")
+    await first.say("/start")
+    await second.say("/start")
+    code = await new_code(hoa)
+
+    await asyncio.gather(first.say(f"/link {code}"), second.say(f"/link {code}"))
+    texts = sorted([first.text, second.text])
+    assert sum("✅ Linked" in text for text in texts) == 1
+    assert sum("already used" in text for text in texts) == 1
+    linked = [(await account(runtime, "console", name)).person_id for name in ("a", "b")]
+    assert linked.count(None) == 1  # the other account was not linked
