@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
 from sqlalchemy import select
@@ -15,7 +16,9 @@ from storage import audience as audiences
 from storage import outbox
 from storage.audience import Audience, recipients
 from storage.models import User
+from tests.conftest import Clock
 from tests.helpers import Chat, make_user
+from tests.outbox.conftest import queue
 from tests.people.conftest import account, console, new_code, queued
 
 
@@ -140,3 +143,28 @@ async def test_each_channels_worker_paces_with_that_channels_limits(runtime: Run
     telegram = dataclasses.replace(settings, telegram_limits=SendLimits(rate_per_second=20))
     assert settings.send_limits("zalo_bot").rate_per_second == 5
     assert telegram.send_limits("telegram").rate_per_second == 20
+
+
+async def test_opting_out_on_one_app_drops_a_queued_broadcast_sent_to_the_other(
+    runtime: Runtime, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audiences, "DELIVERABLE_CHANNELS", ("telegram", "console"))
+    hoa, _other = await linked(runtime)
+    broadcast = await queue(runtime, clock, Audience())  # not essential; to the console
+    [row] = [r for r in await queued(runtime) if r.broadcast_id == broadcast.id]
+    assert row.channel == "console"
+
+    await hoa.say("/notices")  # on Telegram: the person's choice
+    await hoa.press("🔕 Turn off non-essential notices")
+    async with runtime.db.transaction() as session:
+        leased = await outbox.lease(
+            session,
+            worker="w",
+            channel="console",
+            now=clock(),
+            until=clock() + dt.timedelta(minutes=1),
+            limit=10,
+        )
+    assert leased == []
+    [row] = [r for r in await queued(runtime) if r.broadcast_id == broadcast.id]
+    assert row.status == outbox.DROPPED
