@@ -85,7 +85,7 @@ async def _run(settings: Settings, demo: bool, stop: asyncio.Event | None = None
             await ConsoleChannel(runtime.dispatcher).run()
             return
         # One limiter for the bot token: interactive replies first, the outbox after.
-        limiter = RateLimiter.of(settings.telegram_limits)
+        limiter = RateLimiter.of(settings.send_limits(TELEGRAM))
         channel = TelegramChannel(settings, runtime.dispatcher, limiter)
         if not await _connect(channel, channels, stop):
             await channel.application.bot.shutdown()  # the HTTP sessions opened for getMe

@@ -83,6 +83,8 @@ class ZaloBotSettings:
         default_factory=lambda: SendLimits(max_text=2000, max_caption=0, buttons=False)
     )
     token: str | None = field(default=None, repr=False)  # OCOP_ZALO_BOT_TOKEN only
+    # The bot's chat link (OCOP_ZALO_BOT_CHAT_URL): origin pages offer "Chat on Zalo".
+    chat_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,9 @@ class ZaloOASettings:
     window_hours: float = 48.0  # Zalo's reply window after the user's last message…
     replies_per_window: int = 8  # …and the messages it allows (docs/zalo.md)
     event_max_age: float = 300.0  # seconds: an older (or as much newer) event is refused
+    # The OA's chat link (OCOP_ZALO_OA_CHAT_URL, e.g. https://zalo.me/<OA id>): origin
+    # pages offer "Chat on Zalo" (preferred to the bot's when both are set).
+    chat_url: str | None = None
 
     @property
     def configured(self) -> bool:
@@ -112,6 +117,15 @@ class ZaloOASettings:
     @property
     def signing_secret(self) -> str | None:
         return self.webhook_secret or self.secret
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    """[link]: the one-time codes that join a person's accounts on two channels (/link)."""
+
+    code_minutes: int = 10  # a code works this long, once
+    max_tries: int = 5  # wrong codes an account may type…
+    lock_minutes: int = 15  # …within this long before it must wait
 
 
 @dataclass(frozen=True)
@@ -212,6 +226,7 @@ def _zalo_bot_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> ZaloBo
         poll_timeout=int(raw.get("poll_timeout", 30)),
         limits=SendLimits(**limits),
         token=env.get("OCOP_ZALO_BOT_TOKEN") or None,
+        chat_url=env.get("OCOP_ZALO_BOT_CHAT_URL") or raw.get("chat_url") or None,
     )
 
 
@@ -229,6 +244,7 @@ def _zalo_oa_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> ZaloOAS
         window_hours=float(raw.get("window_hours", 48)),
         replies_per_window=int(raw.get("replies_per_window", 8)),
         event_max_age=float(raw.get("event_max_age", 300)),
+        chat_url=env.get("OCOP_ZALO_OA_CHAT_URL") or raw.get("chat_url") or None,
     )
 
 
@@ -294,11 +310,26 @@ class Settings:
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     # The public catalogue and map ([catalogue]).
     catalogue: CatalogueSettings = field(default_factory=CatalogueSettings)
+    # Linking a person's accounts on two channels ([link]).
+    link: LinkSettings = field(default_factory=LinkSettings)
 
     def is_admin(self, channel: str, external_id: str) -> bool:
         return f"{channel}:{external_id}" in self.admins or (
             channel == "telegram" and external_id in self.admins
         )
+
+    def send_limits(self, channel: str) -> SendLimits:
+        """The sending limits of `channel` (each channel's own config.toml section)."""
+        by_channel = {
+            "telegram": self.telegram_limits,
+            "zalo_bot": self.zalo_bot.limits,
+            "zalo_oa": self.zalo_oa.limits,
+        }
+        return by_channel.get(channel, SendLimits())
+
+    def zalo_chat_url(self) -> str | None:
+        """Where "Chat on Zalo" leads: the Official Account, else the bot; None: not offered."""
+        return self.zalo_oa.chat_url or self.zalo_bot.chat_url
 
     def marketplace(self, marketplace_id: str) -> Marketplace | None:
         return next((m for m in self.marketplaces if m.id == marketplace_id), None)
@@ -391,4 +422,5 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         labels=_label_settings(raw.get("labels", {}), base),
         reminders=_reminder_settings(raw.get("reminders", {})),
         catalogue=_catalogue_settings(raw.get("catalogue", {}), env),
+        link=LinkSettings(**raw.get("link", {})),
     )

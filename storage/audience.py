@@ -15,13 +15,14 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.core.ocop import CONSUMABLE_GROUPS
 from bot.core.readiness import MIN_PHOTOS_COMPLETE
 from storage.models import Certification, Listing, Photo, Producer, Product, User
 
 # Channels the outbox has a sender for; users elsewhere (the console) cannot be reached.
-DELIVERABLE_CHANNELS = ("telegram",)
+DELIVERABLE_CHANNELS = ("telegram", "zalo_bot", "zalo_oa")
 MISSING = ("photos", "certificate")
 
 
@@ -55,12 +56,25 @@ class Audience:
         )
 
 
-def recipients(audience: Audience) -> Select[int, str, str, str | None]:
-    """(user id, channel, external id, language) of everyone the audience selects."""
+def recipients(audience: Audience) -> Select[int, str, str, str | None, int]:
+    """(user id, channel, external id, language, account id) of everyone the audience selects.
+
+    One row per person: the user id is the producer's (primary) account, which holds
+    the choices; channel, external id and account id are those of the account the
+    person's notices go to (storage/people.py), the same account for an unlinked user.
+    """
+    account = aliased(User)
     query = (
-        select(User.id, User.channel, User.external_id, User.language)
+        select(
+            User.id,
+            account.channel,
+            account.external_id,
+            User.language,
+            account.id.label("account_id"),
+        )
         .join(Producer, Producer.user_id == User.id)
-        .where(User.blocked_at.is_(None), User.channel.in_(DELIVERABLE_CHANNELS))
+        .join(account, account.id == func.coalesce(User.deliver_to_id, User.id))
+        .where(account.blocked_at.is_(None), account.channel.in_(DELIVERABLE_CHANNELS))
     )
     if not audience.essential:
         query = query.where(User.notices_opt_out.is_(False))

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Select, Table, exists, insert, select, update
+from sqlalchemy import Select, Table, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -163,6 +163,9 @@ class Recipient(NamedTuple):
     province_code: int | None
     blocked_at: dt.datetime | None
     reminders_off: dict[str, Any] | None
+    # The account the person's reminders go to (storage/people.py): channel,
+    # external_id and blocked_at above are that account's; the rest the person's.
+    account_id: int
 
 
 def due_query(now: dt.datetime, limit: int) -> Select[*tuple[Any, ...]]:
@@ -170,6 +173,7 @@ def due_query(now: dt.datetime, limit: int) -> Select[*tuple[Any, ...]]:
     ix_scheduled_jobs_due, the users by primary key, and for each job a look
     (ix_scheduled_jobs_subject) for a later one of its series also due."""
     later = aliased(ScheduledJob)
+    account = aliased(User)  # where the person's reminders go
     superseded = exists().where(
         later.kind == ScheduledJob.kind,
         later.subject_id == ScheduledJob.subject_id,
@@ -190,15 +194,17 @@ def due_query(now: dt.datetime, limit: int) -> Select[*tuple[Any, ...]]:
             ScheduledJob.dedupe_key,
             superseded.label("superseded"),
             User.id,
-            User.channel,
-            User.external_id,
+            account.channel,
+            account.external_id,
             User.language,
             User.role,
             User.province_code,
-            User.blocked_at,
+            account.blocked_at,
             User.reminders_off,
+            account.id,
         )
         .join(User, User.id == ScheduledJob.user_id)
+        .join(account, account.id == func.coalesce(User.deliver_to_id, User.id))
         .where(ScheduledJob.status == PENDING, ScheduledJob.due_at <= now)
         .order_by(ScheduledJob.due_at)
         .limit(limit)
@@ -307,7 +313,7 @@ async def queue_reminders(
     rows = [
         {
             "kind": REMINDER,
-            "user_id": reminder.user.id,
+            "user_id": reminder.user.account_id,
             "channel": reminder.user.channel,
             "chat_id": reminder.user.external_id,  # private chats: the chat is the user
             "payload": reminder.payload,

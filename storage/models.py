@@ -56,6 +56,21 @@ class User(Base):
     # Reminder kinds the user turned off, e.g. ["training", "incomplete", "expiry"].
     reminders_off: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())
+    # One person, several channels (storage/people.py): a linked account points at the
+    # person's primary account, which holds the producer, the role and the preferences.
+    # Both links may point at a newer row: checked at COMMIT, so copies and restores that
+    # insert users in id order keep them.
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", deferrable=True, initially="DEFERRED"),
+        index=True,
+    )
+    # On a primary account that has linked ones: the account notices go to (the last
+    # used, or the channel chosen in /notices); None: the account itself.
+    deliver_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", deferrable=True, initially="DEFERRED")
+    )
+    notices_channel: Mapped[str | None] = mapped_column(String(16))  # None: the last used
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column()  # last message, to the minute
 
     producer: Mapped[Producer | None] = relationship(back_populates="user", uselist=False)
 
@@ -295,6 +310,30 @@ class Scan(Base):
     # A keyed hash that recognises the same person checking again within
     # minutes (bot/core/visitors.py); erased once those minutes are over.
     visitor: Mapped[str | None] = mapped_column(String(32))
+
+
+class LinkCode(Base):
+    """A one-time code that joins a second channel's account to a person (/link)."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256: codes are secrets
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    used_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class LinkAttempt(Base):
+    """A wrong /link code typed by an account: a few in a row and it must wait."""
+
+    __tablename__ = "link_attempts"
+    __table_args__ = (Index("ix_link_attempts_user_at", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class OfficerInvite(Base):

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import people
 from storage.models import Broadcast, OutboxMessage, User, utcnow
 
 
@@ -47,13 +48,18 @@ async def enqueue(
     not_before: dt.datetime | None = None,
     broadcast_id: int | None = None,
 ) -> OutboxMessage | None:
-    """Queues one message to `user`'s chat; None if `dedupe_key` was queued before."""
+    """Queues one message to `user`'s chat; None if `dedupe_key` was queued before.
+
+    A person with several channels gets it once, on the account their
+    notices go to (storage/people.py).
+    """
     if dedupe_key is not None:
         existing = await session.scalar(
             select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
         )
         if existing is not None:
             return None
+    user = await people.delivery_account(session, user)
     row = OutboxMessage(
         kind=kind,
         broadcast_id=broadcast_id,
@@ -79,9 +85,10 @@ def button_actions(message: dict[str, Any]) -> list[str]:
 async def notice_action(
     session: AsyncSession, outbox_id: int, user_id: int, index: int
 ) -> str | None:
-    """The action behind button `index` of a delivered message, if it was sent to this user."""
+    """The action behind button `index` of a delivered message, if it was sent to this user
+    (to any account of their person)."""
     row = await session.get(OutboxMessage, outbox_id)
-    if row is None or row.user_id != user_id:
+    if row is None or not await people.same_person(session, row.user_id, user_id):
         return None
     actions = button_actions(row.payload)
     return actions[index] if 0 <= index < len(actions) else None
@@ -157,6 +164,16 @@ async def lease(
             select(User).where(User.id.in_({row.user_id for row in rows}))
         )
     }
+    # Opting out is the person's choice, kept on their primary account.
+    primary_ids = {user.person_id for user in users.values() if user.person_id is not None}
+    primaries = {
+        user.id: user
+        for user in (
+            await session.scalars(select(User).where(User.id.in_(primary_ids)))
+            if primary_ids
+            else []
+        )
+    }
     optional = set(
         await session.scalars(
             select(Broadcast.id).where(
@@ -168,10 +185,14 @@ async def lease(
     leased: list[OutboxMessage] = []
     for row in rows:
         user = users.get(row.user_id)
+        person = primaries.get(user.person_id or 0, user) if user is not None else None
         if user is not None and user.blocked_at is not None:
             row.status, row.leased_by, row.lease_until = BLOCKED, None, None
         elif (
-            row.kind == BROADCAST and row.broadcast_id in optional and user and user.notices_opt_out
+            row.kind == BROADCAST
+            and row.broadcast_id in optional
+            and person
+            and person.notices_opt_out
         ):
             row.status, row.leased_by, row.lease_until = DROPPED, None, None
         else:
@@ -357,7 +378,7 @@ async def recent_broadcasts(
 async def queue_broadcast(
     session: AsyncSession,
     broadcast: Broadcast,
-    recipients: Select[int, str, str, str | None],
+    recipients: Select[int, str, str, str | None, int],
     messages: dict[str, dict[str, Any]],
     *,
     default_language: str,
@@ -366,7 +387,8 @@ async def queue_broadcast(
 ) -> int:
     """One pending row per recipient, each with the payload of their language; returns how many.
 
-    `recipients` selects (id, channel, external_id, language) of users;
+    `recipients` selects (id, channel, external_id, language, account_id) of users
+    (storage/audience.py; the row goes to account_id, on channel and external_id);
     `messages` maps a language to the stored payload (its buttons' labels are
     in that language; the text itself is read from the broadcast when sent).
     """
@@ -378,7 +400,7 @@ async def queue_broadcast(
         rows = select(
             literal(BROADCAST),
             literal(broadcast.id),
-            chosen.c.id,
+            chosen.c.account_id,
             chosen.c.channel,
             chosen.c.external_id,
             literal(message, JSON),

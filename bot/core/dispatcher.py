@@ -27,6 +27,7 @@ from bot.core.context import App, Context
 from bot.core.images import Decoder
 from bot.core.scanning import codes_in
 from bot.core.types import Capabilities, Incoming, Reply
+from storage import people
 from storage.db import Database
 from storage.models import Conversation, User
 from storage.outbox import notice_action
@@ -146,6 +147,8 @@ class Dispatcher:
                 user.blocked_at = None  # writing to the bot means it is unblocked
             if conversation is None:
                 conversation = _new_conversation(session, incoming, user)
+            # A linked account acts as its person (storage/people.py).
+            user = await people.arrived(session, user, self.app.clock())
             ctx = Context(
                 app=self.app,
                 session=session,

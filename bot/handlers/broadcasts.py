@@ -27,6 +27,7 @@ from bot.flows.broadcast import (
 )
 from bot.flows.engine import Flow
 from bot.handlers import broadcast_views as views
+from bot.handlers import linking
 from bot.handlers.menu import main_menu
 from bot.handlers.routing import ANYONE, OFFICER, Route
 
@@ -114,13 +115,13 @@ async def _stop(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[Re
 
 
 async def _notices(ctx: Context, _router: Router, _args: tuple[str, ...]) -> list[Reply]:
-    return views.notices_screen(ctx)
+    return await linking.notices_screen(ctx)
 
 
 async def _notices_set(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[Reply]:
     ctx.user.notices_opt_out = args[0] == "off"
     key = "notices.turned_off" if ctx.user.notices_opt_out else "notices.turned_on"
-    return [Reply(ctx.t(key))] + views.notices_screen(ctx)
+    return [Reply(ctx.t(key))] + await linking.notices_screen(ctx)
 
 
 ROUTES: list[Route] = [

@@ -36,6 +36,7 @@ from bot.handlers import (
     common,
     consumer,
     labels,
+    linking,
     nearby,
     officers,
     reminders,
@@ -180,6 +181,8 @@ class Router:
             return await consumer.find_command(ctx, args)
         if name == "near":
             return await nearby.near_command(ctx, args)
+        if name == "link":
+            return await linking.link_command(ctx, args)
         return await self.dispatch_action(ctx, COMMANDS[name])
 
     async def dispatch_action(self, ctx: Context, action: str) -> list[Reply]:
@@ -431,6 +434,7 @@ ROUTES: list[Route] = [
     *stats.ROUTES,
     *trainings.ROUTES,
     *reminders.ROUTES,
+    *linking.ROUTES,
 ]
 
 # Typed commands and the action each one stands for.
@@ -449,4 +453,5 @@ COMMANDS = {
     **stats.COMMANDS,
     **trainings.COMMANDS,
     **reminders.COMMANDS,
+    **linking.COMMANDS,
 }

@@ -63,8 +63,11 @@ class OutboxWorker:
         self.catalogs = catalogs or Catalogs(settings.default_language, settings.timezone)
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         # The bot token's limiter, shared with interactive replies (bot/cli.py);
-        # a worker on its own (tests, tools) gets one of its own.
-        self.limiter = limiter or RateLimiter.of(settings.telegram_limits, clock=monotonic)
+        # a worker on its own (tests, tools) gets one of its own, with the limits of
+        # its sender's channel: one worker and one limiter per channel.
+        self.limiter = limiter or RateLimiter.of(
+            settings.send_limits(sender.channel), clock=monotonic
+        )
         self._monotonic = monotonic
         self._slots = asyncio.Semaphore(self.config.max_in_flight)
         self._tasks: set[asyncio.Task[None]] = set()

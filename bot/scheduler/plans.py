@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -134,7 +134,10 @@ def _no_series(kind: str, subject: InstrumentedAttribute[int]) -> ColumnElement[
 
 
 def _reachable() -> list[ColumnElement[bool]]:
-    return [User.blocked_at.is_(None), User.channel.in_(DELIVERABLE_CHANNELS)]
+    own = and_(User.blocked_at.is_(None), User.channel.in_(DELIVERABLE_CHANNELS))
+    # A person with linked accounts is reached on the one their notices go to (the
+    # verdict checks that account when the reminder is due: storage/people.py).
+    return [or_(own, User.deliver_to_id.is_not(None))]
 
 
 async def _sweep_profiles(session: AsyncSession, config: ReminderSettings, now: dt.datetime) -> int:

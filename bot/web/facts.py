@@ -90,6 +90,7 @@ class ProductFacts:
     certifications: tuple[CertificationFacts, ...]
     listings: tuple[ListingFacts, ...]
     producer: ProducerFacts
+    zalo_chat_url: str | None = None  # "Chat on Zalo", when [zalo_oa]/[zalo_bot] chat_url is set
 
     @property
     def cover(self) -> PhotoFacts | None:
@@ -170,6 +171,7 @@ def product_facts(
         ),
         listings=tuple(listings),
         producer=producer_facts(product.producer),
+        zalo_chat_url=settings.zalo_chat_url(),
     )
 
 

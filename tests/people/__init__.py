@@ -1,0 +1,1 @@
+"""One person, several channels: /link, where notices and reminders go."""
