@@ -20,6 +20,12 @@ from bot.channels.console import ConsoleChannel
 from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_sender import TelegramSender
+from bot.channels.webhook import InProcess
+from bot.channels.zalo_bot import CHANNEL as ZALO_BOT
+from bot.channels.zalo_bot import ZaloBotChannel
+from bot.channels.zalo_bot_api import MaybeSent, NotSent, ZaloBotError
+from bot.channels.zalo_bot_errors import token_refused
+from bot.channels.zalo_bot_sender import ZaloBotSender
 from bot.config import Settings, load_settings
 from bot.core import channel_health
 from bot.core.channel_health import ChannelHealth
@@ -35,6 +41,7 @@ from bot.outbox.worker import OutboxWorker
 from bot.runtime import Runtime, build_runtime, configure_logging
 from bot.scheduler.service import SchedulerService
 from bot.web import serve
+from bot.web.webhooks import Webhooks
 from storage.db import Database
 from storage.products import product_by_code, set_listing
 
@@ -54,12 +61,21 @@ async def _run(settings: Settings, demo: bool, stop: asyncio.Event | None = None
         _stop_on_signals(stop)
     channels = ChannelHealth()
     web_task: asyncio.Task[None] | None = None
+    zalo_task: asyncio.Task[None] | None = None
+    webhooks = _webhooks(runtime)
     try:
         if demo:
             await _seed(runtime.db, runtime.settings)
         if settings.telegram_token:
             channels.expect(TELEGRAM)  # /readyz says 503 until the token is accepted
-        web_task = asyncio.create_task(_serve_web(runtime, stop, channels))
+        if settings.zalo_bot.token:
+            channels.expect(ZALO_BOT)
+        web_task = asyncio.create_task(_serve_web(runtime, stop, channels, webhooks))
+        if settings.zalo_bot.token:  # beside Telegram, with its own limiter and worker
+            zalo_task = asyncio.create_task(_run_zalo_bot(runtime, channels, stop, webhooks))
+        if not settings.telegram_token and settings.zalo_bot.token:
+            await stop.wait()
+            return
         if not settings.telegram_token:
             print(
                 "OCOP_TELEGRAM_TOKEN is not set: starting the console chat (/quit to leave).\n"
@@ -93,6 +109,8 @@ async def _run(settings: Settings, demo: bool, stop: asyncio.Event | None = None
         await channel.stop()
     finally:
         stop.set()
+        if zalo_task is not None:
+            await zalo_task
         if web_task is not None:
             await web_task
         await runtime.close()
@@ -135,6 +153,86 @@ async def _connect(channel: TelegramChannel, channels: ChannelHealth, stop: asyn
     return False
 
 
+def _webhooks(runtime: Runtime) -> Webhooks | None:
+    """With settings.webhook, the platforms POST updates to /webhook/<channel>; they are
+    handled in this process."""
+    if not runtime.settings.webhook:
+        return None
+    return Webhooks(InProcess(runtime.dispatcher).receive)
+
+
+async def _run_zalo_bot(
+    runtime: Runtime, channels: ChannelHealth, stop: asyncio.Event, webhooks: Webhooks | None
+) -> None:
+    """The Zalo Bot channel until `stop`: getMe with backoff, then long polling (or the
+    webhook registered), its own limiter and outbox worker; the scheduler too when
+    Telegram does not run it."""
+    settings = runtime.settings
+    limiter = RateLimiter.of(settings.zalo_bot.limits)  # one per token
+    channel = ZaloBotChannel(settings, runtime.dispatcher, limiter)
+    scheduler: SchedulerService | None = None
+    try:
+        if not await _connect_zalo_bot(channel, channels, stop):
+            return
+        if webhooks is not None:
+            webhooks.add(channel)
+            await channel.register_webhook(f"{settings.public_url}/webhook/{ZALO_BOT}")
+        else:
+            await channel.start_polling()
+        attachments = AttachmentStore(runtime.app.media)
+        sender = ZaloBotSender(
+            channel.api, attachments, channel.links, settings.zalo_bot.limits, limiter
+        )
+        worker = OutboxWorker(
+            runtime.db, sender, settings, catalogs=runtime.app.catalogs, limiter=limiter
+        )
+        await worker.start()
+        if not settings.telegram_token:
+            scheduler = SchedulerService(
+                runtime.db, settings, runtime.app.clock, catalogs=runtime.app.catalogs
+            )
+            await scheduler.start()
+        mode = "webhook" if webhooks is not None else "polling"
+        log.info("Zalo Bot %s started; web app on %s", mode, settings.public_url)
+        await stop.wait()
+        if scheduler is not None:
+            await scheduler.stop()
+        await worker.stop()  # lets messages in flight settle first
+    except (ZaloBotError, NotSent, MaybeSent) as error:
+        log.error("Zalo Bot: could not start (%s)", error)
+        channels.failed(ZALO_BOT, channel_health.UNREACHABLE)
+    finally:
+        await channel.stop()
+
+
+async def _connect_zalo_bot(
+    channel: ZaloBotChannel, channels: ChannelHealth, stop: asyncio.Event
+) -> bool:
+    """getMe until the platform accepts the token, as `_connect` does for Telegram."""
+    wait, attempt = CONNECT_FIRST_WAIT, 1
+    while not stop.is_set():
+        try:
+            await channel.connect()
+        except (ZaloBotError, NotSent, MaybeSent) as error:
+            rejected = isinstance(error, ZaloBotError) and token_refused(error)
+            reason = channel_health.TOKEN_REJECTED if rejected else channel_health.UNREACHABLE
+            channels.failed(ZALO_BOT, reason)
+            hint = "check OCOP_ZALO_BOT_TOKEN" if rejected else "check the network"
+            log.error(
+                "Zalo Bot: %s (try %d; %s); trying again in %.0f s", reason, attempt, hint, wait
+            )
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await stop.wait()
+            wait, attempt = min(wait * 2, CONNECT_MAX_WAIT), attempt + 1
+        else:
+            channels.ready(ZALO_BOT)
+            if attempt > 1:
+                log.info("Zalo Bot: the token was accepted on try %d", attempt)
+            return True
+    return False
+
+
 def _stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -142,7 +240,10 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def _serve_web(
-    runtime: Runtime, stop: asyncio.Event, channels: ChannelHealth | None = None
+    runtime: Runtime,
+    stop: asyncio.Event,
+    channels: ChannelHealth | None = None,
+    webhooks: Webhooks | None = None,
 ) -> None:
     app = runtime.app
     try:
@@ -154,6 +255,7 @@ async def _serve_web(
             app.clock,
             stop=stop,
             channels=channels,
+            webhooks=webhooks,
         )
     except OSError as error:  # the port is taken: the bot still runs
         log.error("web app not started on %s: %s", runtime.settings.public_url, error)
@@ -280,7 +382,9 @@ OPERATIONS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, An
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ocop-bot", description="OCOP Assistant")
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="Telegram polling, or the console chat without a token")
+    run = commands.add_parser(
+        "run", help="Telegram and/or Zalo Bot, or the console chat without a chat token"
+    )
     run.add_argument("--demo", action="store_true", help="load the demo data first")
     chat = commands.add_parser("chat", help="chat in this terminal")
     chat.add_argument("--demo", action="store_true", help="load the demo data first")
@@ -307,6 +411,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.telegram_token or "",
         settings.check_secret or "",
         settings.metrics_token or "",
+        settings.zalo_bot.token or "",
+        settings.webhook_secret or "",
+        settings.file_link_secret,
     ]
     configure_logging(settings.log_level, secrets, settings.log_format)
     if args.command in OPERATIONS:

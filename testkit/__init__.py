@@ -1,0 +1,1 @@
+"""Loopback fakes of the messaging platforms, for the tests and the benchmarks."""
