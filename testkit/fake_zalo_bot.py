@@ -109,6 +109,8 @@ class FakeZaloBot:
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return self._error(method, 404, "Not Found: no such method")
+        if method == "getUpdates":
+            return await self._api_getUpdates(body, request)
         answer: web.Response = await handler(body)
         return answer
 
@@ -117,17 +119,21 @@ class FakeZaloBot:
             {"id": "1459232241454765289", "account_name": "bot.ocop", "can_join_groups": False}
         )
 
-    async def _api_getUpdates(self, body: JSONDict) -> web.Response:
+    async def _api_getUpdates(self, body: JSONDict, request: web.Request) -> web.Response:
         if self.webhook_url:
             return self._error("getUpdates", 400, "Bad Request: webhook is set")
         hold = float(body.get("timeout", 30))
-        try:
-            update = await asyncio.wait_for(self._updates.get(), hold)
-        except TimeoutError:
-            return web.json_response(
-                {"ok": False, "error_code": 408, "description": "Request Timeout"}, status=408
-            )
-        return _ok(update)
+        deadline = time.monotonic() + hold
+        while time.monotonic() < deadline:
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                return web.Response(status=499)  # the poller left: its update stays queued
+            if not self._updates.empty():
+                return _ok(self._updates.get_nowait())
+            await asyncio.sleep(0.01)
+        return web.json_response(
+            {"ok": False, "error_code": 408, "description": "Request Timeout"}, status=408
+        )
 
     async def _api_setWebhook(self, body: JSONDict) -> web.Response:
         url, secret = body.get("url"), body.get("secret_token")

@@ -25,7 +25,10 @@ from aiohttp import web
 from aiohttp.test_utils import unused_port
 
 from bot.channels.zalo_bot import ZaloBotChannel
+from bot.channels.zalo_bot_sender import ZaloBotSender
 from bot.config import SendLimits, Settings, load_settings
+from bot.outbox.attachments import AttachmentStore
+from bot.outbox.worker import OutboxWorker
 from bot.runtime import Runtime, build_runtime
 from bot.web import create_app
 from testkit.fake_zalo_bot import FakeZaloBot, ZaloUser
@@ -37,6 +40,7 @@ UNLIMITED = SendLimits(
     rate_per_second=1e6, per_chat_per_second=1e6, max_text=2000, max_caption=0, buttons=False
 )
 UPDATE_TIMEOUT = 15.0
+ADMIN = "zadmin"
 ALLOWED_KEYS = {"method", "chat_id", "text", "photo", "caption", "message_id"}
 MENU_LINE = re.compile(r"^(\d+)\. (.+)$", re.MULTILINE)
 
@@ -162,6 +166,7 @@ class ZaloE2E:
             "OCOP_ZALO_BOT_API_URL": self.api.base_url,
             "OCOP_PUBLIC_URL": self.public_url,
             "OCOP_FILE_LINK_SECRET": "test-file-link-secret",
+            "OCOP_ADMINS": f"zalo_bot:{ADMIN}",
         }
 
     async def start(self) -> None:
@@ -232,6 +237,24 @@ class ZaloE2E:
 
     def chat(self, user_id: str, name: str = "Hoa") -> ZaloChat:
         return ZaloChat(self, self.api.user(user_id, name))
+
+    async def deliver(self) -> int:
+        """One pass of the outbox worker through the Zalo Bot sender; returns messages sent."""
+        sender = ZaloBotSender(
+            self.channel.api,
+            AttachmentStore(self.runtime.app.media),
+            self.channel.links,
+            self.settings.zalo_bot.limits,
+        )
+        worker = OutboxWorker(
+            self.runtime.db,
+            sender,
+            self.settings,
+            self.clock,
+            catalogs=self.runtime.app.catalogs,
+            worker_id="zalo-e2e",
+        )
+        return await worker.run_once()
 
     async def fetch(self, url: str) -> tuple[int, bytes, str]:
         """GETs a link the bot sent, from the running web app."""
