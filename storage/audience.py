@@ -21,7 +21,7 @@ from bot.core.readiness import MIN_PHOTOS_COMPLETE
 from storage.models import Certification, Listing, Photo, Producer, Product, User
 
 # Channels the outbox has a sender for; users elsewhere (the console) cannot be reached.
-DELIVERABLE_CHANNELS = ("telegram",)
+DELIVERABLE_CHANNELS = ("telegram", "zalo_bot")
 MISSING = ("photos", "certificate")
 
 

@@ -24,7 +24,7 @@ from storage.models import Base, Product, Scan, Stamp, StampBatch
 # Core tables for bulk and single-statement writes (no ORM bookkeeping).
 _STAMPS = Base.metadata.tables["stamps"]
 _SCANS = Base.metadata.tables["scans"]
-CHANNELS = ("web", "telegram", "console")
+CHANNELS = ("web", "telegram", "zalo_bot", "console")
 CLIENTS = ("mobile", "desktop", "bot", "other")
 
 
