@@ -256,7 +256,8 @@ class ZaloDriver:
 async def _telegram_window(
     api: BenchAPI, driver: Driver, workdir: Path, db: Path, n: int, args: argparse.Namespace
 ) -> JSONDict:
-    process = BotProcess(f"telegram-{n}", bot_command(), api, workdir, db)
+    env = {"OCOP_WEB_PORT": str(unused_port())}  # 8080 may be taken on a shared machine
+    process = BotProcess(f"telegram-{n}", bot_command(), api, workdir, db, env)
     await process.start()
     try:
         return await _count(driver, process, args, "telegram")
@@ -348,7 +349,11 @@ async def closed_loop(args: argparse.Namespace) -> JSONDict:
                 async def start(
                     api: Any = api, db: Path = db, window: Any = window, holder: Any = holder
                 ) -> None:
-                    env = None if api is tg_api else zalo_env(api, unlimited_config(workdir))
+                    env = (
+                        {"OCOP_WEB_PORT": str(unused_port())}
+                        if api is tg_api
+                        else zalo_env(api, unlimited_config(workdir))
+                    )
                     api.polled.clear()
                     process = BotProcess("spread", bot_command(), api, workdir, db, env)
                     await process.start()
