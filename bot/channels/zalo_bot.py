@@ -200,7 +200,8 @@ class ZaloBotChannel:
             log.info("Zalo Bot: ignored an update of kind %r", event)
             return None
         message_id = message.get("message_id")
-        return str(message_id) if message_id is not None else None
+        # Without an id (not seen, but not promised either) it is handled, never deduplicated.
+        return str(message_id) if message_id is not None else f"-{secrets.token_hex(8)}"
 
     def to_incoming(self, payload: Payload) -> Incoming | None:
         update = unwrap(payload)
