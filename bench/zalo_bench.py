@@ -37,6 +37,7 @@ import json
 import os
 import re
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -589,8 +590,9 @@ def markdown(result: JSONDict, info: dict[str, str], command: str) -> str:
     lines = [
         "## Zalo Bot",
         "",
-        f"`{command}` — {info['date']}; {info['cpu']}, {info['cores']} cores, {info['ram']}, "
-        f"Python {info['python']}, SQLite; load average at start {info['load at start']} "
+        f"`{command}` — {info['date']}, commit {_commit()}; {info['cpu']}, {info['cores']} "
+        f"cores, {info['ram']}, Python {info['python']}, SQLite; load average at start "
+        f"{info['load at start']} "
         "(a shared machine: other jobs ran beside it, the figures are medians).",
         "",
     ]
@@ -640,6 +642,20 @@ def markdown(result: JSONDict, info: dict[str, str], command: str) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _commit() -> str:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=bench.ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return done.stdout.strip()
 
 
 def write_section(path: Path, section: str) -> None:
