@@ -610,7 +610,8 @@ def markdown(result: JSONDict, info: dict[str, str], command: str) -> str:
             f"| Zalo Bot (fake, numbered menus) | {loop['zalo_updates_per_s']:.1f} | "
             f"{loop['zalo_p99'] * 1000:.0f} ms |",
             "",
-            f"Zalo / Telegram: {loop['ratio']:.2f} (target ≥ 1.00).",
+            f"Zalo / Telegram: {loop['ratio']:.2f} (target ≥ 1.00). Windows in order, "
+            f"updates/s: Telegram {_rates(loop, 'telegram')}; Zalo {_rates(loop, 'zalo')}.",
             "",
         ]
     if cast is not None:
@@ -642,6 +643,10 @@ def markdown(result: JSONDict, info: dict[str, str], command: str) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _rates(loop: JSONDict, kind: str) -> str:
+    return ", ".join(f"{r['updates_per_s']:.0f}" for r in loop["runs"] if r["kind"] == kind)
 
 
 def _commit() -> str:
