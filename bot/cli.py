@@ -22,6 +22,11 @@ from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_sender import TelegramSender
 from bot.channels.webhook import InProcess
+from bot.channels.zalo_bot import CHANNEL as ZALO_BOT
+from bot.channels.zalo_bot import ZaloBotChannel
+from bot.channels.zalo_bot_api import MaybeSent, NotSent, ZaloBotError
+from bot.channels.zalo_bot_errors import token_refused
+from bot.channels.zalo_bot_sender import ZaloBotSender
 from bot.channels.zalo_oa import ZaloOAChannel
 from bot.channels.zalo_oa_api import ZaloOAClient
 from bot.channels.zalo_oa_sender import ZaloOASender
@@ -64,17 +69,32 @@ async def _run(settings: Settings, demo: bool, stop: asyncio.Event | None = None
     channels = ChannelHealth()
     web_task: asyncio.Task[None] | None = None
     zalo_oa: ZaloOARunning | None = None
+    zalo_task: asyncio.Task[None] | None = None
+    handler = InProcess(runtime.dispatcher)  # webhook updates, handled in this process
+    webhooks = (
+        Webhooks(handler.receive) if settings.webhook or settings.zalo_oa.configured else None
+    )
+    scheduler: SchedulerService | None = None
     try:
         if demo:
             await _seed(runtime.db, runtime.settings)
         if settings.telegram_token:
             channels.expect(TELEGRAM)  # /readyz says 503 until the token is accepted
+        if settings.zalo_bot.token:
+            channels.expect(ZALO_BOT)
         if settings.zalo_oa.configured:
-            zalo_oa = await _start_zalo_oa(runtime, channels)
-        webhooks = zalo_oa.webhooks if zalo_oa is not None else None
+            assert webhooks is not None
+            zalo_oa = await _start_zalo_oa(runtime, channels, webhooks)
         web_task = asyncio.create_task(_serve_web(runtime, stop, channels, webhooks))
-        if not settings.telegram_token and zalo_oa is not None:
-            log.info("Zalo OA webhook at %s/webhook/zalo_oa", settings.public_url)
+        if settings.zalo_bot.token:  # beside Telegram, with its own limiter and worker
+            zalo_task = asyncio.create_task(_run_zalo_bot(runtime, channels, stop, webhooks))
+        if not settings.telegram_token and (zalo_task or zalo_oa):
+            # Reminders are planned here and leave through each channel's outbox.
+            scheduler = SchedulerService(
+                runtime.db, settings, runtime.app.clock, catalogs=runtime.app.catalogs
+            )
+            await scheduler.start()
+            log.info("chat channels running; web app on %s", settings.public_url)
             await stop.wait()
             return
         if not settings.telegram_token:
@@ -106,12 +126,18 @@ async def _run(settings: Settings, demo: bool, stop: asyncio.Event | None = None
         log.info("Telegram polling started; web app on %s", settings.public_url)
         await stop.wait()
         await scheduler.stop()
+        scheduler = None
         await worker.stop()  # lets messages in flight settle first
         await channel.stop()
     finally:
         stop.set()
+        if scheduler is not None:
+            await scheduler.stop()
+        if zalo_task is not None:
+            await zalo_task
         if web_task is not None:
             await web_task
+        await handler.drain()
         if zalo_oa is not None:
             await _stop_zalo_oa(zalo_oa)
         await runtime.close()
@@ -125,13 +151,13 @@ class ZaloOARunning:
     client: ZaloOAClient
     channel: ZaloOAChannel
     worker: OutboxWorker
-    handler: InProcess
-    webhooks: Webhooks
 
 
-async def _start_zalo_oa(runtime: Runtime, channels: ChannelHealth) -> ZaloOARunning:
-    """Tokens (seeded from the environment on first start), the webhook channel handled in
-    this process, and the OA's outbox worker, all under one limiter for the OA."""
+async def _start_zalo_oa(
+    runtime: Runtime, channels: ChannelHealth, webhooks: Webhooks
+) -> ZaloOARunning:
+    """Tokens (seeded from the environment on first start), the webhook channel, and the
+    OA's outbox worker, all under one limiter for the OA."""
     settings, app = runtime.settings, runtime.app
     channels.expect(ZALO_OA)
     tokens = ZaloOATokens(runtime.db, settings, app.clock, app.catalogs, channels)
@@ -150,14 +176,11 @@ async def _start_zalo_oa(runtime: Runtime, channels: ChannelHealth) -> ZaloOARun
     )
     worker = OutboxWorker(runtime.db, sender, settings, catalogs=app.catalogs, limiter=limiter)
     await worker.start()
-    handler = InProcess(runtime.dispatcher)
-    webhooks = Webhooks(receive=handler.receive)
     webhooks.add(channel)
-    return ZaloOARunning(tokens, client, channel, worker, handler, webhooks)
+    return ZaloOARunning(tokens, client, channel, worker)
 
 
 async def _stop_zalo_oa(running: ZaloOARunning) -> None:
-    await running.handler.drain()
     await running.channel.drain()
     await running.worker.stop()
     await running.client.close()
@@ -197,6 +220,69 @@ async def _connect(channel: TelegramChannel, channels: ChannelHealth, stop: asyn
             channels.ready(TELEGRAM)
             if attempt > 1:
                 log.info("Telegram: the token was accepted on try %d", attempt)
+            return True
+    return False
+
+
+async def _run_zalo_bot(
+    runtime: Runtime, channels: ChannelHealth, stop: asyncio.Event, webhooks: Webhooks | None
+) -> None:
+    """The Zalo Bot channel until `stop`: getMe with backoff, then long polling (or the
+    webhook registered), its own limiter and outbox worker."""
+    settings = runtime.settings
+    limiter = RateLimiter.of(settings.zalo_bot.limits)  # one per token
+    channel = ZaloBotChannel(settings, runtime.dispatcher, limiter)
+    try:
+        if not await _connect_zalo_bot(channel, channels, stop):
+            return
+        if webhooks is not None:
+            webhooks.add(channel)
+            await channel.register_webhook(f"{settings.public_url}/webhook/{ZALO_BOT}")
+        else:
+            await channel.start_polling()
+        attachments = AttachmentStore(runtime.app.media)
+        sender = ZaloBotSender(
+            channel.api, attachments, channel.links, settings.zalo_bot.limits, limiter
+        )
+        worker = OutboxWorker(
+            runtime.db, sender, settings, catalogs=runtime.app.catalogs, limiter=limiter
+        )
+        await worker.start()
+        mode = "webhook" if webhooks is not None else "polling"
+        log.info("Zalo Bot %s started; web app on %s", mode, settings.public_url)
+        await stop.wait()
+        await worker.stop()  # lets messages in flight settle first
+    except (ZaloBotError, NotSent, MaybeSent) as error:
+        log.error("Zalo Bot: could not start (%s)", error)
+        channels.failed(ZALO_BOT, channel_health.UNREACHABLE)
+    finally:
+        await channel.stop()
+
+
+async def _connect_zalo_bot(
+    channel: ZaloBotChannel, channels: ChannelHealth, stop: asyncio.Event
+) -> bool:
+    """getMe until the platform accepts the token, as `_connect` does for Telegram."""
+    wait, attempt = CONNECT_FIRST_WAIT, 1
+    while not stop.is_set():
+        try:
+            await channel.connect()
+        except (ZaloBotError, NotSent, MaybeSent) as error:
+            rejected = isinstance(error, ZaloBotError) and token_refused(error)
+            reason = channel_health.TOKEN_REJECTED if rejected else channel_health.UNREACHABLE
+            channels.failed(ZALO_BOT, reason)
+            hint = "check OCOP_ZALO_BOT_TOKEN" if rejected else "check the network"
+            log.error(
+                "Zalo Bot: %s (try %d; %s); trying again in %.0f s", reason, attempt, hint, wait
+            )
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await stop.wait()
+            wait, attempt = min(wait * 2, CONNECT_MAX_WAIT), attempt + 1
+        else:
+            channels.ready(ZALO_BOT)
+            if attempt > 1:
+                log.info("Zalo Bot: the token was accepted on try %d", attempt)
             return True
     return False
 
@@ -350,7 +436,9 @@ OPERATIONS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, An
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ocop-bot", description="OCOP Assistant")
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="Telegram polling, or the console chat without a token")
+    run = commands.add_parser(
+        "run", help="Telegram and/or Zalo Bot, or the console chat without a chat token"
+    )
     run.add_argument("--demo", action="store_true", help="load the demo data first")
     chat = commands.add_parser("chat", help="chat in this terminal")
     chat.add_argument("--demo", action="store_true", help="load the demo data first")
@@ -380,6 +468,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.zalo_oa.secret or "",
         settings.zalo_oa.webhook_secret or "",
         settings.zalo_oa.refresh_token or "",
+        settings.zalo_bot.token or "",
+        settings.webhook_secret or "",
+        settings.file_link_secret,
     ]
     configure_logging(settings.log_level, secrets, settings.log_format)
     if args.command in OPERATIONS:

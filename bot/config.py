@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -300,6 +301,12 @@ class Settings:
     check_secret: str | None = field(default=None, repr=False)
     # Secret: from OCOP_METRICS_TOKEN only; unset, /metrics answers 404.
     metrics_token: str | None = field(default=None, repr=False)
+    # Secret: OCOP_FILE_LINK_SECRET signs the expiring links to labels, charts and PDFs
+    # (bot/core/file_links.py); unset, each process draws its own, so give the bot and
+    # the web app the same one when they run as two processes.
+    file_link_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    # Hours a file link works ([web] file_link_hours).
+    file_link_hours: float = 72.0
     # Hours an officer invite code stays valid ([roles] invite_hours).
     invite_hours: int = 72
     # Outbox delivery ([outbox]).
@@ -417,6 +424,8 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         telegram_token=env.get("OCOP_TELEGRAM_TOKEN") or None,
         check_secret=env.get("OCOP_CHECK_SECRET") or None,
         metrics_token=env.get("OCOP_METRICS_TOKEN") or None,
+        file_link_secret=env.get("OCOP_FILE_LINK_SECRET") or secrets.token_hex(32),
+        file_link_hours=float(web.get("file_link_hours", 72)),
         invite_hours=int(raw.get("roles", {}).get("invite_hours", 72)),
         outbox=OutboxSettings(**raw.get("outbox", {})),
         labels=_label_settings(raw.get("labels", {}), base),

@@ -20,7 +20,7 @@ from bot.core.channel_health import ChannelHealth
 from bot.core.context import utc_now
 from bot.core.media import MediaStore
 from bot.i18n import LANGUAGES, Catalogs
-from bot.web import api, media, metrics, probes, product_pages, stamp_pages
+from bot.web import api, file_links, media, metrics, probes, product_pages, stamp_pages
 from bot.web.cache import PageCache, frozen_headers
 from bot.web.errors import error_pages, quiet_bad_requests
 from bot.web.index import REFRESH_SECONDS, FactsIndex
@@ -109,6 +109,7 @@ def create_app(
     app.router.add_get("/api/v1/products/{code}", api.product_json)
     app.router.add_get("/media/{name}", media.photo)
     app.router.add_get("/media/thumbs/{name}", media.thumbnail)
+    app.router.add_get("/f/{token}/{name}", file_links.linked_file)  # expiring file links
     app.router.add_get("/healthz", probes.health)
     app.router.add_get("/readyz", probes.ready)
     add_public_routes(app)  # catalogue, producers, map, overviews, sitemap (docs/catalogue.md)
