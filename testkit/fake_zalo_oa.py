@@ -106,7 +106,7 @@ class FakeZaloOA:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port = self._runner.addresses[0][1]  # the port the OS chose for port 0
         self.url = f"http://127.0.0.1:{port}"
         return self.url
 
