@@ -11,9 +11,9 @@ import aiohttp
 
 from bot.cli import _run
 from bot.config import load_settings
+from testkit.fake_bot_api import FakeBotAPI
 from testkit.fake_zalo_bot import FakeZaloBot
 from tests.conftest import Clock
-from tests.fakebotapi import FakeBotAPI
 from tests.zalo_bot.conftest import ZaloE2E
 
 
