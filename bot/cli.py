@@ -1,4 +1,4 @@
-"""ocop-bot: run | chat | web | migrate | seed | set-status | clean-media, and the
+"""ocop-bot: run | work | chat | web | migrate | seed | set-status | clean-media, and the
 operator's doctor | backup | restore | copy-data."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from bot.channels.console import ConsoleChannel
 from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_sender import TelegramSender
+from bot.channels.webhook import WebhookChannel
 from bot.config import Settings, load_settings
 from bot.core import channel_health
 from bot.core.channel_health import ChannelHealth
@@ -29,12 +30,16 @@ from bot.core.listings import MAX_REASON, MIN_REASON, listing_url, needs_reason
 from bot.core.media import MediaStore
 from bot.core.ocop import LISTING_STATUSES
 from bot.flows import parsers
+from bot.inbox.intake import Intake
+from bot.inbox.processes import Workers
+from bot.inbox.worker import InboxWorker
 from bot.outbox.attachments import AttachmentStore
 from bot.outbox.limiter import RateLimiter
 from bot.outbox.worker import OutboxWorker
 from bot.runtime import Runtime, build_runtime, configure_logging
 from bot.scheduler.service import SchedulerService
 from bot.web import serve
+from bot.web.webhooks import Webhooks
 from storage.db import Database
 from storage.products import product_by_code, set_listing
 
@@ -135,6 +140,117 @@ async def _connect(channel: TelegramChannel, channels: ChannelHealth, stop: asyn
     return False
 
 
+# --- webhook mode: `run --webhook [--workers N]` and `work` (docs/operations.md) ----------
+
+
+async def _run_webhook(
+    settings: Settings, demo: bool, workers: int, stop: asyncio.Event | None = None
+) -> int:
+    """Platforms POST updates to <public_url>/webhook/<channel>; each is stored in the inbox
+    and answered 200 at once. With `workers` 0 this process handles them too; otherwise
+    that many `ocop-bot work` processes do, on the same (PostgreSQL) database."""
+    if not settings.telegram_token:
+        print("Webhook mode needs a channel: set OCOP_TELEGRAM_TOKEN.", file=sys.stderr)
+        return 2
+    runtime = await build_runtime(settings)
+    if stop is None:
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+    health = ChannelHealth()
+    web_task: asyncio.Task[None] | None = None
+    try:
+        if demo:
+            await _seed(runtime.db, runtime.settings)
+        channels = _webhook_channels(settings, runtime, health)
+        here = None
+        if workers == 0:
+            here = InboxWorker(runtime.db, runtime.dispatcher, channels, settings.inbox)
+        webhooks = Webhooks(Intake(runtime.db, here.wake if here else None).receive)
+        for channel in channels.values():
+            webhooks.add(channel)
+        web_task = asyncio.create_task(_serve_web(runtime, stop, health, webhooks))
+        telegram = channels[TELEGRAM]
+        assert isinstance(telegram, TelegramChannel)
+        if not await _connect(telegram, health, stop):
+            await telegram.application.shutdown()
+            return 0
+        for name, channel in channels.items():
+            await channel.register_webhook(f"{settings.public_url}/webhook/{name}")
+        attachments = AttachmentStore(runtime.app.media)
+        sender = TelegramSender(telegram.application.bot, attachments, telegram.limiter)
+        outbox = OutboxWorker(
+            runtime.db, sender, settings, catalogs=runtime.app.catalogs, limiter=telegram.limiter
+        )
+        scheduler = SchedulerService(
+            runtime.db, settings, runtime.app.clock, catalogs=runtime.app.catalogs
+        )
+        processes = Workers(workers) if workers else None
+        await outbox.start()
+        await scheduler.start()
+        if here is not None:
+            await here.start()
+        if processes is not None:
+            await processes.start()
+        log.info(
+            "webhooks registered; %d worker processes; web app on %s", workers, settings.public_url
+        )
+        await stop.wait()
+        # SIGTERM: nothing new taken, what is in hand finished (at most [inbox] stop_grace).
+        if here is not None:
+            await here.stop()
+        if processes is not None:
+            await processes.stop()
+        await scheduler.stop()
+        await outbox.stop()
+        await telegram.application.shutdown()
+    finally:
+        stop.set()
+        if web_task is not None:
+            await web_task
+        await runtime.close()
+    return 0
+
+
+def _webhook_channels(
+    settings: Settings, runtime: Runtime, health: ChannelHealth
+) -> dict[str, WebhookChannel]:
+    """Every configured channel that takes webhooks, by name (each with its own limiter)."""
+    channels: dict[str, WebhookChannel] = {}
+    if settings.telegram_token:
+        health.expect(TELEGRAM)
+        limiter = RateLimiter.of(settings.telegram_limits)
+        channels[TELEGRAM] = TelegramChannel(settings, runtime.dispatcher, limiter)
+    return channels
+
+
+async def _work(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    """One worker process: leases inbox rows and handles them, until SIGTERM."""
+    runtime = await build_runtime(settings, migrate=False)  # `run` (or `migrate`) migrates
+    if stop is None:
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+    health = ChannelHealth()
+    try:
+        channels = _webhook_channels(settings, runtime, health)
+        if not channels:
+            print("No channel configured: set OCOP_TELEGRAM_TOKEN.", file=sys.stderr)
+            return 2
+        telegram = channels[TELEGRAM]
+        assert isinstance(telegram, TelegramChannel)
+        if not await _connect(telegram, health, stop):
+            await telegram.application.shutdown()
+            return 0
+        worker = InboxWorker(runtime.db, runtime.dispatcher, channels, settings.inbox)
+        await worker.start()
+        log.info("inbox worker %s started", worker.id)
+        await stop.wait()
+        await worker.stop()
+        await telegram.application.shutdown()
+    finally:
+        await runtime.close()
+    return 0
+
+
 def _stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -142,7 +258,10 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def _serve_web(
-    runtime: Runtime, stop: asyncio.Event, channels: ChannelHealth | None = None
+    runtime: Runtime,
+    stop: asyncio.Event,
+    channels: ChannelHealth | None = None,
+    webhooks: Webhooks | None = None,
 ) -> None:
     app = runtime.app
     try:
@@ -154,6 +273,7 @@ async def _serve_web(
             app.clock,
             stop=stop,
             channels=channels,
+            webhooks=webhooks,
         )
     except OSError as error:  # the port is taken: the bot still runs
         log.error("web app not started on %s: %s", runtime.settings.public_url, error)
@@ -282,6 +402,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="Telegram polling, or the console chat without a token")
     run.add_argument("--demo", action="store_true", help="load the demo data first")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="take updates by webhook (also [bot] webhook, OCOP_WEBHOOK) into the inbox",
+    )
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="webhook mode: N `ocop-bot work` processes handle the updates (PostgreSQL)",
+    )
+    commands.add_parser("work", help="webhook mode: handle stored updates (one worker process)")
     chat = commands.add_parser("chat", help="chat in this terminal")
     chat.add_argument("--demo", action="store_true", help="load the demo data first")
     commands.add_parser("web", help="serve the origin pages, stamp checks and JSON API")
@@ -311,6 +444,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level, secrets, settings.log_format)
     if args.command in OPERATIONS:
         return asyncio.run(OPERATIONS[args.command](settings, args))
+    if args.command == "run" and (args.webhook or settings.webhook):
+        return asyncio.run(_run_webhook(settings, args.demo, max(0, args.workers)))
+    if args.command == "work":
+        return asyncio.run(_work(settings))
     if args.command == "run":
         asyncio.run(_run(settings, args.demo))
     elif args.command == "chat":
