@@ -115,7 +115,8 @@ class InboxSettings:
     """[inbox]: how webhook workers lease stored updates (docs/operations.md)."""
 
     lease_seconds: float = 30.0  # an update's lease; a dead worker's updates wait this long
-    concurrency: int = 32  # updates (of different chats) in hand at once, per process
+    concurrency: int = 16  # updates (of different chats) in hand at once, per process (keep it
+    # below the database pool: 10 connections, 20 more when busy)
     poll_seconds: float = 0.2  # the longest an idle worker waits before looking again
     stop_grace: float = 10.0  # at SIGTERM, how long updates in hand may take to finish
 

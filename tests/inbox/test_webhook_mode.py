@@ -24,11 +24,13 @@ async def rows(bot: WebhookBot) -> list[tuple[str, str]]:
 
 async def until_answered(bot: WebhookBot, count: int) -> None:
     async with asyncio.timeout(30):
-        while [status for _key, status in await rows(bot)].count(inbox.SENT) < count:
+        while [status for _key, status in await rows(bot)].count(inbox.SENT) < count:  # noqa: ASYNC110 - polls the database
             await asyncio.sleep(0.05)
 
 
-async def test_registering_the_webhook_sends_the_url_and_the_secret(webhook_bot: WebhookBot) -> None:
+async def test_registering_the_webhook_sends_the_url_and_the_secret(
+    webhook_bot: WebhookBot,
+) -> None:
     await webhook_bot.channel.register_webhook(f"{PUBLIC_URL}/webhook/telegram")
     assert webhook_bot.api.webhook_url == "https://ocop.test/webhook/telegram"
     calls = [params for method, params in webhook_bot.api.requests if method == "setWebhook"]
