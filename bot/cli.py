@@ -184,6 +184,10 @@ async def _run_webhook(
         scheduler = SchedulerService(
             runtime.db, settings, runtime.app.clock, catalogs=runtime.app.catalogs
         )
+        if workers and runtime.db.is_sqlite:
+            log.warning(
+                "%d worker processes on SQLite take turns to write; use PostgreSQL", workers
+            )
         processes = Workers(workers) if workers else None
         await outbox.start()
         await scheduler.start()

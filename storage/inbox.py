@@ -18,7 +18,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, case, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    and_,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,24 +84,13 @@ async def lease(
     different chats side by side. PostgreSQL: SKIP LOCKED lets several workers
     lease at once without waiting; SQLite: FOR UPDATE takes the single writer.
     """
-    earlier = aliased(InboxUpdate)
-    blocked = (
-        select(earlier.id)
-        .where(
-            earlier.channel == InboxUpdate.channel,
-            earlier.chat_key == InboxUpdate.chat_key,
-            earlier.id < InboxUpdate.id,
-            earlier.status.in_(OPEN),
-        )
-        .exists()
-    )
     due = or_(
         InboxUpdate.status == PENDING,
         and_(InboxUpdate.status.in_((LEASED, HANDLED)), InboxUpdate.lease_until < now),
     )
     query = (
         select(InboxUpdate)
-        .where(InboxUpdate.status.in_((PENDING, LEASED, HANDLED)), due, ~blocked)
+        .where(InboxUpdate.status.in_((PENDING, LEASED, HANDLED)), due, _first_open_of_its_chat())
         .order_by(InboxUpdate.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -105,6 +104,47 @@ async def lease(
         row.lease_owner, row.lease_until = worker, until
     await session.flush()
     return rows
+
+
+def _first_open_of_its_chat() -> ColumnElement[bool]:
+    earlier = aliased(InboxUpdate)
+    return ~(
+        select(earlier.id)
+        .where(
+            earlier.channel == InboxUpdate.channel,
+            earlier.chat_key == InboxUpdate.chat_key,
+            earlier.id < InboxUpdate.id,
+            earlier.status.in_(OPEN),
+        )
+        .exists()
+    )
+
+
+async def lease_next(
+    session: AsyncSession, row: InboxUpdate, worker: str, until: dt.datetime
+) -> InboxUpdate | None:
+    """The chat's next update, leased to `worker`, once `row` is finished in this same
+    transaction: a worker that has just answered a chat goes on with it without a
+    round through `lease`."""
+    query = (
+        select(InboxUpdate)
+        .where(
+            InboxUpdate.channel == row.channel,
+            InboxUpdate.chat_key == row.chat_key,
+            InboxUpdate.id > row.id,
+            InboxUpdate.status == PENDING,
+            _first_open_of_its_chat(),
+        )
+        .order_by(InboxUpdate.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    following = await session.scalar(query)
+    if following is not None:
+        following.status, following.attempts = LEASED, following.attempts + 1
+        following.lease_owner, following.lease_until = worker, until
+        await session.flush()
+    return following
 
 
 async def mark_handled(

@@ -26,7 +26,6 @@ import secrets
 import socket
 import time
 from collections.abc import Callable, Mapping
-from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,7 +63,8 @@ class InboxWorker:
         self.config = config
         self.clock = clock
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-        self._tasks: dict[int, asyncio.Task[None]] = {}  # row id → its handling
+        # Each task answers one chat's updates, one after another: task → its current row.
+        self._tasks: dict[asyncio.Task[None], int] = {}
         self._stopping = asyncio.Event()
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -89,13 +89,13 @@ class InboxWorker:
         if self._task is not None:
             await self._task
             self._task = None
-        in_hand = list(self._tasks.values())
+        in_hand = list(self._tasks)
         if in_hand:
             _done, late = await asyncio.wait(in_hand, timeout=grace or self.config.stop_grace)
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
-        left = list(self._tasks)
+        left = list(self._tasks.values())
         if left:
             async with self.db.transaction() as session:
                 await inbox.release(session, left, self.id)
@@ -113,9 +113,9 @@ class InboxWorker:
             except Exception:
                 log.exception("inbox pass failed; trying again shortly")
             for row in rows:
-                task = asyncio.create_task(self._process(row), name=f"inbox row {row.id}")
-                self._tasks[row.id] = task
-                task.add_done_callback(partial(self._finished, row.id))
+                task = asyncio.create_task(self._answer(row), name=f"inbox chat {row.chat_key}")
+                self._tasks[task] = row.id
+                task.add_done_callback(self._finished)
             # Idle: wait for a wake-up (a row stored or finished here), a little longer each
             # empty pass up to poll_seconds, for rows other processes store or free.
             idle = self.config.poll_seconds / 8 if rows else min(idle * 2, self.config.poll_seconds)
@@ -127,8 +127,8 @@ class InboxWorker:
                 except TimeoutError:
                     pass
 
-    def _finished(self, row_id: int, _task: asyncio.Task[None]) -> None:
-        self._tasks.pop(row_id, None)
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.pop(task, None)
         self._wakeup.set()  # a slot is free, and the chat's next update may be due
 
     async def _lease(self, limit: int) -> list[InboxUpdate]:
@@ -161,30 +161,45 @@ class InboxWorker:
 
     # --- one row ----------------------------------------------------------
 
-    async def _process(self, row: InboxUpdate) -> None:
+    async def _answer(self, row: InboxUpdate) -> None:
+        """Answers `row`, then the chat's next updates as long as they are waiting."""
+        task = asyncio.current_task()
+        following: InboxUpdate | None = row
+        while following is not None:
+            if task is not None:
+                self._tasks[task] = following.id
+            following = await self._process(following)
+
+    async def _process(self, row: InboxUpdate) -> InboxUpdate | None:
+        """Handles the row and sends its replies; the chat's next row, leased, if one waits."""
         try:
             channel = self.channels.get(row.channel)
             if channel is None:
                 log.error("inbox: no channel %r in this worker; row %d left", row.channel, row.id)
-                return
+                return None
             incoming = channel.to_incoming(row.payload)
             if row.status == inbox.LEASED:
                 replies = [] if incoming is None else await self._handle(channel, row, incoming)
                 if replies is None:
-                    return
+                    return None
             stored = await self._begin_send(row)
             if stored is None or incoming is None:
-                return
+                return None
             try:
                 await channel.deliver(incoming, stored_replies.load(stored))
             except Exception:
                 log.exception("inbox: delivering the replies to update %d failed", row.id)
+            now = self.clock()
             async with self.db.transaction() as session:
-                await inbox.mark_sent(session, row.id, self.id, self.clock())
+                await inbox.mark_sent(session, row.id, self.id, now)
+                if self._stopping.is_set():
+                    return None
+                return await inbox.lease_next(session, row, self.id, self._lease_end(now))
         except Exception:
             log.exception(
                 "inbox: update %d failed; another worker takes it after the lease", row.id
             )
+            return None
 
     async def _handle(
         self, channel: WebhookChannel, row: InboxUpdate, incoming: Incoming

@@ -1,0 +1,164 @@
+"""Webhook mode on PostgreSQL: how much faster two worker processes answer than one.
+
+    python -m bench.webhook_bench [--chats 150] [--rounds 3]
+
+Each run: a fresh PostgreSQL database; K `ocop-bot work` processes started
+against the loopback fake Bot API and ready (each has asked getMe); then
+chats × 10 Telegram updates (the conversation of tests/inbox/test_workers.py:
+/start, a registration begun, answered, cancelled...) stored in the inbox in
+one commit, as the webhook stores them; the clock runs from that commit until
+every row is answered ("sent"). K = 1 and K = 2 alternate for `--rounds`
+rounds; the medians are compared. Target: 2 workers ≥ 1.5× one worker's
+updates per second, with the machine's core count beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from bench.common import machine_info
+from storage import inbox
+from storage.db import Database, upgrade
+from tests.fakebotapi import FakeBotAPI
+from tests.inbox.processes import config_file
+from tests.inbox.test_workers import SCRIPT
+
+POSTGRES_URL = os.environ.get(
+    "OCOP_BENCH_POSTGRES_URL",
+    os.environ.get("OCOP_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
+)
+TARGET = 1.5
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _count_sent(url: str) -> int:
+    connection = await asyncpg.connect(_dsn(url))
+    try:
+        return int(await connection.fetchval("SELECT count(*) FROM inbox WHERE status = 'sent'"))
+    finally:
+        await connection.close()
+
+
+async def one_run(workers: int, chats: int, directory: Path) -> float:
+    """Updates per second that `workers` processes answer, from the inbox's commit."""
+    name = f"ocop_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(_dsn(POSTGRES_URL), timeout=5)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    processes: list[asyncio.subprocess.Process] = []
+    try:
+        await asyncio.to_thread(upgrade, url)
+        async with FakeBotAPI() as api:
+            env = {
+                **os.environ,
+                "OCOP_CONFIG": str(config_file(directory, lease_seconds=30, concurrency=16)),
+                "OCOP_DATABASE_URL": url,
+                "OCOP_MEDIA_DIR": str(directory / "media"),
+                "OCOP_TELEGRAM_TOKEN": api.token,
+                "OCOP_TELEGRAM_API_URL": api.base_url,
+                "OCOP_TELEGRAM_FILE_URL": api.file_base_url,
+                "OCOP_LOG_LEVEL": "WARNING",
+            }
+            for _ in range(workers):
+                processes.append(
+                    await asyncio.create_subprocess_exec(
+                        sys.executable, "-m", "bot.cli", "work", env=env
+                    )
+                )
+            async with asyncio.timeout(60):
+                while sum(method == "getMe" for method, _ in api.requests) < workers:  # noqa: ASYNC110 - the fake has no event for it
+                    await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)  # past the workers' first idle polls
+            db = Database(url)
+            try:
+                async with db.transaction() as session:
+                    for n in range(chats):
+                        user = api.user(10_000 + n, "Lan", "vi")
+                        for text in SCRIPT:
+                            update = api.send_text(user, text)
+                            await inbox.store(
+                                session, "telegram", str(update["update_id"]), str(user.id), update
+                            )
+                started = time.perf_counter()
+            finally:
+                await db.dispose()
+            total = chats * len(SCRIPT)
+            async with asyncio.timeout(900):
+                while await _count_sent(url) < total:  # noqa: ASYNC110 - polls the database
+                    await asyncio.sleep(0.1)
+            elapsed = time.perf_counter() - started
+            for process in processes:
+                process.terminate()
+            await asyncio.gather(*(process.wait() for process in processes))
+            return total / elapsed
+    finally:
+        for process in processes:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        admin = await asyncpg.connect(_dsn(POSTGRES_URL), timeout=5)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    info = machine_info()
+    rates: dict[int, list[float]] = {1: [], 2: []}
+    with tempfile.TemporaryDirectory() as folder:
+        for round_number in range(args.rounds):
+            for workers in (1, 2):
+                rate = await one_run(workers, args.chats, Path(folder))
+                rates[workers].append(rate)
+                print(
+                    f"round {round_number + 1}: {workers} worker(s): {rate:.1f} updates/s "
+                    f"(load {os.getloadavg()[0]:.2f})",
+                    flush=True,
+                )
+    one, two = statistics.median(rates[1]), statistics.median(rates[2])
+    ratio = two / one
+    result = {
+        "machine": info,
+        "chats": args.chats,
+        "updates": args.chats * len(SCRIPT),
+        "one": one,
+        "two": two,
+        "ratio": ratio,
+        "met": ratio >= TARGET,
+        "load at end": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+    print(
+        f"webhook mode, PostgreSQL, {result['updates']:,} updates ({args.chats} chats × "
+        f"{len(SCRIPT)}): 1 worker {one:.1f} updates/s, 2 workers {two:.1f} updates/s "
+        f"(medians of {args.rounds}): {ratio:.2f}× on {info['cores']} cores; "
+        f"{'met' if result['met'] else 'MISSED'} (target ≥ {TARGET}×); "
+        f"load {info['load at start']} at start, {result['load at end']} at end"
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--chats", type=int, default=150)
+    parser.add_argument("--rounds", type=int, default=3)
+    result = asyncio.run(run(parser.parse_args()))
+    raise SystemExit(0 if result["met"] else 1)
+
+
+if __name__ == "__main__":
+    main()
