@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import psutil
 from sqlalchemy.engine import make_url
 
 from bench.common import machine_info
@@ -54,8 +55,9 @@ async def _count_sent(url: str) -> int:
         await connection.close()
 
 
-async def one_run(workers: int, chats: int, directory: Path) -> float:
-    """Updates per second that `workers` processes answer, from the inbox's commit."""
+async def one_run(workers: int, chats: int, directory: Path) -> tuple[float, float]:
+    """Updates per second that `workers` processes answer, from the inbox's commit, and
+    the workers' CPU milliseconds per update (start-up left out)."""
     name = f"ocop_bench_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(_dsn(POSTGRES_URL), timeout=5)
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -85,6 +87,7 @@ async def one_run(workers: int, chats: int, directory: Path) -> float:
                 while sum(method == "getMe" for method, _ in api.requests) < workers:  # noqa: ASYNC110 - the fake has no event for it
                     await asyncio.sleep(0.05)
             await asyncio.sleep(0.5)  # past the workers' first idle polls
+            before = _cpu_seconds(processes)
             db = Database(url)
             try:
                 async with db.transaction() as session:
@@ -103,10 +106,11 @@ async def one_run(workers: int, chats: int, directory: Path) -> float:
                 while await _count_sent(url) < total:  # noqa: ASYNC110 - polls the database
                     await asyncio.sleep(0.1)
             elapsed = time.perf_counter() - started
+            cpu = _cpu_seconds(processes) - before
             for process in processes:
                 process.terminate()
             await asyncio.gather(*(process.wait() for process in processes))
-            return total / elapsed
+            return total / elapsed, cpu * 1000 / total
     finally:
         for process in processes:
             if process.returncode is None:
@@ -117,17 +121,27 @@ async def one_run(workers: int, chats: int, directory: Path) -> float:
         await admin.close()
 
 
+def _cpu_seconds(processes: list[asyncio.subprocess.Process]) -> float:
+    total = 0.0
+    for process in processes:
+        times = psutil.Process(process.pid).cpu_times()
+        total += times.user + times.system
+    return total
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     info = machine_info()
     rates: dict[int, list[float]] = {1: [], 2: []}
+    cpu: dict[int, list[float]] = {1: [], 2: []}
     with tempfile.TemporaryDirectory() as folder:
         for round_number in range(args.rounds):
             for workers in (1, 2):
-                rate = await one_run(workers, args.chats, Path(folder))
+                rate, cpu_ms = await one_run(workers, args.chats, Path(folder))
                 rates[workers].append(rate)
+                cpu[workers].append(cpu_ms)
                 print(
-                    f"round {round_number + 1}: {workers} worker(s): {rate:.1f} updates/s "
-                    f"(load {os.getloadavg()[0]:.2f})",
+                    f"round {round_number + 1}: {workers} worker(s): {rate:.1f} updates/s, "
+                    f"{cpu_ms:.1f} CPU-ms per update (load {os.getloadavg()[0]:.2f})",
                     flush=True,
                 )
     one, two = statistics.median(rates[1]), statistics.median(rates[2])
@@ -139,13 +153,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "one": one,
         "two": two,
         "ratio": ratio,
+        "cpu_ms": {k: statistics.median(v) for k, v in cpu.items()},
         "met": ratio >= TARGET,
         "load at end": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
     print(
         f"webhook mode, PostgreSQL, {result['updates']:,} updates ({args.chats} chats × "
         f"{len(SCRIPT)}): 1 worker {one:.1f} updates/s, 2 workers {two:.1f} updates/s "
-        f"(medians of {args.rounds}): {ratio:.2f}× on {info['cores']} cores; "
+        f"(medians of {args.rounds}): {ratio:.2f}× on {info['cores']} cores; workers' CPU "
+        f"per update {result['cpu_ms'][1]:.1f} ms and {result['cpu_ms'][2]:.1f} ms; "
         f"{'met' if result['met'] else 'MISSED'} (target ≥ {TARGET}×); "
         f"load {info['load at start']} at start, {result['load at end']} at end"
     )

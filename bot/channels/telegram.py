@@ -266,6 +266,15 @@ class TelegramChannel:
         bot = self.application.bot
         await send_replies(bot, int(incoming.chat_id), replies, self.delivery, incoming.user_id)
 
+    async def acknowledge(self, payload: Mapping[str, Any]) -> None:
+        """Stops a pressed button's spinner, as `on_update` does when polling."""
+        query = payload.get("callback_query")
+        if isinstance(query, Mapping) and isinstance(query.get("id"), str):
+            try:
+                await self.application.bot.answer_callback_query(query["id"])
+            except TelegramError:
+                log.debug("callback answer failed", exc_info=True)
+
     async def register_webhook(self, url: str) -> None:
         await self.application.bot.set_webhook(
             url, secret_token=self._webhook_secret, drop_pending_updates=False

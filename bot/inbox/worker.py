@@ -26,7 +26,7 @@ import secrets
 import socket
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +41,15 @@ from storage.db import Database
 from storage.models import InboxUpdate
 
 log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Acknowledges(Protocol):
+    """A channel that tells the platform an update was seen before handling it (Telegram
+    stops a pressed button's spinner)."""
+
+    async def acknowledge(self, payload: Mapping[str, Any]) -> None: ...
+
 
 HOUSEKEEPING_SECONDS = 1.0
 PRUNE_AFTER = dt.timedelta(days=3)  # platforms redeliver within a day
@@ -178,6 +187,8 @@ class InboxWorker:
                 log.error("inbox: no channel %r in this worker; row %d left", row.channel, row.id)
                 return None
             incoming = channel.to_incoming(row.payload)
+            if row.status == inbox.LEASED and isinstance(channel, Acknowledges):
+                await channel.acknowledge(row.payload)
             if row.status == inbox.LEASED:
                 replies = [] if incoming is None else await self._handle(channel, row, incoming)
                 if replies is None:

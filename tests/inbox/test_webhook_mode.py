@@ -89,3 +89,18 @@ async def test_a_chats_updates_are_answered_in_order_and_chats_side_by_side(
     async with webhook_bot.runtime.db.read() as session:
         conversations = await session.scalar(select(func.count()).select_from(Conversation))
     assert conversations == len(users) + 1
+
+
+async def test_a_pressed_button_is_answered_and_its_spinner_stopped(
+    webhook_bot: WebhookBot,
+) -> None:
+    api = webhook_bot.api
+    user = api.user(700, "Lan")
+    await webhook_bot.post(api.send_text(user, "/start"))
+    await until_answered(webhook_bot, 1)
+    welcome = await api.settle(700)
+    await webhook_bot.post(api.press(user, welcome[-1], "🇬🇧 English"))
+    await until_answered(webhook_bot, 2)
+    screen = await api.settle(700)
+    assert "English it is" in screen[0]["text"]
+    assert len(api.callback_answers) == 1  # the button's spinner stopped
