@@ -444,6 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.telegram_token or "",
         settings.check_secret or "",
         settings.metrics_token or "",
+        settings.webhook_secret or "",
     ]
     configure_logging(settings.log_level, secrets, settings.log_format)
     if args.command in OPERATIONS:

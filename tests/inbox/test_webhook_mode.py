@@ -4,11 +4,13 @@ and answered 200 at once, handled once however often it is delivered, in each ch
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.channels.telegram import SECRET_HEADER, TelegramChannel
 from storage import inbox
 from storage.models import Conversation, InboxUpdate
 from tests.inbox.conftest import PUBLIC_URL, SECRET, WebhookBot
@@ -104,3 +106,21 @@ async def test_a_pressed_button_is_answered_and_its_spinner_stopped(
     screen = await api.settle(700)
     assert "English it is" in screen[0]["text"]
     assert len(api.callback_answers) == 1  # the button's spinner stopped
+
+
+async def test_without_a_configured_secret_each_start_draws_its_own(
+    webhook_bot: WebhookBot,
+) -> None:
+    settings = dataclasses.replace(webhook_bot.runtime.settings, webhook_secret=None)
+    first, second = (TelegramChannel(settings, webhook_bot.runtime.dispatcher) for _ in "12")
+    await first.application.initialize()
+    try:
+        await first.register_webhook(f"{PUBLIC_URL}/webhook/telegram")
+    finally:
+        await first.application.shutdown()
+    drawn = [p for method, p in webhook_bot.api.requests if method == "setWebhook"][-1]
+    secret = drawn["secret_token"]
+    assert len(secret) >= 32 and secret != SECRET
+    assert first.authentic({SECRET_HEADER: secret}, b"{}")
+    assert not second.authentic({SECRET_HEADER: secret}, b"{}")  # another start, another one
+    assert not first.authentic({}, b"{}")
