@@ -21,6 +21,7 @@ from tests.web.conftest import free_port
 
 SECRET = "processes-test-secret"
 PUBLIC_URL = "https://ocop.test"
+STARTUP = 180.0  # seconds for the processes to start and connect, on a busy shared machine
 
 
 def config_file(directory: Path, *, lease_seconds: float, concurrency: int) -> Path:
@@ -80,7 +81,7 @@ class BotProcess:
         )
         connector = aiohttp.TCPConnector(limit=20)
         self.session = aiohttp.ClientSession(connector=connector)
-        async with asyncio.timeout(60):
+        async with asyncio.timeout(STARTUP):
             # Ready: the webhook registered, and each worker process asked getMe.
             while not self.api.webhook_url or self._get_me_calls() < 1 + self.workers:
                 assert self.process.returncode is None, "the bot exited"

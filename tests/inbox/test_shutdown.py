@@ -45,8 +45,8 @@ async def test_sigterm_finishes_the_updates_in_hand_takes_no_more_and_exits_0(
 ) -> None:
     async with SlowBotAPI() as api:
         bot = BotProcess(api, database_url, tmp_path, workers=0)
-        await bot.start()
         try:
+            await bot.start()
             lan, hoa = api.user(301, "Lan", "vi"), api.user(302, "Hoa", "vi")
             in_hand = [api.send_text(lan, "/start"), api.send_text(hoa, "/start")]
             waiting = api.send_text(lan, "/register")  # behind Lan's /start

@@ -84,8 +84,8 @@ async def test_three_workers_one_killed_every_update_once_and_in_order(
     api: FakeBotAPI, database_url: str, tmp_path: Path
 ) -> None:
     bot = BotProcess(api, database_url, tmp_path, workers=3, lease_seconds=5)
-    await bot.start()
     try:
+        await bot.start()
         # What one user alone sees, update by update: what every chat must see.
         alone = api.user(1_000, "Lan", "vi")
         reference: list[list[Seen]] = []
