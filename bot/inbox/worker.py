@@ -187,14 +187,15 @@ class InboxWorker:
                 log.error("inbox: no channel %r in this worker; row %d left", row.channel, row.id)
                 return None
             incoming = channel.to_incoming(row.payload)
+            if incoming is None:  # nothing the bot takes (the intake stores none such)
+                await self._settle_unanswered(row)
+                return None
             if row.status == inbox.LEASED and isinstance(channel, Acknowledges):
                 await channel.acknowledge(row.payload)
-            if row.status == inbox.LEASED:
-                replies = [] if incoming is None else await self._handle(channel, row, incoming)
-                if replies is None:
-                    return None
+            if row.status == inbox.LEASED and await self._handle(channel, row, incoming) is None:
+                return None
             stored = await self._begin_send(row)
-            if stored is None or incoming is None:
+            if stored is None:
                 return None
             try:
                 await channel.deliver(incoming, stored_replies.load(stored))
@@ -248,6 +249,14 @@ class InboxWorker:
                 session, row.id, self.id, stored_replies.dump(replies), self.clock()
             )
         return replies if ok else None
+
+    async def _settle_unanswered(self, row: InboxUpdate) -> None:
+        now = self.clock()
+        async with self.db.transaction() as session:
+            if row.status == inbox.LEASED:
+                await inbox.mark_handled(session, row.id, self.id, stored_replies.dump([]), now)
+            if await inbox.begin_send(session, row.id, self.id, now) is not None:
+                await inbox.mark_sent(session, row.id, self.id, now)
 
     async def _begin_send(self, row: InboxUpdate) -> dict[str, Any] | None:
         now = self.clock()

@@ -124,3 +124,24 @@ async def test_without_a_configured_secret_each_start_draws_its_own(
     assert first.authentic({SECRET_HEADER: secret}, b"{}")
     assert not second.authentic({SECRET_HEADER: secret}, b"{}")  # another start, another one
     assert not first.authentic({}, b"{}")
+
+
+async def test_a_stored_update_the_bot_does_not_take_is_settled_not_retried(
+    webhook_bot: WebhookBot,
+) -> None:
+    # Another bot's message: stored by an older intake, say. It must not block the chat.
+    update = {
+        "update_id": 42,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 801, "type": "private"},
+            "from": {"id": 801, "is_bot": True, "first_name": "Bot"},
+            "text": "hello",
+        },
+    }
+    async with webhook_bot.runtime.db.transaction() as session:
+        await inbox.store(session, "telegram", "42", "801", update)
+    webhook_bot.worker.wake()
+    await until_answered(webhook_bot, 1)
+    assert webhook_bot.api.sent(801) == []
