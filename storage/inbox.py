@@ -3,6 +3,7 @@
 Each row goes
     pending → leased → handled → sending → sent
                              ↘ (worker died mid-send) unknown
+    (leased by MAX_LEASES workers in turn, none of which finished) → failed
 `handled` is written in the same transaction that handles the update and saves
 the conversation, together with the replies it queues (`replies`), so an update
 is handled exactly once. Replies are sent after that commit, at most once: the
@@ -42,6 +43,8 @@ HANDLED = "handled"  # handled and its replies queued (one transaction); nothing
 SENDING = "sending"  # committed just before the first API call: never sent again
 SENT = "sent"
 UNKNOWN = "unknown"  # its worker died mid-send: the replies may or may not have arrived
+FAILED = "failed"  # MAX_LEASES workers took it and none finished: given up, the chat goes on
+MAX_LEASES = 5
 OPEN = (PENDING, LEASED, HANDLED, SENDING)
 
 _QUIET = {"synchronize_session": False}
@@ -96,14 +99,24 @@ async def lease(
         .with_for_update(skip_locked=True)
     )
     rows = list(await session.scalars(query))
+    taken: list[InboxUpdate] = []
     for row in rows:
+        if row.status == LEASED and row.attempts >= MAX_LEASES:
+            # Every worker that took it died or hung: an update that kills workers must
+            # not hold its chat up for ever.
+            row.status, row.lease_owner, row.lease_until = FAILED, None, None
+            continue
+        taken.append(row)
         # A handled row keeps its status: its replies are queued, only the sending is left.
         if row.status != HANDLED:
             row.status = LEASED
             row.attempts += 1
         row.lease_owner, row.lease_until = worker, until
     await session.flush()
-    return rows
+    if len(taken) < len(rows):  # gave some up: their chats' next updates are due now
+        more = await lease(session, worker=worker, now=now, until=until, limit=limit - len(taken))
+        taken.extend(more)
+    return taken
 
 
 def _first_open_of_its_chat() -> ColumnElement[bool]:
@@ -237,7 +250,7 @@ async def prune(session: AsyncSession, before: dt.datetime) -> int:
     """Forgets finished rows older than `before` (platforms redeliver within hours)."""
     result = await session.execute(
         delete(InboxUpdate)
-        .where(InboxUpdate.status.in_((SENT, UNKNOWN)), InboxUpdate.created_at < before)
+        .where(InboxUpdate.status.in_((SENT, UNKNOWN, FAILED)), InboxUpdate.created_at < before)
         .execution_options(**_QUIET)
     )
     return _rowcount(result)

@@ -107,3 +107,18 @@ async def test_a_handled_update_whose_worker_died_is_only_sent(db: Database) -> 
         assert await inbox.begin_send(session, 1, "w2", later + LEASE) == {
             "replies": [{"text": "hi"}]
         }
+
+
+async def test_an_update_that_no_worker_finishes_is_given_up_and_the_chat_goes_on(
+    db: Database,
+) -> None:
+    await store(db, "1", "a")
+    await store(db, "2", "a")
+    moment = NOW
+    for _ in range(inbox.MAX_LEASES):  # each worker that takes it dies
+        assert await lease(db, "w", moment) == ["1"]
+        moment += LEASE * 2
+    assert await lease(db, "w", moment) == ["2"]
+    async with db.transaction() as session:
+        failed = await session.scalar(select(InboxUpdate.status).where(InboxUpdate.id == 1))
+    assert failed == inbox.FAILED
