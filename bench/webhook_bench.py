@@ -2,8 +2,10 @@
 
     python -m bench.webhook_bench [--chats 150] [--rounds 3]
 
-Each run: a fresh PostgreSQL database; K `ocop-bot work` processes started
-against the loopback fake Bot API and ready (each has asked getMe); then
+Each run: a fresh PostgreSQL database; K `ocop-bot work` processes started,
+each against a loopback fake Bot API process of its own (bench/fake_server.py:
+one shared fake would be the bottleneck, as Telegram's servers never are),
+and ready (each has asked getMe); then
 chats × 10 Telegram updates (the conversation of tests/inbox/test_workers.py:
 /start, a registration begun, answered, cancelled...) stored in the inbox in
 one commit, as the webhook stores them; the clock runs from that commit until
@@ -55,6 +57,29 @@ async def _count_sent(url: str) -> int:
         await connection.close()
 
 
+async def _fake(first_user: int, chats: int) -> tuple[asyncio.subprocess.Process, int]:
+    """A fake Bot API process that knows the bench's users; its port."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.fake_server",
+        "--users",
+        f"{first_user}:{chats}",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    line = (await process.stdout.readline()).decode().split()
+    assert line[:1] == ["port"], line
+    return process, int(line[1])
+
+
+async def _until_getme(fakes: list[asyncio.subprocess.Process]) -> None:
+    for fake in fakes:
+        assert fake.stdout is not None
+        while (await fake.stdout.readline()).strip() != b"getMe":
+            pass
+
+
 async def one_run(workers: int, chats: int, directory: Path) -> tuple[float, float]:
     """Updates per second that `workers` processes answer, from the inbox's commit, and
     the workers' CPU milliseconds per update (start-up left out)."""
@@ -64,58 +89,60 @@ async def one_run(workers: int, chats: int, directory: Path) -> tuple[float, flo
     await admin.close()
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     processes: list[asyncio.subprocess.Process] = []
+    fakes: list[asyncio.subprocess.Process] = []
+    first_user = 10_000
     try:
         await asyncio.to_thread(upgrade, url)
-        async with FakeBotAPI() as api:
+        # Updates are made by a fake of our own (not serving); each worker sends its
+        # replies to a fake process of its own, which knows the same users.
+        maker = FakeBotAPI()
+        config = config_file(directory, lease_seconds=30, concurrency=16)
+        for _ in range(workers):
+            fake, port = await _fake(first_user, chats)
+            fakes.append(fake)
             env = {
                 **os.environ,
-                "OCOP_CONFIG": str(config_file(directory, lease_seconds=30, concurrency=16)),
+                "OCOP_CONFIG": str(config),
                 "OCOP_DATABASE_URL": url,
                 "OCOP_MEDIA_DIR": str(directory / "media"),
-                "OCOP_TELEGRAM_TOKEN": api.token,
-                "OCOP_TELEGRAM_API_URL": api.base_url,
-                "OCOP_TELEGRAM_FILE_URL": api.file_base_url,
+                "OCOP_TELEGRAM_TOKEN": maker.token,
+                "OCOP_TELEGRAM_API_URL": f"http://127.0.0.1:{port}/bot",
+                "OCOP_TELEGRAM_FILE_URL": f"http://127.0.0.1:{port}/file/bot",
                 "OCOP_LOG_LEVEL": "WARNING",
             }
-            for _ in range(workers):
-                processes.append(
-                    await asyncio.create_subprocess_exec(
-                        sys.executable, "-m", "bot.cli", "work", env=env
-                    )
+            processes.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "bot.cli", "work", env=env
                 )
-            async with asyncio.timeout(60):
-                while sum(method == "getMe" for method, _ in api.requests) < workers:  # noqa: ASYNC110 - the fake has no event for it
-                    await asyncio.sleep(0.05)
-            await asyncio.sleep(0.5)  # past the workers' first idle polls
-            before = _cpu_seconds(processes)
-            db = Database(url)
-            try:
-                async with db.transaction() as session:
-                    for n in range(chats):
-                        user = api.user(10_000 + n, "Lan", "vi")
-                        for text in SCRIPT:
-                            update = api.send_text(user, text)
-                            await inbox.store(
-                                session, "telegram", str(update["update_id"]), str(user.id), update
-                            )
-                started = time.perf_counter()
-            finally:
-                await db.dispose()
-            total = chats * len(SCRIPT)
-            async with asyncio.timeout(900):
-                while await _count_sent(url) < total:  # noqa: ASYNC110 - polls the database
-                    await asyncio.sleep(0.1)
-            elapsed = time.perf_counter() - started
-            cpu = _cpu_seconds(processes) - before
-            for process in processes:
-                process.terminate()
-            await asyncio.gather(*(process.wait() for process in processes))
-            return total / elapsed, cpu * 1000 / total
+            )
+        async with asyncio.timeout(180):
+            await _until_getme(fakes)
+        await asyncio.sleep(0.5)  # past the workers' first idle polls
+        before = _cpu_seconds(processes)
+        db = Database(url)
+        try:
+            async with db.transaction() as session:
+                for n in range(chats):
+                    user = maker.user(first_user + n, "Lan", "vi")
+                    for text in SCRIPT:
+                        update = maker.send_text(user, text)
+                        key = str(update["update_id"])
+                        await inbox.store(session, "telegram", key, str(user.id), update)
+            started = time.perf_counter()
+        finally:
+            await db.dispose()
+        total = chats * len(SCRIPT)
+        async with asyncio.timeout(900):
+            while await _count_sent(url) < total:  # noqa: ASYNC110 - polls the database
+                await asyncio.sleep(0.1)
+        elapsed = time.perf_counter() - started
+        cpu = _cpu_seconds(processes) - before
+        return total / elapsed, cpu * 1000 / total
     finally:
-        for process in processes:
+        for process in processes + fakes:
             if process.returncode is None:
-                process.kill()
-                await process.wait()
+                process.terminate()
+        await asyncio.gather(*(process.wait() for process in processes + fakes))
         admin = await asyncpg.connect(_dsn(POSTGRES_URL), timeout=5)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
