@@ -239,9 +239,8 @@ async def _work(settings: Settings, stop: asyncio.Event | None = None) -> int:
         if not channels:
             print("No channel configured: set OCOP_TELEGRAM_TOKEN.", file=sys.stderr)
             return 2
-        telegram = channels[TELEGRAM]
-        assert isinstance(telegram, TelegramChannel)
-        if not await _connect(telegram, health, stop):
+        telegram = channels.get(TELEGRAM)
+        if isinstance(telegram, TelegramChannel) and not await _connect(telegram, health, stop):
             await telegram.application.shutdown()
             return 0
         worker = InboxWorker(runtime.db, runtime.dispatcher, channels, settings.inbox)
@@ -249,7 +248,8 @@ async def _work(settings: Settings, stop: asyncio.Event | None = None) -> int:
         log.info("inbox worker %s started", worker.id)
         await stop.wait()
         await worker.stop()
-        await telegram.application.shutdown()
+        if isinstance(telegram, TelegramChannel):
+            await telegram.application.shutdown()
     finally:
         await runtime.close()
     return 0
