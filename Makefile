@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.scheduler_bench
 	$(BIN)/python -m bench.burst_bench
 	$(BIN)/python -m bench.zalo_bench
+	$(BIN)/python -m bench.webhook_bench
 
 ## Extract message keys from the code and merge them into the vi and en catalogs.
 i18n: $(STAMP)

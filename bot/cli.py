@@ -1,4 +1,4 @@
-"""ocop-bot: run | chat | web | migrate | seed | set-status | clean-media, and the
+"""ocop-bot: run | work | chat | web | migrate | seed | set-status | clean-media, and the
 operator's doctor | backup | restore | copy-data."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from bot.channels.console import ConsoleChannel
 from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_sender import TelegramSender
-from bot.channels.webhook import InProcess
+from bot.channels.webhook import InProcess, WebhookChannel
 from bot.channels.zalo_bot import CHANNEL as ZALO_BOT
 from bot.channels.zalo_bot import ZaloBotChannel
 from bot.channels.zalo_bot_api import MaybeSent, NotSent, ZaloBotError
@@ -42,8 +42,12 @@ from bot.core.listings import MAX_REASON, MIN_REASON, listing_url, needs_reason
 from bot.core.media import MediaStore
 from bot.core.ocop import LISTING_STATUSES
 from bot.flows import parsers
+from bot.inbox.intake import Intake
+from bot.inbox.processes import Workers
+from bot.inbox.worker import InboxWorker
 from bot.outbox.attachments import AttachmentStore
 from bot.outbox.limiter import RateLimiter
+from bot.outbox.sender import Sender
 from bot.outbox.worker import OutboxWorker
 from bot.runtime import Runtime, build_runtime, configure_logging
 from bot.scheduler.service import SchedulerService
@@ -84,7 +88,8 @@ async def _run(settings: Settings, demo: bool, stop: asyncio.Event | None = None
             channels.expect(ZALO_BOT)
         if settings.zalo_oa.configured:
             assert webhooks is not None
-            zalo_oa = await _start_zalo_oa(runtime, channels, webhooks)
+            zalo_oa = await _start_zalo_oa(runtime, channels)
+            webhooks.add(zalo_oa.channel)
         web_task = asyncio.create_task(_serve_web(runtime, stop, channels, webhooks))
         if settings.zalo_bot.token:  # beside Telegram, with its own limiter and worker
             zalo_task = asyncio.create_task(_run_zalo_bot(runtime, channels, stop, webhooks))
@@ -150,11 +155,11 @@ class ZaloOARunning:
     tokens: ZaloOATokens
     client: ZaloOAClient
     channel: ZaloOAChannel
-    worker: OutboxWorker
+    worker: OutboxWorker | None  # None in a webhook worker process: the main one sends
 
 
 async def _start_zalo_oa(
-    runtime: Runtime, channels: ChannelHealth, webhooks: Webhooks
+    runtime: Runtime, channels: ChannelHealth, *, outbox: bool = True
 ) -> ZaloOARunning:
     """Tokens (seeded from the environment on first start), the webhook channel, and the
     OA's outbox worker, all under one limiter for the OA."""
@@ -174,15 +179,17 @@ async def _start_zalo_oa(
         limiter,
         max_text=settings.zalo_oa.limits.max_text,
     )
-    worker = OutboxWorker(runtime.db, sender, settings, catalogs=app.catalogs, limiter=limiter)
-    await worker.start()
-    webhooks.add(channel)
+    worker = None
+    if outbox:
+        worker = OutboxWorker(runtime.db, sender, settings, catalogs=app.catalogs, limiter=limiter)
+        await worker.start()
     return ZaloOARunning(tokens, client, channel, worker)
 
 
 async def _stop_zalo_oa(running: ZaloOARunning) -> None:
     await running.channel.drain()
-    await running.worker.stop()
+    if running.worker is not None:
+        await running.worker.stop()
     await running.client.close()
     await running.tokens.close()
 
@@ -285,6 +292,173 @@ async def _connect_zalo_bot(
                 log.info("Zalo Bot: the token was accepted on try %d", attempt)
             return True
     return False
+
+
+# --- webhook mode: `run --webhook [--workers N]` and `work` (docs/operations.md) ----------
+
+
+async def _run_webhook(
+    settings: Settings, demo: bool, workers: int, stop: asyncio.Event | None = None
+) -> int:
+    """Platforms POST updates to <public_url>/webhook/<channel>; each is stored in the inbox
+    and answered 200 at once. With `workers` 0 this process handles them too; otherwise
+    that many `ocop-bot work` processes do, on the same (PostgreSQL) database. This process
+    also runs each channel's outbox worker and the scheduler."""
+    if not (settings.telegram_token or settings.zalo_bot.token or settings.zalo_oa.configured):
+        print(
+            "Webhook mode needs a channel: set OCOP_TELEGRAM_TOKEN, OCOP_ZALO_BOT_TOKEN "
+            "or the OCOP_ZALO_OA_* variables.",
+            file=sys.stderr,
+        )
+        return 2
+    runtime = await build_runtime(settings)
+    if stop is None:
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+    health = ChannelHealth()
+    web_task: asyncio.Task[None] | None = None
+    opened = _Opened()
+    try:
+        if demo:
+            await _seed(runtime.db, runtime.settings)
+        channels = await _webhook_channels(settings, runtime, health, opened, outbox=True)
+        here = None
+        if workers == 0:
+            here = InboxWorker(runtime.db, runtime.dispatcher, channels, settings.inbox)
+        webhooks = Webhooks(Intake(runtime.db, here.wake if here else None).receive)
+        for channel in channels.values():
+            webhooks.add(channel)
+        web_task = asyncio.create_task(_serve_web(runtime, stop, health, webhooks))
+        if not await opened.connect(health, stop):
+            return 0
+        for name, channel in channels.items():
+            await channel.register_webhook(f"{settings.public_url}/webhook/{name}")
+        scheduler = SchedulerService(
+            runtime.db, settings, runtime.app.clock, catalogs=runtime.app.catalogs
+        )
+        if workers and runtime.db.is_sqlite:
+            log.warning(
+                "%d worker processes on SQLite take turns to write; use PostgreSQL", workers
+            )
+        processes = Workers(workers) if workers else None
+        await opened.start_outboxes(runtime)
+        await scheduler.start()
+        if here is not None:
+            await here.start()
+        if processes is not None:
+            await processes.start()
+        log.info(
+            "webhooks registered; %d worker processes; web app on %s", workers, settings.public_url
+        )
+        await stop.wait()
+        # SIGTERM: nothing new taken, what is in hand finished (at most [inbox] stop_grace).
+        if here is not None:
+            await here.stop()
+        if processes is not None:
+            await processes.stop()
+        await scheduler.stop()
+    finally:
+        stop.set()
+        await opened.close()
+        if web_task is not None:
+            await web_task
+        await runtime.close()
+    return 0
+
+
+@dataclass
+class _Opened:
+    """The webhook-mode channels this process opened: connected at start, each one's
+    outbox worker (in the process that takes the webhooks), closed at the end."""
+
+    telegram: TelegramChannel | None = None
+    zalo_bot: ZaloBotChannel | None = None
+    zalo_oa: ZaloOARunning | None = None
+    outboxes: list[OutboxWorker] = field(default_factory=list)
+
+    async def connect(self, health: ChannelHealth, stop: asyncio.Event) -> bool:
+        """getMe on the channels that have it; False if told to stop first."""
+        if self.telegram is not None and not await _connect(self.telegram, health, stop):
+            return False
+        return self.zalo_bot is None or await _connect_zalo_bot(self.zalo_bot, health, stop)
+
+    async def start_outboxes(self, runtime: Runtime) -> None:
+        settings, app = runtime.settings, runtime.app
+        attachments = AttachmentStore(app.media)
+        senders: list[tuple[Sender, RateLimiter]] = []
+        if self.telegram is not None:
+            bot, limiter = self.telegram.application.bot, self.telegram.limiter
+            senders.append((TelegramSender(bot, attachments, limiter), limiter))
+        if self.zalo_bot is not None:
+            zalo, limiter = self.zalo_bot, self.zalo_bot.limiter
+            zalo_sender = ZaloBotSender(
+                zalo.api, attachments, zalo.links, settings.zalo_bot.limits, limiter
+            )
+            senders.append((zalo_sender, limiter))
+        for sender, limiter in senders:
+            worker = OutboxWorker(
+                runtime.db, sender, settings, catalogs=app.catalogs, limiter=limiter
+            )
+            await worker.start()
+            self.outboxes.append(worker)
+
+    async def close(self) -> None:
+        for worker in self.outboxes:
+            await worker.stop()  # lets messages in flight settle first
+        if self.telegram is not None:
+            await self.telegram.application.shutdown()
+        if self.zalo_bot is not None:
+            await self.zalo_bot.stop()
+        if self.zalo_oa is not None:
+            await _stop_zalo_oa(self.zalo_oa)
+
+
+async def _webhook_channels(
+    settings: Settings, runtime: Runtime, health: ChannelHealth, opened: _Opened, outbox: bool
+) -> dict[str, WebhookChannel]:
+    """Every configured channel that takes webhooks, by name (each with its own limiter).
+    `outbox`: the Zalo OA's outbox worker starts with it (the OA has no getMe to wait for)."""
+    channels: dict[str, WebhookChannel] = {}
+    if settings.telegram_token:
+        health.expect(TELEGRAM)
+        limiter = RateLimiter.of(settings.send_limits(TELEGRAM))
+        opened.telegram = TelegramChannel(settings, runtime.dispatcher, limiter)
+        channels[TELEGRAM] = opened.telegram
+    if settings.zalo_bot.token:
+        health.expect(ZALO_BOT)
+        limiter = RateLimiter.of(settings.send_limits(ZALO_BOT))
+        opened.zalo_bot = ZaloBotChannel(settings, runtime.dispatcher, limiter)
+        channels[ZALO_BOT] = opened.zalo_bot
+    if settings.zalo_oa.configured:
+        opened.zalo_oa = await _start_zalo_oa(runtime, health, outbox=outbox)
+        channels[ZALO_OA] = opened.zalo_oa.channel
+    return channels
+
+
+async def _work(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    """One worker process: leases inbox rows and handles them, until SIGTERM."""
+    runtime = await build_runtime(settings, migrate=False)  # `run` (or `migrate`) migrates
+    if stop is None:
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+    health = ChannelHealth()
+    opened = _Opened()
+    try:
+        channels = await _webhook_channels(settings, runtime, health, opened, outbox=False)
+        if not channels:
+            print("No channel configured: set OCOP_TELEGRAM_TOKEN.", file=sys.stderr)
+            return 2
+        if not await opened.connect(health, stop):
+            return 0
+        worker = InboxWorker(runtime.db, runtime.dispatcher, channels, settings.inbox)
+        await worker.start()
+        log.info("inbox worker %s started", worker.id)
+        await stop.wait()
+        await worker.stop()
+    finally:
+        await opened.close()
+        await runtime.close()
+    return 0
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -440,6 +614,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run", help="Telegram and/or Zalo Bot, or the console chat without a chat token"
     )
     run.add_argument("--demo", action="store_true", help="load the demo data first")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="take updates by webhook (also [bot] webhook, OCOP_WEBHOOK) into the inbox",
+    )
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="webhook mode: N `ocop-bot work` processes handle the updates (PostgreSQL)",
+    )
+    commands.add_parser("work", help="webhook mode: handle stored updates (one worker process)")
     chat = commands.add_parser("chat", help="chat in this terminal")
     chat.add_argument("--demo", action="store_true", help="load the demo data first")
     commands.add_parser("web", help="serve the origin pages, stamp checks and JSON API")
@@ -475,6 +662,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level, secrets, settings.log_format)
     if args.command in OPERATIONS:
         return asyncio.run(OPERATIONS[args.command](settings, args))
+    if args.command == "run" and (args.webhook or settings.webhook):
+        return asyncio.run(_run_webhook(settings, args.demo, max(0, args.workers)))
+    if args.command == "work":
+        return asyncio.run(_work(settings))
     if args.command == "run":
         asyncio.run(_run(settings, args.demo))
     elif args.command == "chat":

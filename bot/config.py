@@ -142,6 +142,17 @@ class OutboxSettings:
 
 
 @dataclass(frozen=True)
+class InboxSettings:
+    """[inbox]: how webhook workers lease stored updates (docs/operations.md)."""
+
+    lease_seconds: float = 30.0  # an update's lease; a dead worker's updates wait this long
+    concurrency: int = 16  # updates (of different chats) in hand at once, per process (keep it
+    # below the database pool: 10 connections, 20 more when busy)
+    poll_seconds: float = 0.2  # the longest an idle worker waits before looking again
+    stop_grace: float = 10.0  # at SIGTERM, how long updates in hand may take to finish
+
+
+@dataclass(frozen=True)
 class LabelSettings:
     """[labels]: label sizes and sticker sheets on offer, stamp batches, the label font."""
 
@@ -311,6 +322,8 @@ class Settings:
     invite_hours: int = 72
     # Outbox delivery ([outbox]).
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    # Webhook updates stored and leased by workers ([inbox]).
+    inbox: InboxSettings = field(default_factory=InboxSettings)
     # QR labels and serial stamps ([labels]).
     labels: LabelSettings = field(default_factory=LabelSettings)
     # The reminder scheduler ([reminders]).
@@ -428,6 +441,7 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         file_link_hours=float(web.get("file_link_hours", 72)),
         invite_hours=int(raw.get("roles", {}).get("invite_hours", 72)),
         outbox=OutboxSettings(**raw.get("outbox", {})),
+        inbox=InboxSettings(**raw.get("inbox", {})),
         labels=_label_settings(raw.get("labels", {}), base),
         reminders=_reminder_settings(raw.get("reminders", {})),
         catalogue=_catalogue_settings(raw.get("catalogue", {}), env),

@@ -4,10 +4,8 @@ Counters and the latency histogram live in this process and grow as it works
 (updates handled by the dispatcher, sends of the outbox worker). What waits
 in the database (open outbox rows, the oldest due reminder) and the web
 app's plain counters (origin page requests, page cache hits) are read when
-Prometheus scrapes, so the hot paths pay nothing for them.
-
-There is no inbox table yet (updates arrive by long polling and are handled
-at once), so there is no inbox depth to report.
+Prometheus scrapes, so the hot paths pay nothing for them. The inbox holds
+webhook updates not yet answered (webhook mode); with long polling it stays empty.
 """
 
 from __future__ import annotations
@@ -117,6 +115,14 @@ class _Snapshot(Collector):
             for status, count in sorted(self.backlog.outbox.items()):
                 depth.add_metric([status], count)
             yield depth
+            waiting = GaugeMetricFamily(
+                "ocop_inbox_depth",
+                "Webhook updates not yet answered, by status (pending, leased, handled, sending).",
+                labels=["status"],
+            )
+            for status, count in sorted(self.backlog.inbox.items()):
+                waiting.add_metric([status], count)
+            yield waiting
             oldest = self.backlog.oldest_due_job
             lag = 0.0 if oldest is None else max(0.0, (self.now - oldest).total_seconds())
             yield GaugeMetricFamily(

@@ -1,4 +1,5 @@
-"""What is waiting: open outbox rows and due reminder jobs, read for the metrics page."""
+"""What is waiting: open outbox and inbox rows and due reminder jobs, read for the metrics
+page."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import jobs, outbox
+from storage import inbox, jobs, outbox
 from storage.models import OutboxMessage, ScheduledJob
 
 
@@ -16,10 +17,12 @@ from storage.models import OutboxMessage, ScheduledJob
 class Backlog:
     outbox: dict[str, int] = field(default_factory=dict)  # open rows by status
     oldest_due_job: dt.datetime | None = None  # a pending reminder job due the longest
+    inbox: dict[str, int] = field(default_factory=dict)  # open webhook updates by status
 
 
 async def backlog(session: AsyncSession, now: dt.datetime) -> Backlog:
-    """Two index scans (ix_outbox_due, ix_scheduled_jobs_due): cheap at scrape time."""
+    """Three index scans (ix_outbox_due, ix_scheduled_jobs_due, ix_inbox_open): cheap at
+    scrape time."""
     rows = await session.execute(
         select(OutboxMessage.status, func.count())
         .where(OutboxMessage.status.in_(outbox.OPEN))
@@ -32,4 +35,6 @@ async def backlog(session: AsyncSession, now: dt.datetime) -> Backlog:
             ScheduledJob.status == jobs.PENDING, ScheduledJob.due_at <= now
         )
     )
-    return Backlog(counts, jobs.aware(oldest) if oldest is not None else None)
+    return Backlog(
+        counts, jobs.aware(oldest) if oldest is not None else None, await inbox.depth(session)
+    )

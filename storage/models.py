@@ -426,6 +426,39 @@ class OutboxMessage(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class InboxUpdate(Base):
+    """One update a platform pushed by webhook, kept until a worker has handled it and sent
+    its replies (storage/inbox.py, docs/operations.md "Webhooks and workers").
+
+    (channel, update_key) is unique, so a redelivery is not stored twice. `replies`
+    is written in the same transaction that handles the update (the replies it
+    queues); `status` then goes handled → sending → sent, or unknown when a worker
+    died mid-send (never sent again).
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("channel", "update_key"),
+        Index("ix_inbox_chat", "channel", "chat_key", "id"),
+        Index("ix_inbox_open", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    update_key: Mapped[str] = mapped_column(String(64))
+    chat_key: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    # pending | leased | handled | sending | sent | unknown
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None] = mapped_column()
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    replies: Mapped[dict[str, Any] | None] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    handled_at: Mapped[dt.datetime | None] = mapped_column()
+    sent_at: Mapped[dt.datetime | None] = mapped_column()
+
+
 # --- trainings and reminders (docs/reminders.md) ------------------------------
 
 

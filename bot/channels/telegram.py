@@ -10,8 +10,10 @@ The Bot API base URLs come from settings, so a self-hosted Bot API server
 
 from __future__ import annotations
 
+import hmac
 import logging
 import mimetypes
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from pathlib import Path
@@ -42,6 +44,7 @@ CAPABILITIES = Capabilities(
 )
 CHANNEL = "telegram"
 OCTET_STREAM = "application/octet-stream"  # Telegram tells a photo by its bytes
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 Markup = dict[str, Any]  # a reply_markup as the Bot API's JSON
 # Makes one Bot API call: method, parameters, uploads (AiohttpRequest.call on the bot's URL).
@@ -200,6 +203,8 @@ class TelegramChannel:
         self.application.add_handler(TypeHandler(Update, self.on_update))
         self.application.add_error_handler(self.on_error)
         self.poll_timeout = settings.telegram_poll_timeout
+        # Webhook mode: sent by Telegram with every update (A-Z a-z 0-9 _ - only).
+        self._webhook_secret = settings.webhook_secret or secrets.token_urlsafe(32)
 
     async def api(
         self,
@@ -233,6 +238,51 @@ class TelegramChannel:
             )
 
         await self.dispatcher.handle(incoming, CAPABILITIES, fetch, send)
+
+    # --- webhook mode (bot/channels/webhook.py WebhookChannel) ---------------
+
+    @property
+    def name(self) -> str:
+        return CHANNEL
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return CAPABILITIES
+
+    def authentic(self, headers: Mapping[str, str], body: bytes) -> bool:
+        given = headers.get(SECRET_HEADER, "")
+        return hmac.compare_digest(given.encode(), self._webhook_secret.encode())
+
+    def update_key(self, payload: Mapping[str, Any]) -> str | None:
+        update_id = payload.get("update_id")
+        return str(update_id) if isinstance(update_id, int) else None
+
+    def to_incoming(self, payload: Mapping[str, Any]) -> Incoming | None:
+        """The same parsing as long polling (Update.de_json, then `to_incoming`)."""
+        update = Update.de_json(dict(payload), self.application.bot)
+        return None if update is None else to_incoming(update)
+
+    async def fetch(self, file_id: str) -> bytes:
+        file = await self.application.bot.get_file(file_id)
+        return bytes(await file.download_as_bytearray())
+
+    async def deliver(self, incoming: Incoming, replies: list[Reply]) -> None:
+        bot = self.application.bot
+        await send_replies(bot, int(incoming.chat_id), replies, self.delivery, incoming.user_id)
+
+    async def acknowledge(self, payload: Mapping[str, Any]) -> None:
+        """Stops a pressed button's spinner, as `on_update` does when polling."""
+        query = payload.get("callback_query")
+        if isinstance(query, Mapping) and isinstance(query.get("id"), str):
+            try:
+                await self.application.bot.answer_callback_query(query["id"])
+            except TelegramError:
+                log.debug("callback answer failed", exc_info=True)
+
+    async def register_webhook(self, url: str) -> None:
+        await self.application.bot.set_webhook(
+            url, secret_token=self._webhook_secret, drop_pending_updates=False
+        )
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram error: %s", type(context.error).__name__, exc_info=context.error)

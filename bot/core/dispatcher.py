@@ -38,6 +38,15 @@ log = logging.getLogger(__name__)
 Router = Callable[[Context], Awaitable[list[Reply]]]
 FileFetcher = Callable[[str], Awaitable[bytes]]
 Sender = Callable[[list[Reply]], Awaitable[object]]
+# Called inside the update's transaction with its replies, before the commit: the
+# inbox marks its row handled and queues the replies there (bot/inbox/worker.py).
+QueueReplies = Callable[[AsyncSession, list[Reply]], Awaitable[None]]
+
+
+class Abandon(Exception):
+    """Raised by a QueueReplies hook: roll the update back and answer nothing (the
+    update is no longer this worker's to handle)."""
+
 
 # Navigation actions a channel without buttons offers as typed commands.
 NAV_COMMANDS = {
@@ -89,17 +98,23 @@ class Dispatcher:
         caps: Capabilities,
         fetch: FileFetcher | None = None,
         send: Sender | None = None,
+        queue: QueueReplies | None = None,
     ) -> list[Reply]:
         """Handles one update; `send`, if given, delivers the replies before the chat's
-        next update is handled, so the replies of two quick updates never interleave."""
+        next update is handled, so the replies of two quick updates never interleave.
+        `queue`, if given, runs in the update's transaction (see QueueReplies)."""
         async with self.locks.hold((incoming.channel, incoming.chat_id)):
-            replies = await self._replies(incoming, caps, fetch)
+            replies = await self._replies(incoming, caps, fetch, queue)
             if send is not None:
                 await send(replies)
             return replies
 
     async def _replies(
-        self, incoming: Incoming, caps: Capabilities, fetch: FileFetcher | None
+        self,
+        incoming: Incoming,
+        caps: Capabilities,
+        fetch: FileFetcher | None,
+        queue: QueueReplies | None = None,
     ) -> list[Reply]:
         started = time.perf_counter()
         outcome = "error"
@@ -107,13 +122,15 @@ class Dispatcher:
             await self._download(incoming, fetch)
             for attempt in range(MAX_ATTEMPTS):
                 try:
-                    replies, outcome = await self._handle_once(incoming, caps)
+                    replies, outcome = await self._handle_once(incoming, caps, queue)
                     return replies
                 except (StaleDataError, IntegrityError):
                     # Another worker saved this conversation (or created this
                     # user) first: handle the update again on fresh state.
                     log.info("conversation %s raced, attempt %d", incoming.chat_id, attempt)
             raise RuntimeError("conversation kept racing")
+        except Abandon:
+            raise
         except Exception:
             return [await self._error_reply(incoming)]
         finally:
@@ -132,7 +149,9 @@ class Dispatcher:
             user = (incoming.channel, incoming.user_id)
             incoming.picture = await self.decoder.picture(incoming.file_bytes, user)
 
-    async def _handle_once(self, incoming: Incoming, caps: Capabilities) -> tuple[list[Reply], str]:
+    async def _handle_once(
+        self, incoming: Incoming, caps: Capabilities, queue: QueueReplies | None = None
+    ) -> tuple[list[Reply], str]:
         """The replies, and the outcome the metrics count: "ok", or "stale" for a press
         on a screen that is no longer shown."""
         async with self.db.transaction() as session:
@@ -164,6 +183,8 @@ class Dispatcher:
             # Touching the row bumps its version even when nothing else
             # changed, so a second worker holding the same version fails.
             conversation.updated_at = self.app.clock()
+            if queue is not None:
+                await queue(session, replies)
         for reply in replies:
             if reply.make_document is not None:
                 reply.document = await asyncio.to_thread(reply.make_document)

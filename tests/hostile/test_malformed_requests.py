@@ -20,7 +20,8 @@ import pytest
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.web import serve
-from tests.web.conftest import free_port, seed
+from testkit.webhook_processes import free_port
+from tests.web.conftest import seed
 
 HELLO = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
 TLS_HELLO = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 40

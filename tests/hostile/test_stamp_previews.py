@@ -25,9 +25,10 @@ from bot.labels.serials import format_serial
 from bot.runtime import Runtime
 from bot.web import create_app
 from storage.models import Scan
+from testkit.webhook_processes import free_port
 from tests.conftest import Clock
 from tests.e2e.conftest import E2E, bot
-from tests.web.conftest import Site, free_port, seed, site
+from tests.web.conftest import Site, seed, site
 
 __all__ = ["bot", "site"]  # fixtures of tests/e2e and tests/web
 

@@ -28,7 +28,7 @@ from bot import cli
 from bot.config import Settings, load_settings
 from bot.runtime import mask_secrets
 from testkit.fake_bot_api import FakeBotAPI
-from tests.web.conftest import free_port
+from testkit.webhook_processes import free_port
 
 TOKEN = "7012345678:AAH3kq9ZlXw2mPq4RsT8uV1yN6bC0dE5fGh"
 SECRET_HALF = TOKEN.split(":")[1]

@@ -34,8 +34,9 @@ from bot.config import PROJECT_ROOT
 from bot.runtime import Runtime
 from bot.web import create_app
 from storage.models import Photo
+from testkit.webhook_processes import free_port
 from tests.conftest import Clock
-from tests.web.conftest import free_port, seed
+from tests.web.conftest import seed
 
 DEPLOY = PROJECT_ROOT / "deploy"
 UNITS = sorted(DEPLOY.glob("*.service")) + sorted(DEPLOY.glob("*.timer"))

@@ -18,8 +18,8 @@ from bot import doctor
 from bot.runtime import Runtime
 from bot.web import create_app
 from testkit.fake_bot_api import FakeBotAPI
+from testkit.webhook_processes import free_port
 from tests.conftest import Clock
-from tests.web.conftest import free_port
 
 TOKEN = "123456:DoctorSecretToken"
 

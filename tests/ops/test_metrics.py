@@ -19,7 +19,7 @@ from bot.core.dispatcher import Dispatcher
 from bot.outbox.sender import Outcome
 from bot.runtime import Runtime
 from bot.web import create_app
-from storage import outbox
+from storage import inbox, outbox
 from storage.models import ScheduledJob, User
 from tests.conftest import Clock
 from tests.helpers import Chat
@@ -128,6 +128,22 @@ async def test_outbox_depth_and_scheduler_lag_come_from_the_database(
     assert value(samples, "ocop_outbox_depth", status="pending") == 3
     assert value(samples, "ocop_outbox_depth", status="sending") == 0
     assert value(samples, "ocop_scheduler_lag_seconds") == 90
+
+
+async def test_inbox_depth_counts_webhook_updates_not_yet_answered(
+    runtime: Runtime, client: TestClient[Any, Any], clock: Clock
+) -> None:
+    assert value(await scrape(client), "ocop_inbox_depth", status="pending") == 0
+    async with runtime.db.transaction() as session:
+        for n in range(4):
+            await inbox.store(session, "telegram", str(n), f"chat-{n % 2}", {"update_id": n})
+    async with runtime.db.transaction() as session:
+        now = clock()
+        await inbox.lease(session, worker="w", now=now, until=now, limit=10)
+    samples = await scrape(client)
+    assert value(samples, "ocop_inbox_depth", status="leased") == 2  # one per chat
+    assert value(samples, "ocop_inbox_depth", status="pending") == 2  # each behind its chat's
+    assert value(samples, "ocop_inbox_depth", status="sending") == 0
 
 
 async def test_sends_and_429s_of_the_outbox_worker(

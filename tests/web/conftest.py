@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +25,7 @@ from bot.runtime import Runtime
 from bot.web import create_app
 from storage.models import Certification, Listing, Photo, Producer, Product, Scan, Stamp
 from storage.stamps import create_batch
+from testkit.webhook_processes import free_port
 from tests.conftest import Clock
 
 PRODUCER: dict[str, Any] = {
@@ -92,13 +92,6 @@ class Seeded:
     product_id: int
     code: str
     serials: list[str] = field(default_factory=list)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -17,8 +17,9 @@ from bot.runtime import Runtime
 from bot.web import create_app
 from bot.web.state import STATE
 from storage.models import Product, Training
+from testkit.webhook_processes import free_port
 from tests.conftest import Clock
-from tests.web.conftest import Site, free_port, seed
+from tests.web.conftest import Site, seed
 
 TAY_NINH, TRANG_BANG = 80, 25708
 THAI_NGUYEN, TAN_CUONG = 19, 5503

@@ -26,8 +26,9 @@ from bot.core import places
 from bot.runtime import Runtime
 from bot.web import create_app
 from storage.models import Photo, Product
+from testkit.webhook_processes import free_port
 from tests.conftest import Clock
-from tests.web.conftest import free_port, seed
+from tests.web.conftest import seed
 from tests.web.test_browser import SCREENSHOTS, assert_looks_like_a_page, browse, chromium
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -17,8 +17,9 @@ from bot.runtime import Runtime
 from bot.web import create_app
 from bot.web.state import STATE, WebState
 from storage.models import Base, Certification, Listing, Photo, Producer, Product
+from testkit.webhook_processes import free_port
 from tests.conftest import Clock
-from tests.web.conftest import free_port, seed
+from tests.web.conftest import seed
 
 Cached = tuple[TestClient[Any, Any], WebState]
 

@@ -1,7 +1,7 @@
 """Zalo Official Account: rotating tokens per channel, and each user's reply window
 
 Revision ID: 0009
-Revises: 0007 (the lead re-chains it after 0008 at merge)
+Revises: 0008
 Create Date: 2026-12-04 17:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,268 @@
+"""The inbox: updates pushed by webhook, stored at once, handled by leasing workers.
+
+Each row goes
+    pending → leased → handled → sending → sent
+                             ↘ (worker died mid-send) unknown
+    (leased by MAX_LEASES workers in turn, none of which finished) → failed
+`handled` is written in the same transaction that handles the update and saves
+the conversation, together with the replies it queues (`replies`), so an update
+is handled exactly once. Replies are sent after that commit, at most once: the
+row is committed `sending` before the first API call (as the outbox does,
+docs/outbox.md), and a row left `sending` by a dead worker becomes `unknown`.
+
+A chat's rows are taken strictly in arrival order: a row is leasable only when
+no earlier row of its chat is still open (docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    and_,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.models import InboxUpdate, utcnow
+
+PENDING = "pending"
+LEASED = "leased"  # taken by a worker, not handled yet: safe to take again once expired
+HANDLED = "handled"  # handled and its replies queued (one transaction); nothing sent yet
+SENDING = "sending"  # committed just before the first API call: never sent again
+SENT = "sent"
+UNKNOWN = "unknown"  # its worker died mid-send: the replies may or may not have arrived
+FAILED = "failed"  # MAX_LEASES workers took it and none finished: given up, the chat goes on
+MAX_LEASES = 5
+OPEN = (PENDING, LEASED, HANDLED, SENDING)
+
+_QUIET = {"synchronize_session": False}
+
+
+def _rowcount(result: Any) -> int:
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+async def store(
+    session: AsyncSession, channel: str, update_key: str, chat_key: str, payload: dict[str, Any]
+) -> bool:
+    """Stores an update; False if it was stored before (a redelivery), which changes nothing."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(InboxUpdate)
+        .values(
+            channel=channel,
+            update_key=update_key,
+            chat_key=chat_key,
+            payload=payload,
+            status=PENDING,
+            attempts=0,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "update_key"])
+    )
+    return _rowcount(await session.execute(statement)) == 1
+
+
+async def lease(
+    session: AsyncSession, *, worker: str, now: dt.datetime, until: dt.datetime, limit: int
+) -> list[InboxUpdate]:
+    """Takes up to `limit` rows for `worker`, oldest first, at most one per chat.
+
+    A row is due when it is pending, or leased or handled by a worker whose lease
+    ran out (nothing was sent for it yet), and no earlier row of its chat is
+    open: so a chat's updates are handled and answered strictly in order, and
+    different chats side by side. PostgreSQL: SKIP LOCKED lets several workers
+    lease at once without waiting; SQLite: FOR UPDATE takes the single writer.
+    """
+    due = or_(
+        InboxUpdate.status == PENDING,
+        and_(InboxUpdate.status.in_((LEASED, HANDLED)), InboxUpdate.lease_until < now),
+    )
+    query = (
+        select(InboxUpdate)
+        .where(InboxUpdate.status.in_((PENDING, LEASED, HANDLED)), due, _first_open_of_its_chat())
+        .order_by(InboxUpdate.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = list(await session.scalars(query))
+    taken: list[InboxUpdate] = []
+    for row in rows:
+        if row.status == LEASED and row.attempts >= MAX_LEASES:
+            # Every worker that took it died or hung: an update that kills workers must
+            # not hold its chat up for ever.
+            row.status, row.lease_owner, row.lease_until = FAILED, None, None
+            continue
+        taken.append(row)
+        # A handled row keeps its status: its replies are queued, only the sending is left.
+        if row.status != HANDLED:
+            row.status = LEASED
+            row.attempts += 1
+        row.lease_owner, row.lease_until = worker, until
+    await session.flush()
+    if len(taken) < len(rows):  # gave some up: their chats' next updates are due now
+        more = await lease(session, worker=worker, now=now, until=until, limit=limit - len(taken))
+        taken.extend(more)
+    return taken
+
+
+def _first_open_of_its_chat() -> ColumnElement[bool]:
+    earlier = aliased(InboxUpdate)
+    return ~(
+        select(earlier.id)
+        .where(
+            earlier.channel == InboxUpdate.channel,
+            earlier.chat_key == InboxUpdate.chat_key,
+            earlier.id < InboxUpdate.id,
+            earlier.status.in_(OPEN),
+        )
+        .exists()
+    )
+
+
+async def lease_next(
+    session: AsyncSession, row: InboxUpdate, worker: str, until: dt.datetime
+) -> InboxUpdate | None:
+    """The chat's next update, leased to `worker`, once `row` is finished in this same
+    transaction: a worker that has just answered a chat goes on with it without a
+    round through `lease`."""
+    query = (
+        select(InboxUpdate)
+        .where(
+            InboxUpdate.channel == row.channel,
+            InboxUpdate.chat_key == row.chat_key,
+            InboxUpdate.id > row.id,
+            InboxUpdate.status == PENDING,
+            _first_open_of_its_chat(),
+        )
+        .order_by(InboxUpdate.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    following = await session.scalar(query)
+    if following is not None:
+        following.status, following.attempts = LEASED, following.attempts + 1
+        following.lease_owner, following.lease_until = worker, until
+        await session.flush()
+    return following
+
+
+async def mark_handled(
+    session: AsyncSession, row_id: int, worker: str, replies: dict[str, Any], now: dt.datetime
+) -> bool:
+    """Records the update as handled with the replies it queued; False if the row is no
+    longer this worker's (its lease ran out and another took it, or it was handled)."""
+    result = await session.execute(
+        update(InboxUpdate)
+        .where(
+            InboxUpdate.id == row_id,
+            InboxUpdate.status == LEASED,
+            InboxUpdate.lease_owner == worker,
+        )
+        .values(status=HANDLED, replies=replies, handled_at=now)
+        .execution_options(**_QUIET)
+    )
+    return _rowcount(result) == 1
+
+
+async def begin_send(
+    session: AsyncSession, row_id: int, worker: str, until: dt.datetime
+) -> dict[str, Any] | None:
+    """Marks a handled row "sending" and returns its queued replies; None if it is not this
+    worker's to send. Committed before the first API call: never sent twice."""
+    result = await session.execute(
+        update(InboxUpdate)
+        .where(
+            InboxUpdate.id == row_id,
+            InboxUpdate.status == HANDLED,
+            InboxUpdate.lease_owner == worker,
+        )
+        .values(status=SENDING, lease_until=until)
+        .returning(InboxUpdate.replies)
+        .execution_options(**_QUIET)
+    )
+    stored = result.first()
+    if stored is None:
+        return None
+    return cast(dict[str, Any], stored[0] or {})
+
+
+async def mark_sent(session: AsyncSession, row_id: int, worker: str, now: dt.datetime) -> bool:
+    result = await session.execute(
+        update(InboxUpdate)
+        .where(
+            InboxUpdate.id == row_id,
+            InboxUpdate.status == SENDING,
+            InboxUpdate.lease_owner == worker,
+        )
+        .values(status=SENT, sent_at=now, lease_owner=None, lease_until=None)
+        .execution_options(**_QUIET)
+    )
+    return _rowcount(result) == 1
+
+
+async def release(session: AsyncSession, row_ids: list[int], worker: str) -> None:
+    """Gives leased rows back unhandled (the worker is stopping)."""
+    if not row_ids:
+        return
+    # A leased row given back is pending again; a handled one stays handled (due at once).
+    await session.execute(
+        update(InboxUpdate)
+        .where(
+            InboxUpdate.id.in_(row_ids),
+            InboxUpdate.status.in_((LEASED, HANDLED)),
+            InboxUpdate.lease_owner == worker,
+        )
+        .values(
+            status=case((InboxUpdate.status == LEASED, PENDING), else_=InboxUpdate.status),
+            lease_owner=None,
+            lease_until=None,
+        )
+        .execution_options(**_QUIET)
+    )
+
+
+async def expire_sending(session: AsyncSession, now: dt.datetime) -> int:
+    """Rows left "sending" by a worker that died: "unknown", never sent again."""
+    result = await session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.status == SENDING, InboxUpdate.lease_until < now)
+        .values(status=UNKNOWN, lease_owner=None)
+        .execution_options(**_QUIET)
+    )
+    return _rowcount(result)
+
+
+async def prune(session: AsyncSession, before: dt.datetime) -> int:
+    """Forgets finished rows older than `before` (platforms redeliver within hours)."""
+    result = await session.execute(
+        delete(InboxUpdate)
+        .where(InboxUpdate.status.in_((SENT, UNKNOWN, FAILED)), InboxUpdate.created_at < before)
+        .execution_options(**_QUIET)
+    )
+    return _rowcount(result)
+
+
+async def depth(session: AsyncSession) -> dict[str, int]:
+    """Open rows by status (the metrics page)."""
+    rows = await session.execute(
+        select(InboxUpdate.status, func.count())
+        .where(InboxUpdate.status.in_(OPEN))
+        .group_by(InboxUpdate.status)
+    )
+    counts = {status: 0 for status in OPEN}
+    counts.update({status: int(count) for status, count in rows})
+    return counts

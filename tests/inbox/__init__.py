@@ -1,0 +1,1 @@
+"""Tests of the webhook inbox and its workers."""
