@@ -2,7 +2,7 @@
 
 Officers compose, preview, send or schedule, list and stop broadcasts; the
 role is checked by the router, the province and the draft's owner by the
-screens (bot/handlers/broadcast_views.py). Anyone may turn non-essential
+screens (bot/flows/broadcast_views.py). Anyone may turn non-essential
 notices off and on again with /notices.
 """
 
@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.core.context import Context
+from bot.core.intents import Intent
 from bot.core.types import Reply
+from bot.flows import broadcast_views as views
 from bot.flows import engine
 from bot.flows.broadcast import (
     ATTACH,
@@ -26,7 +28,6 @@ from bot.flows.broadcast import (
     start_values,
 )
 from bot.flows.engine import Flow
-from bot.handlers import broadcast_views as views
 from bot.handlers.menu import main_menu
 from bot.handlers.routing import ANYONE, OFFICER, Route
 
@@ -124,20 +125,20 @@ async def _notices_set(ctx: Context, _router: Router, args: tuple[str, ...]) -> 
 
 
 ROUTES: list[Route] = [
-    Route(r"broadcast:new", _new, OFFICER),
-    Route(r"broadcasts", _list, OFFICER),
-    Route(r"broadcast:preview:(\d+)", _preview, OFFICER),
-    Route(r"broadcast:send:(\d+)", _send, OFFICER),
-    Route(r"broadcast:schedule:(\d+)", _schedule, OFFICER),
-    Route(r"broadcast:attach:(\d+)", _attach, OFFICER),
-    Route(r"broadcast:detach:(\d+)", _detach, OFFICER),
-    Route(r"broadcast:edit:(\d+)", _edit, OFFICER),
-    Route(r"broadcast:audience:(\d+)", _audience, OFFICER),
-    Route(r"broadcast:discard:(\d+)", _discard, OFFICER),
-    Route(r"broadcast:cancel:(\d+)", _cancel, OFFICER),
-    Route(r"broadcast:stop:(\d+)", _stop, OFFICER),
-    Route(r"notices", _notices, ANYONE),
-    Route(r"notices:(on|off)", _notices_set, ANYONE),
+    Route(Intent(r"broadcast:new", OFFICER), _new),
+    Route(Intent(r"broadcasts", OFFICER), _list),
+    Route(Intent(r"broadcast:preview:(\d+)", OFFICER), _preview),
+    Route(Intent(r"broadcast:send:(\d+)", OFFICER), _send),
+    Route(Intent(r"broadcast:schedule:(\d+)", OFFICER), _schedule),
+    Route(Intent(r"broadcast:attach:(\d+)", OFFICER), _attach),
+    Route(Intent(r"broadcast:detach:(\d+)", OFFICER), _detach),
+    Route(Intent(r"broadcast:edit:(\d+)", OFFICER), _edit),
+    Route(Intent(r"broadcast:audience:(\d+)", OFFICER), _audience),
+    Route(Intent(r"broadcast:discard:(\d+)", OFFICER), _discard),
+    Route(Intent(r"broadcast:cancel:(\d+)", OFFICER), _cancel),
+    Route(Intent(r"broadcast:stop:(\d+)", OFFICER), _stop),
+    Route(Intent(r"notices", ANYONE), _notices),
+    Route(Intent(r"notices:(on|off)", ANYONE), _notices_set),
 ]
 COMMANDS: dict[str, str] = {  # typed command → action (the route's role is checked)
     "broadcast": "broadcast:new",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.core import formatting, places
 from bot.core.context import Context
+from bot.core.intents import Intent
 from bot.core.ocop import GROUPS, cert_key, group_key, kind_key
 from bot.core.scanning import Target, target_in_codes, target_in_text
 from bot.core.text import clean, fold
@@ -248,6 +249,6 @@ async def _find(ctx: Context, _router: object, args: tuple[str, ...]) -> list[Re
 
 
 ROUTES = [
-    Route(r"origin:([0-9A-Z]{6})", _origin),
-    Route(r"find:(\d+|help)", _find),
+    Route(Intent(r"origin:([0-9A-Z]{6})"), _origin),
+    Route(Intent(r"find:(\d+|help)"), _find),
 ]

@@ -9,39 +9,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.core.context import Context
+from bot.core.intents import LABEL, Intent
 from bot.core.types import Button, Reply
+from bot.flows.labelling import content, fonts, mark_labelled
+from bot.flows.ownership import owned_product
 from bot.handlers.menu import main_menu
-from bot.handlers.products import owned_product
 from bot.handlers.routing import Route
-from bot.labels.fonts import FontFiles, find_fonts
-from bot.labels.label import LabelContent, format_code, label_filename, render_label_png
+from bot.labels.label import format_code, label_filename, render_label_png
 from bot.labels.sheet import fill_sheet, render_sheet_pdf
-from bot.labels.urls import product_url
 from storage.models import Product
 from storage.producers import producer_of_user
 from storage.products import products_of_producer
 
 if TYPE_CHECKING:
     from bot.handlers.routes import Router
-
-CERTIFIED_STARS = 3  # only certified OCOP products (3★ and up) print stars
-
-
-def fonts(ctx: Context) -> FontFiles:
-    return find_fonts(ctx.settings.labels.font_regular, ctx.settings.labels.font_bold)
-
-
-def content(ctx: Context, product: Product) -> LabelContent:
-    stars = product.stars if product.stars and product.stars >= CERTIFIED_STARS else None
-    return LabelContent(
-        product.name, product.code, stars, product_url(ctx.settings.public_url, product.code)
-    )
-
-
-def mark_labelled(ctx: Context, product: Product) -> None:
-    """The programme counts products with QR traceability: the first label counts."""
-    if product.labelled_at is None:
-        product.labelled_at = ctx.now()
 
 
 def label_screen(ctx: Context, product: Product) -> list[Reply]:
@@ -128,9 +109,9 @@ async def _sheet(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[R
 
 
 ROUTES = [
-    Route(r"labels", _labels),
-    Route(r"label:(\d+)", _label),
-    Route(r"label:png:(\d+):([\w.-]+)", _png),
-    Route(r"label:sheet:(\d+):([\w.-]+)", _sheet),
+    Route(Intent(r"labels"), _labels),
+    Route(LABEL, _label),
+    Route(Intent(r"label:png:(\d+):([\w.-]+)"), _png),
+    Route(Intent(r"label:sheet:(\d+):([\w.-]+)"), _sheet),
 ]
 COMMANDS = {"label": "labels"}

@@ -2,7 +2,7 @@
 
 Every route here names its role (checked by the router before the handler
 runs); every handler and flow that touches a product also checks the
-officer's province through bot/handlers/officer_scope.py.
+officer's province through bot/flows/officer_scope.py.
 """
 
 from __future__ import annotations

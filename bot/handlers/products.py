@@ -10,37 +10,12 @@ from bot.core.context import Context
 from bot.core.ocop import CONSUMABLE_GROUPS, listing_key
 from bot.core.readiness import checklist, is_complete, is_ready, missing_fields
 from bot.core.types import Button, Reply
-from bot.handlers.cards import product_card
+from bot.flows.cards import product_card
+from bot.flows.product import EDITABLE
 from bot.i18n.translator import Translator
 from storage.models import Product
-from storage.producers import producer_of_user
-from storage.products import product_of_producer
 
-# Product-flow steps a producer can change, with their button labels.
-EDITABLE = (
-    ("name", "field.name"),
-    ("group", "field.group"),
-    ("stars", "field.stars"),
-    ("description", "field.description"),
-    ("story", "field.story"),
-    ("price", "field.price"),
-    ("unit", "field.unit"),
-    ("net", "field.net"),
-    ("package_weight", "field.package_weight"),
-    ("dimensions", "field.dimensions"),
-    ("shelf_life", "field.shelf_life"),
-    ("ingredients", "field.ingredients"),
-    ("certs", "field.certs"),
-    ("growing_area", "field.growing_area"),
-    ("gtin", "field.gtin"),
-)
 PAGE_SIZE = 8
-
-
-async def owned_product(ctx: Context, product_id: int) -> Product | None:
-    """The product if it is this user's own: every product action goes through here."""
-    producer = await producer_of_user(ctx.session, ctx.user.id)
-    return await product_of_producer(ctx.session, product_id, producer.id) if producer else None
 
 
 def product_line(t: Translator, mark: str, name: str, code: str, live: int) -> str:

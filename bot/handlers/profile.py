@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.types import Button, Reply
-from bot.handlers.cards import producer_card
+from bot.flows.cards import producer_card
 from bot.handlers.menu import main_menu
 from storage.producers import producer_of_user
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.core.context import Context
+from bot.core.intents import Intent
 from bot.core.types import Button, Reply
 from bot.flows.engine import Flow
 from bot.handlers.routing import ANYONE, Route
@@ -71,8 +72,8 @@ async def _switch(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[
 
 
 ROUTES: list[Route] = [
-    Route(r"reminders", _screen, ANYONE),
-    Route(rf"reminders:(on|off):({'|'.join(PREFERENCES)})", _switch, ANYONE),
+    Route(Intent(r"reminders", ANYONE), _screen),
+    Route(Intent(rf"reminders:(on|off):({'|'.join(PREFERENCES)})", ANYONE), _switch),
 ]
 COMMANDS: dict[str, str] = {"reminders": "reminders"}
 

@@ -24,10 +24,21 @@ import logging
 
 from bot.config import Settings
 from bot.core.context import Context
+from bot.core.intents import (
+    MENU,
+    PHOTO_CHANGE,
+    PHOTOS,
+    PHOTOS_ADD,
+    PRODUCT,
+    PRODUCTS,
+    PROFILE,
+    Intent,
+)
 from bot.core.replies import noted, with_note
 from bot.core.types import Reply
 from bot.flows import engine, photos
 from bot.flows.engine import Flow
+from bot.flows.ownership import owned_product
 from bot.flows.product import from_product, product_flow
 from bot.flows.register import REGISTER, from_producer
 from bot.flows.stamps import stamps_flow
@@ -46,7 +57,6 @@ from bot.handlers.menu import main_menu
 from bot.handlers.products import (
     delete_confirm,
     edit_menu,
-    owned_product,
     product_screen,
     products_screen,
     status_screen,
@@ -74,6 +84,7 @@ class Router:
             self.flows.update({flow.name: flow for flow in module.flows(settings)})
 
     async def __call__(self, ctx: Context) -> list[Reply]:
+        ctx.navigate = self.dispatch_action  # where a flow's "go to" is resolved
         if ctx.settings.is_admin(ctx.user.channel, ctx.user.external_id):
             ctx.user.role = ADMIN  # admins are named in configuration, not in the database
         elif ctx.user.role == ADMIN:
@@ -183,13 +194,14 @@ class Router:
         return await self.dispatch_action(ctx, COMMANDS[name])
 
     async def dispatch_action(self, ctx: Context, action: str) -> list[Reply]:
+        ctx.navigate = self.dispatch_action  # where a flow's "go to" is resolved
         for route in ROUTES:
-            match = route.regex.fullmatch(action)
-            if match is None:
+            args = route.intent.match(action)
+            if args is None:
                 continue
             if not allowed(ctx.user.role, route.role):
                 return await self.deny(ctx, action)
-            return await route.handler(ctx, self, match.groups())
+            return await route.handler(ctx, self, args)
         return noted(ctx.t("stale"), await main_menu(ctx))
 
     async def deny(self, ctx: Context, action: str) -> list[Reply]:
@@ -397,27 +409,27 @@ async def _resume_any(ctx: Context, router: Router, _args: tuple[str, ...]) -> l
 
 
 PRODUCER_ROUTES = [
-    Route(r"menu", _menu),
-    Route(r"help", _help),
-    Route(r"language", _language),
-    Route(r"register", _register),
-    Route(r"profile", _profile),
-    Route(r"profile:edit", _profile_edit),
-    Route(r"profile:field:(\w+)", _profile_field),
-    Route(r"product:new", _new_product),
-    Route(r"products(?::(\d+))?", _products),
-    Route(r"product:(\d+)", _product),
-    Route(r"product:edit:(\d+)", _product_edit),
-    Route(r"product:field:(\d+):(\w+)", _product_field),
-    Route(r"product:delete:(\d+)", _product_delete),
-    Route(r"product:delete_yes:(\d+)", _product_delete_yes),
-    Route(r"photos:(\d+)", _photos),
-    Route(r"photos:add:(\d+)", _photos_add),
-    Route(r"photo:(cover|up|delete):(\d+):(\d+)", _photo_change),
-    Route(r"stamps:(\d+)", _stamps),
-    Route(r"status(?::(\d+))?", _status),
-    Route(r"resume:(\w+)", _resume),
-    Route(r"resume", _resume_any),
+    Route(MENU, _menu),
+    Route(Intent(r"help"), _help),
+    Route(Intent(r"language"), _language),
+    Route(Intent(r"register"), _register),
+    Route(PROFILE, _profile),
+    Route(Intent(r"profile:edit"), _profile_edit),
+    Route(Intent(r"profile:field:(\w+)"), _profile_field),
+    Route(Intent(r"product:new"), _new_product),
+    Route(PRODUCTS, _products),
+    Route(PRODUCT, _product),
+    Route(Intent(r"product:edit:(\d+)"), _product_edit),
+    Route(Intent(r"product:field:(\d+):(\w+)"), _product_field),
+    Route(Intent(r"product:delete:(\d+)"), _product_delete),
+    Route(Intent(r"product:delete_yes:(\d+)"), _product_delete_yes),
+    Route(PHOTOS, _photos),
+    Route(PHOTOS_ADD, _photos_add),
+    Route(PHOTO_CHANGE, _photo_change),
+    Route(Intent(r"stamps:(\d+)"), _stamps),
+    Route(Intent(r"status(?::(\d+))?"), _status),
+    Route(Intent(r"resume:(\w+)"), _resume),
+    Route(Intent(r"resume"), _resume_any),
 ]
 assert all(route.role == ANYONE for route in PRODUCER_ROUTES)  # ownership is checked inside
 

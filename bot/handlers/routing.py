@@ -1,41 +1,38 @@
-"""The shapes routing is declared in: routes with roles, shared by every handler module."""
+"""The shapes routing is declared in: a route binds a handler to an intent.
+
+The intent (`bot/core/intents.py`) is the action's one declaration: its
+pattern, the role it needs, and the builder screens use for their buttons.
+The roles are re-exported here for the handler modules.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.core.context import Context
+from bot.core.intents import ADMIN, ANYONE, OFFICER, Intent, allowed
 from bot.core.types import Reply
 
 if TYPE_CHECKING:
     from bot.handlers.routes import Router
 
-Handler = Callable[[Context, "Router", tuple[str, ...]], Awaitable[list[Reply]]]
+__all__ = ["ADMIN", "ANYONE", "OFFICER", "Handler", "Route", "allowed"]
 
-ANYONE = "any"
-OFFICER = "officer"  # officers and admins
-ADMIN = "admin"
+Handler = Callable[[Context, "Router", tuple[str, ...]], Awaitable[list[Reply]]]
 
 
 @dataclass(frozen=True)
 class Route:
-    """An action pattern, its handler, and who may trigger it (checked on the server)."""
+    """An intent and the handler that answers it."""
 
-    pattern: str
+    intent: Intent
     handler: Handler
-    role: str = ANYONE
-    regex: re.Pattern[str] = field(init=False, compare=False, repr=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "regex", re.compile(self.pattern))
+    @property
+    def role(self) -> str:
+        return self.intent.role
 
-
-def allowed(user_role: str, required: str) -> bool:
-    if required == ANYONE:
-        return True
-    if required == OFFICER:
-        return user_role in (OFFICER, ADMIN)
-    return user_role == ADMIN
+    def action(self, *args: object) -> str:
+        return self.intent.action(*args)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from bot.config import Settings
 from bot.core import places
 from bot.core.context import Context
+from bot.core.intents import Intent
 from bot.core.text import fold
 from bot.core.types import Button, Reply
 from bot.flows.engine import Flow
@@ -194,10 +195,12 @@ def _file_name(ctx: Context, place: str, what: str, extension: str) -> str:
 
 
 ROUTES: list[Route] = [
-    Route(rf"stats{_AREA}", _stats, OFFICER),
-    Route(rf"export{_AREA}", _export, OFFICER),
-    Route(rf"export:({'|'.join(tables.KINDS)}):(csv|xlsx):(\d+|all)", _export_table, OFFICER),
-    Route(r"export:sheet:(\w+):(\d+|all)", _export_sheet, OFFICER),
+    Route(Intent(rf"stats{_AREA}", OFFICER), _stats),
+    Route(Intent(rf"export{_AREA}", OFFICER), _export),
+    Route(
+        Intent(rf"export:({'|'.join(tables.KINDS)}):(csv|xlsx):(\d+|all)", OFFICER), _export_table
+    ),
+    Route(Intent(r"export:sheet:(\w+):(\d+|all)", OFFICER), _export_sheet),
 ]
 COMMANDS: dict[str, str] = {"stats": "stats", "export": "export"}
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.core.context import Context
+from bot.core.intents import Intent
 from bot.core.types import Button, Reply
 from bot.flows.engine import Flow
 from bot.flows.training import TRAINING
@@ -139,9 +140,9 @@ async def _answer(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[
 
 
 ROUTES: list[Route] = [
-    Route(r"trainings", _trainings, ANYONE),
-    Route(r"training:(\d+)", _view, ANYONE),
-    Route(r"training:(going|not_going):(\d+)", _answer, ANYONE),
+    Route(Intent(r"trainings", ANYONE), _trainings),
+    Route(Intent(r"training:(\d+)", ANYONE), _view),
+    Route(Intent(r"training:(going|not_going):(\d+)", ANYONE), _answer),
     *officers.ROUTES,
 ]
 COMMANDS: dict[str, str] = {"trainings": "trainings", "newtraining": "training:new"}

@@ -18,8 +18,8 @@ MODULES = (trainings, reminders)
 
 
 def join_handlers(monkeypatch: pytest.MonkeyPatch) -> None:
-    present = {route.pattern for route in routes.ROUTES}
-    added = [r for m in MODULES for r in m.ROUTES if r.pattern not in present]
+    present = {route.intent.pattern for route in routes.ROUTES}
+    added = [r for m in MODULES for r in m.ROUTES if r.intent.pattern not in present]
     monkeypatch.setattr(routes, "ROUTES", [*routes.ROUTES, *added])
     commands = {name: action for m in MODULES for name, action in m.COMMANDS.items()}
     monkeypatch.setattr(routes, "COMMANDS", {**commands, **routes.COMMANDS})

@@ -12,9 +12,9 @@ import datetime as dt
 
 from bot.core import places
 from bot.core.context import Context
+from bot.core.intents import MENU, goto
 from bot.core.ocop import group_key, kind_key
 from bot.core.types import Button, Reply
-from bot.handlers.menu import main_menu
 from bot.i18n import LANGUAGES
 from bot.outbox.attachments import AttachmentStore, of_broadcast
 from bot.outbox.progress import progress_text
@@ -56,7 +56,7 @@ async def reachable(ctx: Context, broadcast_id: int) -> Broadcast | None:
 
 
 async def not_found(ctx: Context) -> list[Reply]:
-    return [Reply(ctx.t("broadcast.not_found"))] + await main_menu(ctx)
+    return [Reply(ctx.t("broadcast.not_found"))] + await goto(ctx, MENU.action())
 
 
 # --- preview -----------------------------------------------------------------
@@ -151,7 +151,7 @@ async def confirm(ctx: Context, draft: Broadcast, when: dt.datetime | None) -> l
     if scope is None or not (
         scope.province_code is None or scope.province_code == draft.province_code
     ):
-        return [Reply(t("denied"))] + await main_menu(ctx)
+        return [Reply(t("denied"))] + await goto(ctx, MENU.action())
     limit = MAX_CAPTION if draft.attachment_sha256 else MAX_TEXT
     if _length(draft.text) > limit:
         key = "broadcast.caption_too_long" if draft.attachment_sha256 else "broadcast.text_too_long"
@@ -183,7 +183,7 @@ async def confirm(ctx: Context, draft: Broadcast, when: dt.datetime | None) -> l
         text = t(
             "broadcast.scheduled_for", id=draft.id, count=t.number(total), when=t.datetime(start)
         )
-    return [Reply(text)] + await main_menu(ctx)
+    return [Reply(text)] + await goto(ctx, MENU.action())
 
 
 async def _queue_progress(ctx: Context, draft: Broadcast, count: int, start: dt.datetime) -> None:
@@ -219,7 +219,7 @@ async def list_screen(ctx: Context) -> list[Reply]:
     t = ctx.t
     scope = scope_of(ctx.user)
     if scope is None:
-        return [Reply(t("broadcast.no_province"))] + await main_menu(ctx)
+        return [Reply(t("broadcast.no_province"))] + await goto(ctx, MENU.action())
     found = await outbox.recent_broadcasts(
         ctx.session, scope.province_code, everywhere=scope.province_code is None
     )
