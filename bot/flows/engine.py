@@ -16,6 +16,7 @@ being edited).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,8 @@ from bot.core.types import Button, Reply
 from bot.flows.parsers import Parser
 
 CONFIRM = "_confirm"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,10 @@ class Flow:
     def step(self, name: str) -> Step:
         return next(step for step in self.steps if step.name == name)
 
+    def has(self, name: str | None) -> bool:
+        """True for the confirmation and for a step this version of the flow still has."""
+        return name == CONFIRM or any(step.name == name for step in self.steps)
+
 
 # --- starting ----------------------------------------------------------
 
@@ -135,9 +142,9 @@ def _clear(ctx: Context) -> None:
 async def handle(ctx: Context, flow: Flow) -> list[Reply]:
     """Answers one update given while `flow` is active."""
     name = ctx.conversation.step or ""
+    share_key = showing_share_key(ctx, flow)
     replies = await _handle(ctx, flow)
     leaving = ctx.conversation.flow != flow.name or ctx.conversation.step != name
-    share_key = name != CONFIRM and _shows_share_key(ctx, flow.step(name))
     if leaving and share_key and not any(reply.remove_keyboard for reply in replies):
         # Telegram keeps a reply keyboard until a message removes it.
         note = "flow.skipped" if ctx.action == "flow:skip" else "flow.going_back"
@@ -148,7 +155,7 @@ async def handle(ctx: Context, flow: Flow) -> list[Reply]:
 def showing_share_key(ctx: Context, flow: Flow) -> bool:
     """True when the current step shows a share-phone/location key (to be taken away)."""
     name = ctx.conversation.step or ""
-    if name == CONFIRM or name not in {step.name for step in flow.steps}:
+    if name == CONFIRM or not flow.has(name):
         return False
     return _shows_share_key(ctx, flow.step(name))
 
@@ -167,6 +174,9 @@ async def _handle(ctx: Context, flow: Flow) -> list[Reply]:
         return await _cancel(ctx, flow, data)
     if action == "flow:later":
         return await _later(ctx, flow, data)
+    if not flow.has(name):  # the answer was to a question this version no longer asks
+        _restore(ctx, flow)
+        return prompt(ctx, flow)
     if action == "flow:back":
         return _back(ctx, flow, data)
     if name == CONFIRM:
@@ -322,6 +332,37 @@ def _next_step(flow: Flow, data: dict[str, Any], after: str | None) -> str | Non
     return None
 
 
+def _restore(ctx: Context, flow: Flow) -> None:
+    """Moves a conversation stored at a step this flow no longer has (renamed or
+    removed since it was saved) to its first unanswered step, answers kept."""
+    data = _copy(ctx.conversation.data)
+    data.pop("options", None)
+    data.pop("search", None)
+    values = data["values"]
+    only: list[str] | None = data.get("only")
+    names = [step.name for step in flow.steps]
+    data["history"] = [name for name in data["history"] if name in names]
+    wanted = [
+        step.name
+        for step in flow.steps
+        if step.applies(values) and (only is None or step.name in only)
+    ]
+    unanswered = [name for name in wanted if name not in values]
+    if unanswered:
+        step = unanswered[0]
+    elif flow.summary is not None and only is None:
+        step = CONFIRM
+    else:
+        step = wanted[-1] if wanted else names[0]
+    log.warning(
+        "flow %s: stored step %r no longer exists; asking %r",
+        flow.name,
+        ctx.conversation.step,
+        step,
+    )
+    _set(ctx, flow, step, data)
+
+
 def _back(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
     history = list(data.get("history", []))
     if not history:
@@ -389,6 +430,8 @@ def _copy(data: dict[str, Any]) -> dict[str, Any]:
 
 def prompt(ctx: Context, flow: Flow) -> list[Reply]:
     """The current step's question with its buttons; remembers the values behind them."""
+    if not flow.has(ctx.conversation.step):
+        _restore(ctx, flow)
     data = _copy(ctx.conversation.data)
     ctx.conversation.data = data
     name = ctx.conversation.step or ""
