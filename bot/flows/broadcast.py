@@ -21,6 +21,7 @@ from bot.core.ocop import ENTITY_KINDS, GROUPS, group_key, kind_key
 from bot.core.text import clean, has_word_character, only_invisible, visible
 from bot.core.types import Button, Reply
 from bot.flows import broadcast_views as views
+from bot.flows.collector import Collector
 from bot.flows.engine import Choice, Flow, Step, complaint
 from bot.outbox.attachments import AttachmentStore
 from storage import outbox
@@ -321,3 +322,10 @@ async def _store(ctx: Context, draft: Broadcast) -> None:
 
 def _leave(ctx: Context) -> None:
     ctx.conversation.flow, ctx.conversation.step, ctx.conversation.data = None, None, {}
+
+
+async def _show_attach(ctx: Context) -> list[Reply]:
+    return attach_prompt(ctx)
+
+
+ATTACHING = Collector(ATTACH, handle_attach, _show_attach)

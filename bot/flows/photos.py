@@ -11,6 +11,7 @@ from bot.core.errors import Invalid
 from bot.core.intents import MENU, PHOTO_CHANGE, PHOTOS_ADD, PRODUCT, goto
 from bot.core.replies import noted, with_note
 from bot.core.types import Button, Reply
+from bot.flows.collector import Collector
 from bot.flows.engine import complaint
 from bot.flows.ownership import owned_product
 from storage.models import Photo, Product
@@ -24,6 +25,12 @@ async def start(ctx: Context, product: Product) -> list[Reply]:
     ctx.conversation.step = "collect"
     ctx.conversation.data = {"target": product.id}
     return prompt(ctx, product)
+
+
+async def show(ctx: Context) -> list[Reply]:
+    """The collecting step again (after /help or a stale button), or the menu."""
+    product = await owned_product(ctx, int(ctx.conversation.data.get("target", 0)))
+    return prompt(ctx, product) if product is not None else await goto(ctx, MENU.action())
 
 
 def prompt(ctx: Context, product: Product) -> list[Reply]:
@@ -145,3 +152,6 @@ async def change(ctx: Context, verb: str, product: Product, photo_id: int) -> li
         await reorder_photos(ctx.session, product, photos)
         note = ctx.t("photos.reordered")
     return [Reply(note)] + manage_screen(ctx, product)
+
+
+COLLECTOR = Collector(NAME, handle, show)

@@ -10,26 +10,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.config import Settings
 from bot.core.context import Context
 from bot.core.intents import Intent
 from bot.core.types import Reply
 from bot.flows import broadcast_views as views
 from bot.flows import engine
 from bot.flows.broadcast import (
-    ATTACH,
+    ATTACHING,
     BROADCAST,
     FILTER_STEPS,
     SCHEDULE,
-    attach_prompt,
     from_draft,
-    handle_attach,
     start_attach,
     start_values,
 )
-from bot.flows.engine import Flow
 from bot.handlers.menu import main_menu
-from bot.handlers.routing import ANYONE, OFFICER, Route
+from bot.handlers.routing import ANYONE, OFFICER, Feature, Route
 
 if TYPE_CHECKING:
     from bot.handlers.routes import Router
@@ -124,32 +120,23 @@ async def _notices_set(ctx: Context, _router: Router, args: tuple[str, ...]) -> 
     return [Reply(ctx.t(key))] + views.notices_screen(ctx)
 
 
-ROUTES: list[Route] = [
-    Route(Intent(r"broadcast:new", OFFICER), _new),
-    Route(Intent(r"broadcasts", OFFICER), _list),
-    Route(Intent(r"broadcast:preview:(\d+)", OFFICER), _preview),
-    Route(Intent(r"broadcast:send:(\d+)", OFFICER), _send),
-    Route(Intent(r"broadcast:schedule:(\d+)", OFFICER), _schedule),
-    Route(Intent(r"broadcast:attach:(\d+)", OFFICER), _attach),
-    Route(Intent(r"broadcast:detach:(\d+)", OFFICER), _detach),
-    Route(Intent(r"broadcast:edit:(\d+)", OFFICER), _edit),
-    Route(Intent(r"broadcast:audience:(\d+)", OFFICER), _audience),
-    Route(Intent(r"broadcast:discard:(\d+)", OFFICER), _discard),
-    Route(Intent(r"broadcast:cancel:(\d+)", OFFICER), _cancel),
-    Route(Intent(r"broadcast:stop:(\d+)", OFFICER), _stop),
-    Route(Intent(r"notices", ANYONE), _notices),
-    Route(Intent(r"notices:(on|off)", ANYONE), _notices_set),
-]
-COMMANDS: dict[str, str] = {  # typed command → action (the route's role is checked)
-    "broadcast": "broadcast:new",
-    "broadcasts": "broadcasts",
-    "notices": "notices",
-}
-
-# Conversation steps outside the flow engine (they take a photo or a file):
-# name → (handle an update, show the step again). routes.py sends them here.
-CUSTOM_STEPS = {ATTACH: (handle_attach, attach_prompt)}
-
-
-def flows(settings: Settings) -> list[Flow]:
-    return [BROADCAST, SCHEDULE]
+FEATURE = Feature(
+    routes=(
+        Route(Intent(r"broadcast:new", OFFICER), _new, commands=("broadcast",)),
+        Route(Intent(r"broadcasts", OFFICER), _list, commands=("broadcasts",)),
+        Route(Intent(r"broadcast:preview:(\d+)", OFFICER), _preview),
+        Route(Intent(r"broadcast:send:(\d+)", OFFICER), _send),
+        Route(Intent(r"broadcast:schedule:(\d+)", OFFICER), _schedule),
+        Route(Intent(r"broadcast:attach:(\d+)", OFFICER), _attach),
+        Route(Intent(r"broadcast:detach:(\d+)", OFFICER), _detach),
+        Route(Intent(r"broadcast:edit:(\d+)", OFFICER), _edit),
+        Route(Intent(r"broadcast:audience:(\d+)", OFFICER), _audience),
+        Route(Intent(r"broadcast:discard:(\d+)", OFFICER), _discard),
+        Route(Intent(r"broadcast:cancel:(\d+)", OFFICER), _cancel),
+        Route(Intent(r"broadcast:stop:(\d+)", OFFICER), _stop),
+        Route(Intent(r"notices", ANYONE), _notices, commands=("notices",)),
+        Route(Intent(r"notices:(on|off)", ANYONE), _notices_set),
+    ),
+    flows=(BROADCAST, SCHEDULE),
+    collectors=(ATTACHING,),
+)

@@ -16,7 +16,7 @@ from bot.core.text import clean, fold
 from bot.core.types import Button, Reply
 from bot.core.visitors import visitor_keys
 from bot.handlers import find_filters
-from bot.handlers.routing import Route
+from bot.handlers.routing import Feature, Route
 from bot.i18n import LANGUAGES
 from bot.labels.serials import SERIAL_LENGTH, format_serial, normalize_serial
 from bot.labels.urls import product_url
@@ -248,7 +248,9 @@ async def _find(ctx: Context, _router: object, args: tuple[str, ...]) -> list[Re
     return await find_page(ctx, int(args[0]))
 
 
-ROUTES = [
-    Route(Intent(r"origin:([0-9A-Z]{6})"), _origin),
-    Route(Intent(r"find:(\d+|help)"), _find),
-]
+FEATURE = Feature(
+    routes=(
+        Route(Intent(r"origin:([0-9A-Z]{6})"), _origin),
+        Route(Intent(r"find:(\d+|help)"), _find),
+    ),
+)

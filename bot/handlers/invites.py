@@ -15,7 +15,7 @@ from bot.core.types import Reply
 from bot.flows import engine
 from bot.flows.invite import INVITE
 from bot.flows.officer_code import OFFICER_CODE, redeem
-from bot.handlers.routing import ADMIN, Route
+from bot.handlers.routing import ADMIN, Feature, Route
 
 if TYPE_CHECKING:
     from bot.handlers.routes import Router
@@ -43,8 +43,11 @@ async def _redeem(ctx: Context, router: Router, _args: tuple[str, ...]) -> list[
     return await engine.start(ctx, router.flows[OFFICER_CODE.name])
 
 
-ROUTES = [
-    Route(Intent(r"invite:new", ADMIN), _invite),
-    Route(Intent(r"officer:redeem"), _redeem),  # anyone may try a code; the code decides
-]
-COMMANDS = {"invite": "invite:new", "officer": "officer:redeem"}
+FEATURE = Feature(
+    routes=(
+        Route(Intent(r"invite:new", ADMIN), _invite, commands=("invite",)),
+        # Anyone may try a code; the code decides.
+        Route(Intent(r"officer:redeem"), _redeem, commands=("officer",)),
+    ),
+    flows=(INVITE, OFFICER_CODE),
+)

@@ -14,7 +14,7 @@ from bot.core.types import Button, Reply
 from bot.flows.labelling import content, fonts, mark_labelled
 from bot.flows.ownership import owned_product
 from bot.handlers.menu import main_menu
-from bot.handlers.routing import Route
+from bot.handlers.routing import Feature, Route
 from bot.labels.label import format_code, label_filename, render_label_png
 from bot.labels.sheet import fill_sheet, render_sheet_pdf
 from storage.models import Product
@@ -108,10 +108,11 @@ async def _sheet(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[R
     ]
 
 
-ROUTES = [
-    Route(Intent(r"labels"), _labels),
-    Route(LABEL, _label),
-    Route(Intent(r"label:png:(\d+):([\w.-]+)"), _png),
-    Route(Intent(r"label:sheet:(\d+):([\w.-]+)"), _sheet),
-]
-COMMANDS = {"label": "labels"}
+FEATURE = Feature(
+    routes=(
+        Route(Intent(r"labels"), _labels, commands=("label",)),
+        Route(LABEL, _label),
+        Route(Intent(r"label:png:(\d+):([\w.-]+)"), _png),
+        Route(Intent(r"label:sheet:(\d+):([\w.-]+)"), _sheet),
+    ),
+)

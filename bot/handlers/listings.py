@@ -18,7 +18,7 @@ from bot.flows.listing import LISTING, listing_values
 from bot.flows.listing_find import FIND
 from bot.flows.listings_upload import UPLOAD
 from bot.flows.officer_scope import back_to_menu, not_reachable, officer_product, officer_scope
-from bot.handlers.routing import Route
+from bot.handlers.routing import Feature, Route
 
 if TYPE_CHECKING:
     from bot.handlers.routes import Router
@@ -70,10 +70,12 @@ async def _upload(ctx: Context, router: Router, _args: tuple[str, ...]) -> list[
     return await engine.start(ctx, router.flows[UPLOAD.name])
 
 
-ROUTES = [
-    Route(LISTINGS, _listings),
-    Route(LISTINGS_FIND, _find),
-    Route(LISTINGS_PRODUCT, _product),
-    Route(LISTINGS_UPLOAD, _upload),
-]
-COMMANDS = {"listings": "listings"}
+FEATURE = Feature(
+    routes=(
+        Route(LISTINGS, _listings, commands=("listings",)),
+        Route(LISTINGS_FIND, _find),
+        Route(LISTINGS_PRODUCT, _product),
+        Route(LISTINGS_UPLOAD, _upload),
+    ),
+    flows=(FIND, LISTING, UPLOAD),
+)

@@ -19,7 +19,7 @@ from bot.flows.cards import product_card
 from bot.flows.changes import CHANGES
 from bot.flows.officer_scope import back_to_menu, not_reachable, officer_product, officer_scope
 from bot.flows.reviewing import is_own, stamp
-from bot.handlers.routing import OFFICER, Route
+from bot.handlers.routing import OFFICER, Feature, Route
 from bot.i18n import N_
 from storage.models import Product
 from storage.officers import as_utc
@@ -181,10 +181,12 @@ def own_product(ctx: Context, product: Product) -> list[Reply]:
     return [Reply(ctx.t("review.own_product"))] + review_card(ctx, product)
 
 
-ROUTES = [
-    Route(REVIEW, _queue),
-    Route(REVIEW_OPEN, _open),
-    Route(Intent(r"review:approve:(\d+)", OFFICER), _approve),
-    Route(Intent(r"review:changes:(\d+)", OFFICER), _changes),
-]
-COMMANDS = {"review": "review"}
+FEATURE = Feature(
+    routes=(
+        Route(REVIEW, _queue, commands=("review",)),
+        Route(REVIEW_OPEN, _open),
+        Route(Intent(r"review:approve:(\d+)", OFFICER), _approve),
+        Route(Intent(r"review:changes:(\d+)", OFFICER), _changes),
+    ),
+    flows=(APPROVE, CHANGES),
+)
