@@ -8,7 +8,7 @@ step), a confirmation summary, edit mode (one field and the steps that
 follow from it), and bad input answered with what is expected while
 everything entered so far stays.
 
-State lives in the conversation row: `flow`, `step`, and `data` holding
+State lives in the conversation row: `flow`, `step`, and `data` (`FlowData`) holding
 `values`, `history` (steps answered, for back), `options` (the values
 behind the buttons on screen), `only` (edit mode) and `target` (the record
 being edited).
@@ -17,9 +17,9 @@ being edited).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from bot.core.context import Context
 from bot.core.errors import Invalid
@@ -29,6 +29,26 @@ from bot.core.types import Button, Reply
 from bot.flows.parsers import Parser
 
 CONFIRM = "_confirm"
+
+
+class FlowData(TypedDict, total=False):
+    """What a running flow keeps in the conversation row's `data` (stored as JSON)."""
+
+    values: dict[str, Any]  # the answers, by step name (each step's own JSON value)
+    history: list[str]  # the steps answered, in order, for Back
+    options: list[Any]  # the values behind the choice buttons on screen
+    search: list[str]  # the labels of several matches, when typed text found more than one
+    only: list[str] | None  # edit mode: the steps asked (and their followers)
+    target: int | None  # the record being edited, if any
+
+
+class Draft(TypedDict):
+    """A flow put aside with Later or a command, in the conversation's `drafts`."""
+
+    step: str
+    data: FlowData
+    title: str  # message key, for the menu's "Continue: …"
+
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +126,7 @@ async def start(
     draft = ctx.conversation.drafts.get(flow.name)
     if draft and only is None and values is None:
         return await resume(ctx, flow)
-    data = {"values": dict(values or {}), "history": [], "only": only, "target": target}
+    data: FlowData = {"values": dict(values or {}), "history": [], "only": only, "target": target}
     first = _next_step(flow, data, None)
     if first is None:  # nothing applies: straight to saving
         return await _complete(ctx, flow, data)
@@ -120,14 +140,14 @@ async def resume(ctx: Context, flow: Flow) -> list[Reply]:
     if draft is None:
         return await start(ctx, flow)
     ctx.conversation.drafts = drafts
-    _set(ctx, flow, draft["step"], draft["data"])
+    _set(ctx, flow, draft["step"], _copy(draft["data"]))
     return noted(ctx.t("flow.resumed", title=ctx.t(flow.title)), prompt(ctx, flow))
 
 
-def _set(ctx: Context, flow: Flow, step: str, data: dict[str, Any]) -> None:
+def _set(ctx: Context, flow: Flow, step: str, data: FlowData) -> None:
     ctx.conversation.flow = flow.name
     ctx.conversation.step = step
-    ctx.conversation.data = data
+    ctx.conversation.data = dict(data)
 
 
 def _clear(ctx: Context) -> None:
@@ -189,7 +209,7 @@ async def _handle(ctx: Context, flow: Flow) -> list[Reply]:
     except Invalid as error:
         return with_note(complaint(ctx, error), prompt(ctx, flow))
     if value is _PENDING:
-        ctx.conversation.data = data
+        ctx.conversation.data = dict(data)
         return prompt(ctx, flow)
     if value is _SKIPPED:
         return await _advance(ctx, flow, data, step, None)
@@ -220,7 +240,7 @@ _PENDING = object()  # the input changed what is on screen but gave no answer ye
 _SKIPPED = object()
 
 
-def _read(ctx: Context, step: Step, data: dict[str, Any], action: str) -> Any:
+def _read(ctx: Context, step: Step, data: FlowData, action: str) -> Any:
     """The answer this update gives to `step`, or _PENDING/_SKIPPED; raises Invalid."""
     incoming = ctx.incoming
     if action == "flow:skip":
@@ -229,7 +249,7 @@ def _read(ctx: Context, step: Step, data: dict[str, Any], action: str) -> Any:
         return _SKIPPED
     if action.startswith("flow:pick:"):
         index = int(action.removeprefix("flow:pick:"))
-        options: list[Any] = data.get("options", [])
+        options = data.get("options", [])
         value = options[index]
         if step.multi:
             _toggle(data, step, value)
@@ -281,7 +301,7 @@ def _read(ctx: Context, step: Step, data: dict[str, Any], action: str) -> Any:
     return step.parse(raw)
 
 
-def _toggle(data: dict[str, Any], step: Step, value: Any) -> None:
+def _toggle(data: FlowData, step: Step, value: Any) -> None:
     chosen = list(data["values"].get(step.name) or [])
     data["values"][step.name] = (
         [v for v in chosen if v != value] if value in chosen else [*chosen, value]
@@ -296,9 +316,7 @@ def _match_choice(choices: list[Choice], raw: str) -> Any:
     return None
 
 
-async def _advance(
-    ctx: Context, flow: Flow, data: dict[str, Any], step: Step, value: Any
-) -> list[Reply]:
+async def _advance(ctx: Context, flow: Flow, data: FlowData, step: Step, value: Any) -> list[Reply]:
     data["values"][step.name] = value
     data["history"] = [*data["history"], step.name]
     data.pop("options", None)
@@ -313,7 +331,7 @@ async def _advance(
     return prompt(ctx, flow)
 
 
-def _next_step(flow: Flow, data: dict[str, Any], after: str | None) -> str | None:
+def _next_step(flow: Flow, data: FlowData, after: str | None) -> str | None:
     """The next step that applies; in edit mode only the chosen ones and their followers."""
     names = [step.name for step in flow.steps]
     start_at = 0 if after is None else names.index(after) + 1
@@ -363,7 +381,7 @@ def _restore(ctx: Context, flow: Flow) -> None:
     _set(ctx, flow, step, data)
 
 
-def _back(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
+def _back(ctx: Context, flow: Flow, data: FlowData) -> list[Reply]:
     history = list(data.get("history", []))
     if not history:
         return noted(ctx.t("flow.at_first_step"), prompt(ctx, flow))
@@ -375,7 +393,7 @@ def _back(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
     return prompt(ctx, flow)
 
 
-async def _cancel(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
+async def _cancel(ctx: Context, flow: Flow, data: FlowData) -> list[Reply]:
     share_key = showing_share_key(ctx, flow)
     _clear(ctx)
     drafts = dict(ctx.conversation.drafts)
@@ -394,12 +412,12 @@ def pause(ctx: Context, flow: Flow) -> bool:
         return False
     ctx.conversation.drafts = {
         **ctx.conversation.drafts,
-        flow.name: {"step": step, "data": data, "title": flow.title},
+        flow.name: Draft(step=step or "", data=data, title=flow.title),
     }
     return True
 
 
-async def _later(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
+async def _later(ctx: Context, flow: Flow, data: FlowData) -> list[Reply]:
     share_key = showing_share_key(ctx, flow)
     kept = pause(ctx, flow)
     text = (
@@ -409,7 +427,7 @@ async def _later(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
     return with_note(note, await flow.exit(ctx, data.get("target")))
 
 
-async def _complete(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
+async def _complete(ctx: Context, flow: Flow, data: FlowData) -> list[Reply]:
     _clear(ctx)
     drafts = dict(ctx.conversation.drafts)
     drafts.pop(flow.name, None)
@@ -417,11 +435,21 @@ async def _complete(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Repl
     return await flow.finish(ctx, data["values"], data.get("target"))
 
 
-def _copy(data: dict[str, Any]) -> dict[str, Any]:
-    """A copy to change, so the ORM sees a new value when it is assigned back."""
-    copied = dict(data)
-    copied["values"] = dict(data.get("values", {}))
-    copied.setdefault("history", [])
+def _copy(data: Mapping[str, Any]) -> FlowData:
+    """The stored JSON as FlowData: a copy to change, so the ORM sees a new value
+    when it is assigned back."""
+    copied: FlowData = {
+        "values": dict(data.get("values") or {}),
+        "history": list(data.get("history") or []),
+    }
+    if "options" in data:
+        copied["options"] = list(data["options"])
+    if "search" in data:
+        copied["search"] = list(data["search"])
+    if "only" in data:
+        copied["only"] = data["only"]
+    if "target" in data:
+        copied["target"] = data["target"]
     return copied
 
 
@@ -433,7 +461,7 @@ def prompt(ctx: Context, flow: Flow) -> list[Reply]:
     if not flow.has(ctx.conversation.step):
         _restore(ctx, flow)
     data = _copy(ctx.conversation.data)
-    ctx.conversation.data = data
+    ctx.conversation.data = dict(data)
     name = ctx.conversation.step or ""
     t = ctx.t
     if name == CONFIRM:
@@ -458,6 +486,7 @@ def prompt(ctx: Context, flow: Flow) -> list[Reply]:
     if data.get("search"):
         text = t("flow.pick_one")
     rows = _choice_rows(ctx, step, data)
+    ctx.conversation.data = dict(data)  # with the values behind the buttons just made
     nav = _nav(ctx, optional=step.optional)
     return [
         Reply(
@@ -481,7 +510,7 @@ def _shown_value(ctx: Context, step: Step, values: dict[str, Any], current: Any)
     return ""
 
 
-def _choice_rows(ctx: Context, step: Step, data: dict[str, Any]) -> list[list[Button]]:
+def _choice_rows(ctx: Context, step: Step, data: FlowData) -> list[list[Button]]:
     if data.get("search"):
         labels: list[str] = data["search"]
         return [[Button(label, f"flow:pick:{i}")] for i, label in enumerate(labels)]
