@@ -16,7 +16,7 @@ from typing import Any
 from bot.core import places
 from bot.core.context import Context
 from bot.core.errors import Invalid
-from bot.core.intents import MENU, goto
+from bot.core.intents import BROADCAST_PREVIEW, MENU, goto
 from bot.core.ocop import ENTITY_KINDS, GROUPS, group_key, kind_key
 from bot.core.text import clean, has_word_character, only_invisible, visible
 from bot.core.types import Button, Reply
@@ -282,7 +282,7 @@ def attach_prompt(ctx: Context) -> list[Reply]:
     t = ctx.t
     target = ctx.conversation.data.get("target")
     limit = ctx.settings.media.max_photo_bytes // (1024 * 1024)
-    back = Button(t("button.back"), f"broadcast:preview:{target}")
+    back = Button(t("button.back"), BROADCAST_PREVIEW.action(target))
     return [Reply(t("broadcast.ask_attachment", max_mb=limit), buttons=[[back]])]
 
 

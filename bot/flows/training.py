@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bot.core.context import Context
 from bot.core.errors import Invalid
-from bot.core.intents import MENU, goto
+from bot.core.intents import MENU, TRAINING_MANAGE, goto
 from bot.core.text import clean
 from bot.core.types import Button, Reply
 from bot.flows import parsers
@@ -165,8 +165,8 @@ async def _finish(ctx: Context, values: dict[str, Any], _target: int | None) -> 
         ctx.session, ctx.user.id, "training.create", "training", training.id, after=after, at=now
     )
     buttons = [
-        [Button(t("training.button_manage"), f"training:manage:{training.id}")],
-        [Button(t("menu.back_to_menu"), "menu")],
+        [Button(t("training.button_manage"), TRAINING_MANAGE.action(training.id))],
+        [Button(t("menu.back_to_menu"), MENU.action())],
     ]
     text = t("training.created", id=training.id, count=t.number(len(invited)))
     return [Reply(text, buttons=buttons)]

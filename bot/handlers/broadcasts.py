@@ -11,7 +11,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.core.context import Context
-from bot.core.intents import Intent
+from bot.core.intents import (
+    BROADCAST_ATTACH,
+    BROADCAST_AUDIENCE,
+    BROADCAST_CANCEL,
+    BROADCAST_DETACH,
+    BROADCAST_DISCARD,
+    BROADCAST_EDIT,
+    BROADCAST_NEW,
+    BROADCAST_PREVIEW,
+    BROADCAST_SCHEDULE,
+    BROADCAST_SEND,
+    BROADCAST_STOP,
+    BROADCASTS,
+    NOTICES,
+    NOTICES_SET,
+)
 from bot.core.types import Reply
 from bot.flows import broadcast_views as views
 from bot.flows import engine
@@ -25,7 +40,7 @@ from bot.flows.broadcast import (
     start_values,
 )
 from bot.handlers.menu import main_menu
-from bot.handlers.routing import ANYONE, OFFICER, Feature, Route
+from bot.handlers.routing import Feature, Route
 
 if TYPE_CHECKING:
     from bot.handlers.routes import Router
@@ -122,20 +137,20 @@ async def _notices_set(ctx: Context, _router: Router, args: tuple[str, ...]) -> 
 
 FEATURE = Feature(
     routes=(
-        Route(Intent(r"broadcast:new", OFFICER), _new, commands=("broadcast",)),
-        Route(Intent(r"broadcasts", OFFICER), _list, commands=("broadcasts",)),
-        Route(Intent(r"broadcast:preview:(\d+)", OFFICER), _preview),
-        Route(Intent(r"broadcast:send:(\d+)", OFFICER), _send),
-        Route(Intent(r"broadcast:schedule:(\d+)", OFFICER), _schedule),
-        Route(Intent(r"broadcast:attach:(\d+)", OFFICER), _attach),
-        Route(Intent(r"broadcast:detach:(\d+)", OFFICER), _detach),
-        Route(Intent(r"broadcast:edit:(\d+)", OFFICER), _edit),
-        Route(Intent(r"broadcast:audience:(\d+)", OFFICER), _audience),
-        Route(Intent(r"broadcast:discard:(\d+)", OFFICER), _discard),
-        Route(Intent(r"broadcast:cancel:(\d+)", OFFICER), _cancel),
-        Route(Intent(r"broadcast:stop:(\d+)", OFFICER), _stop),
-        Route(Intent(r"notices", ANYONE), _notices, commands=("notices",)),
-        Route(Intent(r"notices:(on|off)", ANYONE), _notices_set),
+        Route(BROADCAST_NEW, _new, commands=("broadcast",)),
+        Route(BROADCASTS, _list, commands=("broadcasts",)),
+        Route(BROADCAST_PREVIEW, _preview),
+        Route(BROADCAST_SEND, _send),
+        Route(BROADCAST_SCHEDULE, _schedule),
+        Route(BROADCAST_ATTACH, _attach),
+        Route(BROADCAST_DETACH, _detach),
+        Route(BROADCAST_EDIT, _edit),
+        Route(BROADCAST_AUDIENCE, _audience),
+        Route(BROADCAST_DISCARD, _discard),
+        Route(BROADCAST_CANCEL, _cancel),
+        Route(BROADCAST_STOP, _stop),
+        Route(NOTICES, _notices, commands=("notices",)),
+        Route(NOTICES_SET, _notices_set),
     ),
     flows=(BROADCAST, SCHEDULE),
     collectors=(ATTACHING,),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.core.context import Context
-from bot.core.intents import LABEL, Intent
+from bot.core.intents import LABEL, LABEL_PNG, LABEL_SHEET, MENU, PRODUCT, STAMPS, Intent
 from bot.core.types import Button, Reply
 from bot.flows.labelling import content, fonts, mark_labelled
 from bot.flows.ownership import owned_product
@@ -29,20 +29,20 @@ def label_screen(ctx: Context, product: Product) -> list[Reply]:
     t = ctx.t
     labels = ctx.settings.labels
     rows = [
-        [Button(t("label.png", size=size.id), f"label:png:{product.id}:{size.id}")]
+        [Button(t("label.png", size=size.id), LABEL_PNG.action(product.id, size.id))]
         for size in labels.sizes
     ]
     rows += [
         [
             Button(
                 t("label.sheet", layout=sheet.id, count=sheet.per_page),
-                f"label:sheet:{product.id}:{sheet.id}",
+                LABEL_SHEET.action(product.id, sheet.id),
             )
         ]
         for sheet in labels.sheets
     ]
-    rows.append([Button(t("label.stamps"), f"stamps:{product.id}")])
-    rows.append([Button(t("button.back"), f"product:{product.id}")])
+    rows.append([Button(t("label.stamps"), STAMPS.action(product.id))])
+    rows.append([Button(t("button.back"), PRODUCT.action(product.id))])
     text = t("label.choose", name=product.name, code=format_code(product.code))
     return [Reply(text, buttons=rows)]
 
@@ -57,8 +57,8 @@ async def _labels(ctx: Context, _router: Router, _args: tuple[str, ...]) -> list
         return label_screen(ctx, products[0])
     if not products:
         return [Reply(ctx.t("products.none"))] + await main_menu(ctx)
-    rows = [[Button(p.name, f"label:{p.id}")] for p in products[:30]]
-    rows.append([Button(ctx.t("menu.back_to_menu"), "menu")])
+    rows = [[Button(p.name, LABEL.action(p.id))] for p in products[:30]]
+    rows.append([Button(ctx.t("menu.back_to_menu"), MENU.action())])
     return [Reply(ctx.t("label.pick_product"), buttons=rows)]
 
 
@@ -112,7 +112,7 @@ FEATURE = Feature(
     routes=(
         Route(Intent(r"labels"), _labels, commands=("label",)),
         Route(LABEL, _label),
-        Route(Intent(r"label:png:(\d+):([\w.-]+)"), _png),
-        Route(Intent(r"label:sheet:(\d+):([\w.-]+)"), _sheet),
+        Route(LABEL_PNG, _png),
+        Route(LABEL_SHEET, _sheet),
     ),
 )

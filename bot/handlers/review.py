@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from bot.handlers.routes import Router
 
 PAGE_SIZE = 8
+REVIEW_APPROVE = Intent(r"review:approve:(\d+)", OFFICER)
+REVIEW_CHANGES = Intent(r"review:changes:(\d+)", OFFICER)
 STATUS_KEYS = {
     "pending": N_("review.status_pending"),
     "approved": N_("review.status_approved"),
@@ -87,8 +89,8 @@ def review_card(ctx: Context, product: Product) -> list[Reply]:
     blocks.append(_readiness(ctx, product))
     buttons = [
         [
-            Button(t("review.approve"), f"review:approve:{product.id}"),
-            Button(t("review.ask_changes"), f"review:changes:{product.id}"),
+            Button(t("review.approve"), REVIEW_APPROVE.action(product.id)),
+            Button(t("review.ask_changes"), REVIEW_CHANGES.action(product.id)),
         ],
         [Button(t("review.back_to_queue"), REVIEW.action()), *back_to_menu(ctx)],
     ]
@@ -185,8 +187,8 @@ FEATURE = Feature(
     routes=(
         Route(REVIEW, _queue, commands=("review",)),
         Route(REVIEW_OPEN, _open),
-        Route(Intent(r"review:approve:(\d+)", OFFICER), _approve),
-        Route(Intent(r"review:changes:(\d+)", OFFICER), _changes),
+        Route(REVIEW_APPROVE, _approve),
+        Route(REVIEW_CHANGES, _changes),
     ),
     flows=(APPROVE, CHANGES),
 )

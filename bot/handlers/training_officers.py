@@ -11,7 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from bot.core.context import Context
-from bot.core.intents import Intent
+from bot.core.intents import TRAINING_MANAGE, Intent
 from bot.core.types import Button, Reply
 from bot.flows import engine
 from bot.flows.training import TRAINING, new_training_values
@@ -235,7 +235,7 @@ async def _cancel_yes(ctx: Context, _router: Router, args: tuple[str, ...]) -> l
 FEATURE = Feature(
     routes=(
         Route(Intent(r"training:new", OFFICER), _new, commands=("newtraining",)),
-        Route(Intent(r"training:manage:(\d+)", OFFICER), _manage),
+        Route(TRAINING_MANAGE, _manage),
         Route(Intent(r"training:attendance:(\d+)(?::(\d+))?", OFFICER), _attendance),
         Route(Intent(r"training:mark:(\d+)(?::(\d+))?", OFFICER), _mark),
         Route(Intent(r"training:attendance_done:(\d+)", OFFICER), _attendance_done),
