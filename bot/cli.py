@@ -49,7 +49,7 @@ from bot.outbox.attachments import AttachmentStore
 from bot.outbox.limiter import RateLimiter
 from bot.outbox.sender import Sender
 from bot.outbox.worker import OutboxWorker
-from bot.runtime import Runtime, build_runtime, configure_logging
+from bot.runtime import Runtime, build_runtime, configure_logging, mask_more
 from bot.scheduler.service import SchedulerService
 from bot.web import serve
 from bot.web.webhooks import Webhooks
@@ -165,7 +165,7 @@ async def _start_zalo_oa(
     OA's outbox worker, all under one limiter for the OA."""
     settings, app = runtime.settings, runtime.app
     channels.expect(ZALO_OA)
-    tokens = ZaloOATokens(runtime.db, settings, app.clock, app.catalogs, channels)
+    tokens = ZaloOATokens(runtime.db, settings, app.clock, app.catalogs, channels, learnt=mask_more)
     if await tokens.bootstrap():
         channels.ready(ZALO_OA)  # a refused refresh token turns it "token rejected"
     client = ZaloOAClient(settings.zalo_oa, tokens)

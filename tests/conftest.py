@@ -24,6 +24,8 @@ from bot.runtime import Runtime, build_runtime
 from storage.db import upgrade
 from storage.models import Base
 
+pytest_plugins = ["tests.actions"]  # every_action_routed, used by the journeys
+
 POSTGRES_URL = os.environ.get(
     "OCOP_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )

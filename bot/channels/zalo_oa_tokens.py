@@ -30,7 +30,6 @@ from bot.config import Settings
 from bot.core import channel_health
 from bot.core.channel_health import ChannelHealth
 from bot.i18n import Catalogs
-from bot.runtime import mask_more
 from storage import credentials, outbox
 from storage.db import Database
 from storage.models import ChannelCredential, User
@@ -63,8 +62,13 @@ class ZaloOATokens:
         clock: Callable[[], dt.datetime],
         catalogs: Catalogs,
         health: ChannelHealth | None = None,
+        *,
+        learnt: Callable[..., None] = lambda *_secrets: None,
     ) -> None:
+        """`learnt` is told every token Zalo hands out, before it is stored: `run` masks
+        them in the logs (bot.runtime.mask_more)."""
         self.db = db
+        self.learnt = learnt
         self.settings = settings
         self.config = settings.zalo_oa
         self.clock = clock
@@ -161,7 +165,7 @@ class ZaloOATokens:
     def _keep(self, row: ChannelCredential) -> str:
         assert row.access_token is not None and row.access_expires_at is not None
         expires = row.access_expires_at
-        mask_more(row.access_token, row.refresh_token or "")  # before a log line could quote them
+        self.learnt(row.access_token, row.refresh_token or "")  # before a log line could quote them
         self._token = row.access_token
         self._expires = expires if expires.tzinfo else expires.replace(tzinfo=dt.UTC)
         return row.access_token

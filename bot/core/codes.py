@@ -20,3 +20,9 @@ def normalize_code(raw: str) -> str:
 def looks_like_code(raw: str) -> bool:
     code = normalize_code(raw)
     return len(code) == CODE_LENGTH and all(ch in ALPHABET for ch in code)
+
+
+def gtin_check_digit(digits: str) -> int:
+    """GS1 check digit for the digits before it (weights 3,1,3,… from the right)."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
+    return (10 - total % 10) % 10

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.core.types import Capabilities, Incoming
+from bot.core.types import Capabilities, Incoming, Reply
 from bot.i18n import Catalogs, Translator
 from storage.models import Conversation, User
 
@@ -45,6 +45,8 @@ class Context:
     t: Translator
     action: str | None = None  # the pressed button's action, already checked as current
     notes: list[str] = field(default_factory=list)  # for logs
+    # Resolves an action to its screen (set by the router; see bot/core/intents.py).
+    navigate: Callable[[Context, str], Awaitable[list[Reply]]] | None = None
 
     @property
     def settings(self) -> Settings:

@@ -26,7 +26,7 @@ from bot import metrics
 from bot.core.context import App, Context
 from bot.core.images import Decoder
 from bot.core.scanning import codes_in
-from bot.core.types import Capabilities, Incoming, Reply
+from bot.core.types import NOTICE_PREFIX, Capabilities, Incoming, Reply
 from storage import people
 from storage.db import Database
 from storage.models import Conversation, User
@@ -55,7 +55,6 @@ NAV_COMMANDS = {
     "flow:later": "/later",
     "flow:cancel": "/cancel",
 }
-NOTICE_PREFIX = "n:"
 _TOKEN_BYTES = 3  # 4 base64 characters: plenty to tell screens of one chat apart
 MAX_ATTEMPTS = 4
 

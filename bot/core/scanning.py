@@ -19,8 +19,7 @@ from PIL import Image
 
 from bot.config import MediaSettings
 from bot.core import images
-from bot.core.codes import looks_like_code, normalize_code
-from bot.flows.parsers import gtin_check_digit
+from bot.core.codes import gtin_check_digit, looks_like_code, normalize_code
 from bot.labels.serials import parse_serial
 
 Kind = Literal["product", "stamp", "gtin"]

@@ -10,6 +10,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bot.core.images import Picture
 
+# A button on an outbox notice carries "n:<outbox id>:<index>" instead of a
+# screen token: the outbox worker writes it, the dispatcher reads it.
+NOTICE_PREFIX = "n:"
+
 
 @dataclass(frozen=True)
 class FileRef:

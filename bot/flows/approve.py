@@ -13,12 +13,12 @@ from typing import Any
 from bot.core import formatting
 from bot.core.context import Context
 from bot.core.errors import Invalid
+from bot.core.intents import REVIEW, goto
 from bot.core.ocop import CERTIFICATE_MONTHS
 from bot.core.types import Reply
-from bot.flows import parsers
+from bot.flows import parsers, producer_notices
 from bot.flows.engine import Choice, Flow, Step
-from bot.handlers import producer_notices
-from bot.handlers.review import APPROVE_FLOW, leave_review_flow, product_to_decide, queue_screen
+from bot.flows.reviewing import leave_review_flow, product_to_decide
 from storage.reviews import Rating, approve
 
 
@@ -111,11 +111,11 @@ async def _finish(ctx: Context, values: dict[str, Any], target: int | None) -> l
     await approve(ctx.session, product, ctx.user, rating(values), now=ctx.now())
     await producer_notices.product_approved(ctx, product)
     done = Reply(ctx.t("review.approved", name=product.name, code=product.code))
-    return [done] + await queue_screen(ctx)
+    return [done] + await goto(ctx, REVIEW.action())
 
 
 APPROVE = Flow(
-    name=APPROVE_FLOW,
+    name="review_approve",
     title="review.flow_approve",
     steps=STEPS,
     finish=_finish,

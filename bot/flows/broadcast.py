@@ -1,7 +1,7 @@
 """/broadcast: an officer composes a notice — text, audience, importance — then previews it.
 
 `BROADCAST` asks the text and the filters; its finish saves a draft and
-shows the preview (bot/handlers/broadcast_views.py), where the officer
+shows the preview (bot/flows/broadcast_views.py), where the officer
 sends now, schedules (`SCHEDULE` asks the time), adds a photo or file
 (`attach`, a one-step flow of its own because the engine reads typed text
 and buttons only), edits, or discards.
@@ -16,12 +16,13 @@ from typing import Any
 from bot.core import places
 from bot.core.context import Context
 from bot.core.errors import Invalid
+from bot.core.intents import BROADCAST_PREVIEW, MENU, goto
 from bot.core.ocop import ENTITY_KINDS, GROUPS, group_key, kind_key
 from bot.core.text import clean, has_word_character, only_invisible, visible
 from bot.core.types import Button, Reply
+from bot.flows import broadcast_views as views
+from bot.flows.collector import Collector
 from bot.flows.engine import Choice, Flow, Step, complaint
-from bot.handlers import broadcast_views as views
-from bot.handlers.menu import main_menu
 from bot.outbox.attachments import AttachmentStore
 from storage import outbox
 from storage.audience import MISSING, Audience
@@ -220,7 +221,7 @@ async def _finish(ctx: Context, values: dict[str, Any], target: int | None) -> l
     """Saves the draft (a new one, or the one being edited) and shows its preview."""
     scope = scope_of(ctx.user)
     if scope is None:  # no longer an officer
-        return [Reply(ctx.t("denied"))] + await main_menu(ctx)
+        return [Reply(ctx.t("denied"))] + await goto(ctx, MENU.action())
     # An officer's province comes from their account, never from the answers.
     province = values.get("province") if scope.province_code is None else scope.province_code
     audience = to_audience(values, province)
@@ -243,7 +244,7 @@ async def _finish(ctx: Context, values: dict[str, Any], target: int | None) -> l
 
 async def _exit(ctx: Context, target: int | None) -> list[Reply]:
     draft = await views.own_draft(ctx, target) if target is not None else None
-    return await (views.preview(ctx, draft) if draft is not None else main_menu(ctx))
+    return await (views.preview(ctx, draft) if draft is not None else goto(ctx, MENU.action()))
 
 
 BROADCAST = Flow(name="broadcast", title="flow.broadcast", steps=STEPS, finish=_finish, exit=_exit)
@@ -255,7 +256,7 @@ BROADCAST = Flow(name="broadcast", title="flow.broadcast", steps=STEPS, finish=_
 async def _schedule_finish(ctx: Context, values: dict[str, Any], target: int | None) -> list[Reply]:
     draft = await views.own_draft(ctx, target) if target is not None else None
     if draft is None:
-        return [Reply(ctx.t("broadcast.not_found"))] + await main_menu(ctx)
+        return [Reply(ctx.t("broadcast.not_found"))] + await goto(ctx, MENU.action())
     return await views.confirm(ctx, draft, to_utc(ctx, values["at"]))
 
 
@@ -281,7 +282,7 @@ def attach_prompt(ctx: Context) -> list[Reply]:
     t = ctx.t
     target = ctx.conversation.data.get("target")
     limit = ctx.settings.media.max_photo_bytes // (1024 * 1024)
-    back = Button(t("button.back"), f"broadcast:preview:{target}")
+    back = Button(t("button.back"), BROADCAST_PREVIEW.action(target))
     return [Reply(t("broadcast.ask_attachment", max_mb=limit), buttons=[[back]])]
 
 
@@ -290,7 +291,7 @@ async def handle_attach(ctx: Context) -> list[Reply]:
     draft = await views.own_draft(ctx, int(ctx.conversation.data.get("target", 0)))
     if draft is None or ctx.action in ("flow:back", "flow:cancel", "flow:later"):
         _leave(ctx)
-        return await (views.preview(ctx, draft) if draft is not None else main_menu(ctx))
+        return await (views.preview(ctx, draft) if draft is not None else goto(ctx, MENU.action()))
     try:
         await _store(ctx, draft)
     except Invalid as error:
@@ -321,3 +322,10 @@ async def _store(ctx: Context, draft: Broadcast) -> None:
 
 def _leave(ctx: Context) -> None:
     ctx.conversation.flow, ctx.conversation.step, ctx.conversation.data = None, None, {}
+
+
+async def _show_attach(ctx: Context) -> list[Reply]:
+    return attach_prompt(ctx)
+
+
+ATTACHING = Collector(ATTACH, handle_attach, _show_attach)

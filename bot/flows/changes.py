@@ -10,13 +10,13 @@ from typing import Any
 
 from bot.core.context import Context
 from bot.core.errors import Invalid
+from bot.core.intents import REVIEW, goto
 from bot.core.ocop import CONSUMABLE_GROUPS
 from bot.core.types import Reply
-from bot.flows import parsers
+from bot.flows import parsers, producer_notices
 from bot.flows.engine import Choice, Flow, Step
-from bot.handlers import producer_notices
-from bot.handlers.products import EDITABLE
-from bot.handlers.review import CHANGES_FLOW, leave_review_flow, product_to_decide, queue_screen
+from bot.flows.product import EDITABLE
+from bot.flows.reviewing import leave_review_flow, product_to_decide
 from storage.reviews import request_changes
 
 LABELS = dict(EDITABLE)
@@ -67,11 +67,11 @@ async def _finish(ctx: Context, values: dict[str, Any], target: int | None) -> l
     await request_changes(ctx.session, product, ctx.user, step, reason, now=ctx.now())
     await producer_notices.changes_requested(ctx, product, step, LABELS[step], reason)
     done = Reply(ctx.t("review.changes_sent", name=product.name, code=product.code))
-    return [done] + await queue_screen(ctx)
+    return [done] + await goto(ctx, REVIEW.action())
 
 
 CHANGES = Flow(
-    name=CHANGES_FLOW,
+    name="review_changes",
     title="review.flow_changes",
     steps=STEPS,
     finish=_finish,

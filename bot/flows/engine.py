@@ -8,7 +8,7 @@ step), a confirmation summary, edit mode (one field and the steps that
 follow from it), and bad input answered with what is expected while
 everything entered so far stays.
 
-State lives in the conversation row: `flow`, `step`, and `data` holding
+State lives in the conversation row: `flow`, `step`, and `data` (`FlowData`) holding
 `values`, `history` (steps answered, for back), `options` (the values
 behind the buttons on screen), `only` (edit mode) and `target` (the record
 being edited).
@@ -16,9 +16,10 @@ being edited).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from bot.core.context import Context
 from bot.core.errors import Invalid
@@ -28,6 +29,28 @@ from bot.core.types import Button, Reply
 from bot.flows.parsers import Parser
 
 CONFIRM = "_confirm"
+
+
+class FlowData(TypedDict, total=False):
+    """What a running flow keeps in the conversation row's `data` (stored as JSON)."""
+
+    values: dict[str, Any]  # the answers, by step name (each step's own JSON value)
+    history: list[str]  # the steps answered, in order, for Back
+    options: list[Any]  # the values behind the choice buttons on screen
+    search: list[str]  # the labels of several matches, when typed text found more than one
+    only: list[str] | None  # edit mode: the steps asked (and their followers)
+    target: int | None  # the record being edited, if any
+
+
+class Draft(TypedDict):
+    """A flow put aside with Later or a command, in the conversation's `drafts`."""
+
+    step: str
+    data: FlowData
+    title: str  # message key, for the menu's "Continue: …"
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -83,6 +106,10 @@ class Flow:
     def step(self, name: str) -> Step:
         return next(step for step in self.steps if step.name == name)
 
+    def has(self, name: str | None) -> bool:
+        """True for the confirmation and for a step this version of the flow still has."""
+        return name == CONFIRM or any(step.name == name for step in self.steps)
+
 
 # --- starting ----------------------------------------------------------
 
@@ -99,7 +126,7 @@ async def start(
     draft = ctx.conversation.drafts.get(flow.name)
     if draft and only is None and values is None:
         return await resume(ctx, flow)
-    data = {"values": dict(values or {}), "history": [], "only": only, "target": target}
+    data: FlowData = {"values": dict(values or {}), "history": [], "only": only, "target": target}
     first = _next_step(flow, data, None)
     if first is None:  # nothing applies: straight to saving
         return await _complete(ctx, flow, data)
@@ -113,14 +140,14 @@ async def resume(ctx: Context, flow: Flow) -> list[Reply]:
     if draft is None:
         return await start(ctx, flow)
     ctx.conversation.drafts = drafts
-    _set(ctx, flow, draft["step"], draft["data"])
+    _set(ctx, flow, draft["step"], _copy(draft["data"]))
     return noted(ctx.t("flow.resumed", title=ctx.t(flow.title)), prompt(ctx, flow))
 
 
-def _set(ctx: Context, flow: Flow, step: str, data: dict[str, Any]) -> None:
+def _set(ctx: Context, flow: Flow, step: str, data: FlowData) -> None:
     ctx.conversation.flow = flow.name
     ctx.conversation.step = step
-    ctx.conversation.data = data
+    ctx.conversation.data = dict(data)
 
 
 def _clear(ctx: Context) -> None:
@@ -135,9 +162,9 @@ def _clear(ctx: Context) -> None:
 async def handle(ctx: Context, flow: Flow) -> list[Reply]:
     """Answers one update given while `flow` is active."""
     name = ctx.conversation.step or ""
+    share_key = showing_share_key(ctx, flow)
     replies = await _handle(ctx, flow)
     leaving = ctx.conversation.flow != flow.name or ctx.conversation.step != name
-    share_key = name != CONFIRM and _shows_share_key(ctx, flow.step(name))
     if leaving and share_key and not any(reply.remove_keyboard for reply in replies):
         # Telegram keeps a reply keyboard until a message removes it.
         note = "flow.skipped" if ctx.action == "flow:skip" else "flow.going_back"
@@ -148,7 +175,7 @@ async def handle(ctx: Context, flow: Flow) -> list[Reply]:
 def showing_share_key(ctx: Context, flow: Flow) -> bool:
     """True when the current step shows a share-phone/location key (to be taken away)."""
     name = ctx.conversation.step or ""
-    if name == CONFIRM or name not in {step.name for step in flow.steps}:
+    if name == CONFIRM or not flow.has(name):
         return False
     return _shows_share_key(ctx, flow.step(name))
 
@@ -167,6 +194,9 @@ async def _handle(ctx: Context, flow: Flow) -> list[Reply]:
         return await _cancel(ctx, flow, data)
     if action == "flow:later":
         return await _later(ctx, flow, data)
+    if not flow.has(name):  # the answer was to a question this version no longer asks
+        _restore(ctx, flow)
+        return prompt(ctx, flow)
     if action == "flow:back":
         return _back(ctx, flow, data)
     if name == CONFIRM:
@@ -179,7 +209,7 @@ async def _handle(ctx: Context, flow: Flow) -> list[Reply]:
     except Invalid as error:
         return with_note(complaint(ctx, error), prompt(ctx, flow))
     if value is _PENDING:
-        ctx.conversation.data = data
+        ctx.conversation.data = dict(data)
         return prompt(ctx, flow)
     if value is _SKIPPED:
         return await _advance(ctx, flow, data, step, None)
@@ -210,7 +240,7 @@ _PENDING = object()  # the input changed what is on screen but gave no answer ye
 _SKIPPED = object()
 
 
-def _read(ctx: Context, step: Step, data: dict[str, Any], action: str) -> Any:
+def _read(ctx: Context, step: Step, data: FlowData, action: str) -> Any:
     """The answer this update gives to `step`, or _PENDING/_SKIPPED; raises Invalid."""
     incoming = ctx.incoming
     if action == "flow:skip":
@@ -219,7 +249,7 @@ def _read(ctx: Context, step: Step, data: dict[str, Any], action: str) -> Any:
         return _SKIPPED
     if action.startswith("flow:pick:"):
         index = int(action.removeprefix("flow:pick:"))
-        options: list[Any] = data.get("options", [])
+        options = data.get("options", [])
         value = options[index]
         if step.multi:
             _toggle(data, step, value)
@@ -271,7 +301,7 @@ def _read(ctx: Context, step: Step, data: dict[str, Any], action: str) -> Any:
     return step.parse(raw)
 
 
-def _toggle(data: dict[str, Any], step: Step, value: Any) -> None:
+def _toggle(data: FlowData, step: Step, value: Any) -> None:
     chosen = list(data["values"].get(step.name) or [])
     data["values"][step.name] = (
         [v for v in chosen if v != value] if value in chosen else [*chosen, value]
@@ -286,9 +316,7 @@ def _match_choice(choices: list[Choice], raw: str) -> Any:
     return None
 
 
-async def _advance(
-    ctx: Context, flow: Flow, data: dict[str, Any], step: Step, value: Any
-) -> list[Reply]:
+async def _advance(ctx: Context, flow: Flow, data: FlowData, step: Step, value: Any) -> list[Reply]:
     data["values"][step.name] = value
     data["history"] = [*data["history"], step.name]
     data.pop("options", None)
@@ -303,7 +331,7 @@ async def _advance(
     return prompt(ctx, flow)
 
 
-def _next_step(flow: Flow, data: dict[str, Any], after: str | None) -> str | None:
+def _next_step(flow: Flow, data: FlowData, after: str | None) -> str | None:
     """The next step that applies; in edit mode only the chosen ones and their followers."""
     names = [step.name for step in flow.steps]
     start_at = 0 if after is None else names.index(after) + 1
@@ -322,7 +350,38 @@ def _next_step(flow: Flow, data: dict[str, Any], after: str | None) -> str | Non
     return None
 
 
-def _back(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
+def _restore(ctx: Context, flow: Flow) -> None:
+    """Moves a conversation stored at a step this flow no longer has (renamed or
+    removed since it was saved) to its first unanswered step, answers kept."""
+    data = _copy(ctx.conversation.data)
+    data.pop("options", None)
+    data.pop("search", None)
+    values = data["values"]
+    only: list[str] | None = data.get("only")
+    names = [step.name for step in flow.steps]
+    data["history"] = [name for name in data["history"] if name in names]
+    wanted = [
+        step.name
+        for step in flow.steps
+        if step.applies(values) and (only is None or step.name in only)
+    ]
+    unanswered = [name for name in wanted if name not in values]
+    if unanswered:
+        step = unanswered[0]
+    elif flow.summary is not None and only is None:
+        step = CONFIRM
+    else:
+        step = wanted[-1] if wanted else names[0]
+    log.warning(
+        "flow %s: stored step %r no longer exists; asking %r",
+        flow.name,
+        ctx.conversation.step,
+        step,
+    )
+    _set(ctx, flow, step, data)
+
+
+def _back(ctx: Context, flow: Flow, data: FlowData) -> list[Reply]:
     history = list(data.get("history", []))
     if not history:
         return noted(ctx.t("flow.at_first_step"), prompt(ctx, flow))
@@ -334,7 +393,7 @@ def _back(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
     return prompt(ctx, flow)
 
 
-async def _cancel(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
+async def _cancel(ctx: Context, flow: Flow, data: FlowData) -> list[Reply]:
     share_key = showing_share_key(ctx, flow)
     _clear(ctx)
     drafts = dict(ctx.conversation.drafts)
@@ -353,12 +412,12 @@ def pause(ctx: Context, flow: Flow) -> bool:
         return False
     ctx.conversation.drafts = {
         **ctx.conversation.drafts,
-        flow.name: {"step": step, "data": data, "title": flow.title},
+        flow.name: Draft(step=step or "", data=data, title=flow.title),
     }
     return True
 
 
-async def _later(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
+async def _later(ctx: Context, flow: Flow, data: FlowData) -> list[Reply]:
     share_key = showing_share_key(ctx, flow)
     kept = pause(ctx, flow)
     text = (
@@ -368,7 +427,7 @@ async def _later(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
     return with_note(note, await flow.exit(ctx, data.get("target")))
 
 
-async def _complete(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Reply]:
+async def _complete(ctx: Context, flow: Flow, data: FlowData) -> list[Reply]:
     _clear(ctx)
     drafts = dict(ctx.conversation.drafts)
     drafts.pop(flow.name, None)
@@ -376,11 +435,21 @@ async def _complete(ctx: Context, flow: Flow, data: dict[str, Any]) -> list[Repl
     return await flow.finish(ctx, data["values"], data.get("target"))
 
 
-def _copy(data: dict[str, Any]) -> dict[str, Any]:
-    """A copy to change, so the ORM sees a new value when it is assigned back."""
-    copied = dict(data)
-    copied["values"] = dict(data.get("values", {}))
-    copied.setdefault("history", [])
+def _copy(data: Mapping[str, Any]) -> FlowData:
+    """The stored JSON as FlowData: a copy to change, so the ORM sees a new value
+    when it is assigned back."""
+    copied: FlowData = {
+        "values": dict(data.get("values") or {}),
+        "history": list(data.get("history") or []),
+    }
+    if "options" in data:
+        copied["options"] = list(data["options"])
+    if "search" in data:
+        copied["search"] = list(data["search"])
+    if "only" in data:
+        copied["only"] = data["only"]
+    if "target" in data:
+        copied["target"] = data["target"]
     return copied
 
 
@@ -389,8 +458,10 @@ def _copy(data: dict[str, Any]) -> dict[str, Any]:
 
 def prompt(ctx: Context, flow: Flow) -> list[Reply]:
     """The current step's question with its buttons; remembers the values behind them."""
+    if not flow.has(ctx.conversation.step):
+        _restore(ctx, flow)
     data = _copy(ctx.conversation.data)
-    ctx.conversation.data = data
+    ctx.conversation.data = dict(data)
     name = ctx.conversation.step or ""
     t = ctx.t
     if name == CONFIRM:
@@ -415,6 +486,7 @@ def prompt(ctx: Context, flow: Flow) -> list[Reply]:
     if data.get("search"):
         text = t("flow.pick_one")
     rows = _choice_rows(ctx, step, data)
+    ctx.conversation.data = dict(data)  # with the values behind the buttons just made
     nav = _nav(ctx, optional=step.optional)
     return [
         Reply(
@@ -438,7 +510,7 @@ def _shown_value(ctx: Context, step: Step, values: dict[str, Any], current: Any)
     return ""
 
 
-def _choice_rows(ctx: Context, step: Step, data: dict[str, Any]) -> list[list[Button]]:
+def _choice_rows(ctx: Context, step: Step, data: FlowData) -> list[list[Button]]:
     if data.get("search"):
         labels: list[str] = data["search"]
         return [[Button(label, f"flow:pick:{i}")] for i, label in enumerate(labels)]

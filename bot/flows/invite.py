@@ -9,13 +9,11 @@ from typing import Any
 
 from bot.core import places
 from bot.core.context import Context
+from bot.core.intents import ADMIN, MENU, goto
 from bot.core.invite_codes import DEEP_LINK_PREFIX, spaced
 from bot.core.types import Reply
 from bot.flows.engine import Choice, Flow, Step
-from bot.handlers.invites import INVITE_FLOW
-from bot.handlers.menu import main_menu
-from bot.handlers.officer_scope import back_to_menu
-from bot.handlers.routing import ADMIN
+from bot.flows.officer_scope import back_to_menu
 from storage.officers import create_invite
 
 
@@ -34,10 +32,10 @@ STEPS = (Step("province", "invite.ask_province", search=_search_provinces, show=
 async def _finish(ctx: Context, values: dict[str, Any], _target: int | None) -> list[Reply]:
     t = ctx.t
     if ctx.user.role != ADMIN:  # the role may have changed while the flow ran
-        return [Reply(t("denied"))] + await main_menu(ctx)
+        return [Reply(t("denied"))] + await goto(ctx, MENU.action())
     province = places.province(int(values["province"]))
     if province is None:
-        return await main_menu(ctx)
+        return await goto(ctx, MENU.action())
     hours = ctx.settings.invite_hours
     code, invite = await create_invite(
         ctx.session, ctx.user, province.code, now=ctx.now(), hours=hours
@@ -54,7 +52,7 @@ async def _finish(ctx: Context, values: dict[str, Any], _target: int | None) -> 
 
 
 async def _exit(ctx: Context, _target: int | None) -> list[Reply]:
-    return await main_menu(ctx)
+    return await goto(ctx, MENU.action())
 
 
-INVITE = Flow(name=INVITE_FLOW, title="invite.flow_invite", steps=STEPS, finish=_finish, exit=_exit)
+INVITE = Flow(name="invite", title="invite.flow_invite", steps=STEPS, finish=_finish, exit=_exit)

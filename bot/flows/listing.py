@@ -6,14 +6,13 @@ from typing import Any
 
 from bot.core.context import Context
 from bot.core.errors import Invalid
+from bot.core.intents import LISTINGS, LISTINGS_FIND, LISTINGS_PRODUCT, goto
 from bot.core.listings import MAX_REASON, MIN_REASON, listing_url, needs_reason, needs_url
 from bot.core.ocop import LISTING_STATUSES, listing_key
-from bot.core.types import Reply
-from bot.flows import parsers
+from bot.core.types import Button, Reply
+from bot.flows import parsers, producer_notices
 from bot.flows.engine import Choice, Flow, Step
-from bot.handlers import producer_notices
-from bot.handlers.listings import LISTING_FLOW, after_saving, listings_menu
-from bot.handlers.officer_scope import not_reachable, officer_product
+from bot.flows.officer_scope import back_to_menu, not_reachable, officer_product
 from storage.listings import ListingUpdate, apply_listing_updates
 from storage.models import Product
 
@@ -140,6 +139,31 @@ def to_update(product: Product, values: dict[str, Any]) -> ListingUpdate:
     return ListingUpdate(product, str(values["marketplace"]), status, url, reason)
 
 
+def listing_values(product: Product) -> dict[str, Any]:
+    """What the listing flow starts from: the product's name and its listings now."""
+    return {
+        "product": product.name,
+        "code": product.code,
+        "current": {
+            listing.marketplace: {
+                "status": listing.status,
+                "url": listing.url,
+                "reason": listing.reason,
+            }
+            for listing in product.listings
+        },
+    }
+
+
+def after_saving(ctx: Context, product_id: int) -> list[list[Button]]:
+    """Where an officer goes next after setting a listing."""
+    t = ctx.t
+    return [
+        [Button(t("listings.another_marketplace"), LISTINGS_PRODUCT.action(product_id))],
+        [Button(t("listings.another_product"), LISTINGS_FIND.action()), *back_to_menu(ctx)],
+    ]
+
+
 async def _finish(ctx: Context, values: dict[str, Any], target: int | None) -> list[Reply]:
     product = await officer_product(ctx, target or 0)
     if product is None:
@@ -158,11 +182,11 @@ async def _finish(ctx: Context, values: dict[str, Any], target: int | None) -> l
 
 
 async def _exit(ctx: Context, _target: int | None) -> list[Reply]:
-    return await listings_menu(ctx)
+    return await goto(ctx, LISTINGS.action())
 
 
 LISTING = Flow(
-    name=LISTING_FLOW,
+    name="listing",
     title="listings.flow_listing",
     steps=STEPS,
     finish=_finish,

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.context import Context
+from bot.core.intents import LISTINGS, LISTINGS_FIND, LISTINGS_PRODUCT, goto
 from bot.core.text import clean
-from bot.core.types import Reply
+from bot.core.types import Button, Reply
 from bot.flows import engine, parsers
 from bot.flows.engine import Flow, Step
-from bot.flows.listing import LISTING
-from bot.handlers.listings import FIND_FLOW, listing_values, listings_menu, results_screen
-from bot.handlers.officer_scope import not_reachable, officer_scope
+from bot.flows.listing import LISTING, listing_values
+from bot.flows.officer_scope import back_to_menu, not_reachable, officer_scope
+from storage.models import Product
 from storage.officers import find_products
 
 MAX_QUERY = 100
@@ -39,8 +40,21 @@ async def _finish(ctx: Context, values: dict[str, Any], _target: int | None) -> 
     return results_screen(ctx, products, query)
 
 
+def results_screen(ctx: Context, products: list[Product], query: str) -> list[Reply]:
+    """Several products match: the officer picks one."""
+    t = ctx.t
+    rows = [
+        [Button(f"{product.name} · {product.code}", LISTINGS_PRODUCT.action(product.id))]
+        for product in products
+    ]
+    rows.append([Button(t("listings.search_again"), LISTINGS_FIND.action()), *back_to_menu(ctx)])
+    return [Reply(t("listings.pick_product", query=query), buttons=rows)]
+
+
 async def _exit(ctx: Context, _target: int | None) -> list[Reply]:
-    return await listings_menu(ctx)
+    return await goto(ctx, LISTINGS.action())
 
 
-FIND = Flow(name=FIND_FLOW, title="listings.flow_find", steps=STEPS, finish=_finish, exit=_exit)
+FIND = Flow(
+    name="listing_find", title="listings.flow_find", steps=STEPS, finish=_finish, exit=_exit
+)

@@ -10,13 +10,13 @@ from typing import Any
 
 from bot.core.context import Context
 from bot.core.errors import Invalid
+from bot.core.intents import LISTINGS, goto
 from bot.core.text import nfc
 from bot.core.types import Reply
 from bot.flows import engine
 from bot.flows.engine import Flow, Step
-from bot.handlers.listings import UPLOAD_FLOW, listings_menu
-from bot.handlers.listings_import import import_listings
-from bot.handlers.officer_scope import back_to_menu, not_reachable, officer_scope
+from bot.flows.listings_import import import_listings
+from bot.flows.officer_scope import back_to_menu, not_reachable, officer_scope
 
 SPREADSHEETS = (".xlsx", ".xls", ".ods")
 PASTED_NAME = "(pasted)"
@@ -66,9 +66,9 @@ async def _finish(ctx: Context, values: dict[str, Any], _target: int | None) -> 
 
 
 async def _exit(ctx: Context, _target: int | None) -> list[Reply]:
-    return await listings_menu(ctx)
+    return await goto(ctx, LISTINGS.action())
 
 
 UPLOAD = Flow(
-    name=UPLOAD_FLOW, title="listings.flow_upload", steps=STEPS, finish=_finish, exit=_exit
+    name="listings_upload", title="listings.flow_upload", steps=STEPS, finish=_finish, exit=_exit
 )

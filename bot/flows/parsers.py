@@ -16,6 +16,7 @@ from typing import Any
 
 import phonenumbers
 
+from bot.core.codes import gtin_check_digit
 from bot.core.errors import Invalid
 from bot.core.text import clean, clean_lines, has_word_character, only_invisible
 
@@ -244,12 +245,6 @@ def shelf_life(raw: str) -> str:
     if amount > _LONGEST[period]:  # ten years, however it is written
         raise Invalid("invalid.shelf_life")
     return f"P{amount}{period}"
-
-
-def gtin_check_digit(digits: str) -> int:
-    """GS1 check digit for the digits before it (weights 3,1,3,… from the right)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
-    return (10 - total % 10) % 10
 
 
 def gtin13(raw: str) -> str:

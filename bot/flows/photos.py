@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.errors import Invalid
+from bot.core.intents import MENU, PHOTO_CHANGE, PHOTOS_ADD, PRODUCT, goto
 from bot.core.replies import noted, with_note
 from bot.core.types import Button, Reply
+from bot.flows.collector import Collector
 from bot.flows.engine import complaint
-from bot.handlers.menu import main_menu
-from bot.handlers.products import owned_product
+from bot.flows.ownership import owned_product
 from storage.models import Photo, Product
 from storage.products import add_photo, delete_photo, reorder_photos
 
@@ -24,6 +25,12 @@ async def start(ctx: Context, product: Product) -> list[Reply]:
     ctx.conversation.step = "collect"
     ctx.conversation.data = {"target": product.id}
     return prompt(ctx, product)
+
+
+async def show(ctx: Context) -> list[Reply]:
+    """The collecting step again (after /help or a stale button), or the menu."""
+    product = await owned_product(ctx, int(ctx.conversation.data.get("target", 0)))
+    return prompt(ctx, product) if product is not None else await goto(ctx, MENU.action())
 
 
 def prompt(ctx: Context, product: Product) -> list[Reply]:
@@ -44,7 +51,7 @@ async def handle(ctx: Context) -> list[Reply]:
     product = await owned_product(ctx, int(ctx.conversation.data.get("target", 0)))
     if product is None:
         _finish(ctx)
-        return [Reply(ctx.t("product.not_found"))] + await main_menu(ctx)
+        return [Reply(ctx.t("product.not_found"))] + await goto(ctx, MENU.action())
     if ctx.action in ("flow:done", "flow:cancel", "flow:later"):
         _finish(ctx)
         return manage_screen(ctx, product)
@@ -107,18 +114,25 @@ def manage_screen(ctx: Context, product: Product) -> list[Reply]:
         if number > 1:
             row.append(
                 Button(
-                    t("photos.make_cover", number=number), f"photo:cover:{product.id}:{photo.id}"
+                    t("photos.make_cover", number=number),
+                    PHOTO_CHANGE.action("cover", product.id, photo.id),
                 )
             )
             row.append(
-                Button(t("photos.move_up", number=number), f"photo:up:{product.id}:{photo.id}")
+                Button(
+                    t("photos.move_up", number=number),
+                    PHOTO_CHANGE.action("up", product.id, photo.id),
+                )
             )
         row.append(
-            Button(t("photos.delete", number=number), f"photo:delete:{product.id}:{photo.id}")
+            Button(
+                t("photos.delete", number=number),
+                PHOTO_CHANGE.action("delete", product.id, photo.id),
+            )
         )
         rows.append(row)
-    rows.append([Button(t("photos.add"), f"photos:add:{product.id}")])
-    rows.append([Button(t("button.back"), f"product:{product.id}")])
+    rows.append([Button(t("photos.add"), PHOTOS_ADD.action(product.id))])
+    rows.append([Button(t("button.back"), PRODUCT.action(product.id))])
     return [Reply("\n".join(lines), buttons=rows)]
 
 
@@ -138,3 +152,6 @@ async def change(ctx: Context, verb: str, product: Product, photo_id: int) -> li
         await reorder_photos(ctx.session, product, photos)
         note = ctx.t("photos.reordered")
     return [Reply(note)] + manage_screen(ctx, product)
+
+
+COLLECTOR = Collector(NAME, handle, show)

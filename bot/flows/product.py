@@ -8,6 +8,7 @@ from typing import Any
 from bot.core import formatting
 from bot.core.context import Context
 from bot.core.errors import Invalid
+from bot.core.intents import MENU, PHOTOS_ADD, PRODUCT, goto
 from bot.core.ocop import (
     CERTIFICATE_MONTHS,
     CERTIFICATIONS,
@@ -19,10 +20,9 @@ from bot.core.ocop import (
 )
 from bot.core.types import Button, Reply
 from bot.flows import parsers
+from bot.flows.cards import product_card
 from bot.flows.engine import Choice, Flow, Step
-from bot.handlers.cards import product_card
-from bot.handlers.menu import main_menu
-from bot.handlers.products import owned_product, product_screen
+from bot.flows.ownership import owned_product
 from storage.models import Certification, Product
 from storage.producers import producer_of_user
 from storage.products import create_product, update_product
@@ -313,23 +313,23 @@ async def _finish(ctx: Context, values: dict[str, Any], target: int | None) -> l
     t = ctx.t
     producer = await producer_of_user(ctx.session, ctx.user.id)
     if producer is None:
-        return [Reply(t("product.need_profile"))] + await main_menu(ctx)
+        return [Reply(t("product.need_profile"))] + await goto(ctx, MENU.action())
     if target is not None:
         product = await owned_product(ctx, target)
         if product is None:
-            return [Reply(t("product.not_found"))] + await main_menu(ctx)
+            return [Reply(t("product.not_found"))] + await goto(ctx, MENU.action())
         await update_product(
             ctx.session, product, to_columns(values), to_certifications(values), now=ctx.now()
         )
-        return [Reply(t("product.updated"))] + product_screen(ctx, product)
+        return [Reply(t("product.updated"))] + await goto(ctx, PRODUCT.action(product.id))
     product = await create_product(
         ctx.session, producer.id, to_columns(values), to_certifications(values), now=ctx.now()
     )
     buttons = [
-        [Button(t("product.add_photos"), f"photos:add:{product.id}")],
+        [Button(t("product.add_photos"), PHOTOS_ADD.action(product.id))],
         [
-            Button(t("product.view"), f"product:{product.id}"),
-            Button(t("menu.back_to_menu"), "menu"),
+            Button(t("product.view"), PRODUCT.action(product.id)),
+            Button(t("menu.back_to_menu"), MENU.action()),
         ],
     ]
     return [Reply(t("product.created", name=product.name, code=product.code), buttons=buttons)]
@@ -337,7 +337,27 @@ async def _finish(ctx: Context, values: dict[str, Any], target: int | None) -> l
 
 async def _exit(ctx: Context, target: int | None) -> list[Reply]:
     product = await owned_product(ctx, target) if target is not None else None
-    return product_screen(ctx, product) if product else await main_menu(ctx)
+    return await goto(ctx, PRODUCT.action(product.id) if product else MENU.action())
+
+
+# Product-flow steps a producer can change, with their button labels.
+EDITABLE = (
+    ("name", "field.name"),
+    ("group", "field.group"),
+    ("stars", "field.stars"),
+    ("description", "field.description"),
+    ("story", "field.story"),
+    ("price", "field.price"),
+    ("unit", "field.unit"),
+    ("net", "field.net"),
+    ("package_weight", "field.package_weight"),
+    ("dimensions", "field.dimensions"),
+    ("shelf_life", "field.shelf_life"),
+    ("ingredients", "field.ingredients"),
+    ("certs", "field.certs"),
+    ("growing_area", "field.growing_area"),
+    ("gtin", "field.gtin"),
+)
 
 
 def product_flow(

@@ -7,14 +7,13 @@ from typing import Any
 from bot.core import geo, places
 from bot.core.context import Context
 from bot.core.errors import Invalid
+from bot.core.intents import MENU, PROFILE, goto
 from bot.core.ocop import ENTITY_KINDS, kind_key
 from bot.core.replies import noted
 from bot.core.types import Reply
 from bot.flows import parsers
+from bot.flows.cards import producer_card
 from bot.flows.engine import Choice, Flow, Step
-from bot.handlers.cards import producer_card
-from bot.handlers.menu import main_menu
-from bot.handlers.profile import profile_view
 from storage.models import Producer
 from storage.producers import PROFILE_FIELDS, save_producer
 
@@ -162,12 +161,12 @@ def _summary(ctx: Context, values: dict[str, Any]) -> str:
 async def _finish(ctx: Context, values: dict[str, Any], target: int | None) -> list[Reply]:
     await save_producer(ctx.session, ctx.user.id, to_fields(values))
     if target is not None:
-        return noted(ctx.t("register.updated"), await profile_view(ctx))
-    return noted(ctx.t("register.done"), await main_menu(ctx))
+        return noted(ctx.t("register.updated"), await goto(ctx, PROFILE.action()))
+    return noted(ctx.t("register.done"), await goto(ctx, MENU.action()))
 
 
 async def _exit(ctx: Context, target: int | None) -> list[Reply]:
-    return await (profile_view(ctx) if target is not None else main_menu(ctx))
+    return await (goto(ctx, PROFILE.action()) if target is not None else goto(ctx, MENU.action()))
 
 
 REGISTER = Flow(

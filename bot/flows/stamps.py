@@ -13,14 +13,14 @@ from bot.config import Settings
 from bot.core import formatting
 from bot.core.context import Context
 from bot.core.errors import Invalid
+from bot.core.intents import LABEL, MENU, goto
 from bot.core.text import clean
 from bot.core.types import Reply
 from bot.flows import parsers
 from bot.flows.engine import Choice, Flow, Step
+from bot.flows.labelling import fonts, mark_labelled
+from bot.flows.ownership import owned_product
 from bot.flows.parsers import Parser
-from bot.handlers.labels import fonts, label_screen, mark_labelled
-from bot.handlers.menu import main_menu
-from bot.handlers.products import owned_product
 from bot.labels.stamps import BatchRefused, StampCaptions, render_stamps_pdf, stamp_batch
 from storage.stamps import create_batch
 
@@ -86,7 +86,7 @@ async def _finish(ctx: Context, values: dict[str, Any], target: int | None) -> l
     product = await owned_product(ctx, target or 0)
     layout = ctx.settings.labels.sheet(values["layout"])
     if product is None or layout is None:
-        return [Reply(t("product.not_found"))] + await main_menu(ctx)
+        return [Reply(t("product.not_found"))] + await goto(ctx, MENU.action())
     produced = dt.date.fromisoformat(values["produced"])
     expires = dt.date.fromisoformat(values["expires"])
     try:
@@ -101,7 +101,9 @@ async def _finish(ctx: Context, values: dict[str, Any], target: int | None) -> l
             max_stamps=ctx.settings.labels.max_stamps,
         )
     except BatchRefused as refused:  # the flow's own checks make this rare
-        return [Reply(t(f"stamps.refused.{refused.reason}"))] + label_screen(ctx, product)
+        return [Reply(t(f"stamps.refused.{refused.reason}"))] + await goto(
+            ctx, LABEL.action(product.id)
+        )
     await create_batch(
         ctx.session, product, values["lot"], produced, expires, [s.serial for s in stamps]
     )
@@ -118,13 +120,13 @@ async def _finish(ctx: Context, values: dict[str, Any], target: int | None) -> l
             ),
             document_name=f"tem-{product.code}-{len(stamps)}.pdf",
         ),
-        *label_screen(ctx, product),
+        *await goto(ctx, LABEL.action(product.id)),
     ]
 
 
 async def _exit(ctx: Context, target: int | None) -> list[Reply]:
     product = await owned_product(ctx, target) if target is not None else None
-    return label_screen(ctx, product) if product else await main_menu(ctx)
+    return await goto(ctx, LABEL.action(product.id) if product else MENU.action())
 
 
 def stamps_flow(settings: Settings) -> Flow:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from bot.core.context import Context
 from bot.core.errors import Invalid
+from bot.core.intents import MENU, TRAINING_MANAGE, goto
 from bot.core.text import clean
 from bot.core.types import Button, Reply
 from bot.flows import parsers
@@ -29,9 +30,8 @@ from bot.flows.broadcast import (
     to_audience,
     to_utc,
 )
+from bot.flows.broadcast_views import describe
 from bot.flows.engine import Flow, Step, start
-from bot.handlers.broadcast_views import describe
-from bot.handlers.menu import main_menu
 from bot.i18n import N_
 from bot.scheduler import plans
 from storage import trainings as store
@@ -138,7 +138,7 @@ async def _finish(ctx: Context, values: dict[str, Any], _target: int | None) -> 
     t = ctx.t
     audience = audience_of(ctx, values)
     if audience is None:  # no longer an officer
-        return [Reply(t("denied"))] + await main_menu(ctx)
+        return [Reply(t("denied"))] + await goto(ctx, MENU.action())
     query = recipients(audience).subquery()
     invited = list(await ctx.session.scalars(select(query.c.id)))
     if not invited:
@@ -165,15 +165,15 @@ async def _finish(ctx: Context, values: dict[str, Any], _target: int | None) -> 
         ctx.session, ctx.user.id, "training.create", "training", training.id, after=after, at=now
     )
     buttons = [
-        [Button(t("training.button_manage"), f"training:manage:{training.id}")],
-        [Button(t("menu.back_to_menu"), "menu")],
+        [Button(t("training.button_manage"), TRAINING_MANAGE.action(training.id))],
+        [Button(t("menu.back_to_menu"), MENU.action())],
     ]
     text = t("training.created", id=training.id, count=t.number(len(invited)))
     return [Reply(text, buttons=buttons)]
 
 
 async def _exit(ctx: Context, _target: int | None) -> list[Reply]:
-    return await main_menu(ctx)
+    return await goto(ctx, MENU.action())
 
 
 TRAINING = Flow(

@@ -2,7 +2,7 @@
 
 Officers compose, preview, send or schedule, list and stop broadcasts; the
 role is checked by the router, the province and the draft's owner by the
-screens (bot/handlers/broadcast_views.py). Anyone may turn non-essential
+screens (bot/flows/broadcast_views.py). Anyone may turn non-essential
 notices off and on again with /notices.
 """
 
@@ -10,26 +10,38 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.config import Settings
 from bot.core.context import Context
+from bot.core.intents import (
+    BROADCAST_ATTACH,
+    BROADCAST_AUDIENCE,
+    BROADCAST_CANCEL,
+    BROADCAST_DETACH,
+    BROADCAST_DISCARD,
+    BROADCAST_EDIT,
+    BROADCAST_NEW,
+    BROADCAST_PREVIEW,
+    BROADCAST_SCHEDULE,
+    BROADCAST_SEND,
+    BROADCAST_STOP,
+    BROADCASTS,
+    NOTICES,
+    NOTICES_SET,
+)
 from bot.core.types import Reply
+from bot.flows import broadcast_views as views
 from bot.flows import engine
 from bot.flows.broadcast import (
-    ATTACH,
+    ATTACHING,
     BROADCAST,
     FILTER_STEPS,
     SCHEDULE,
-    attach_prompt,
     from_draft,
-    handle_attach,
     start_attach,
     start_values,
 )
-from bot.flows.engine import Flow
-from bot.handlers import broadcast_views as views
 from bot.handlers import linking
 from bot.handlers.menu import main_menu
-from bot.handlers.routing import ANYONE, OFFICER, Route
+from bot.handlers.routing import Feature, Route
 
 if TYPE_CHECKING:
     from bot.handlers.routes import Router
@@ -124,32 +136,23 @@ async def _notices_set(ctx: Context, _router: Router, args: tuple[str, ...]) -> 
     return [Reply(ctx.t(key))] + await linking.notices_screen(ctx)
 
 
-ROUTES: list[Route] = [
-    Route(r"broadcast:new", _new, OFFICER),
-    Route(r"broadcasts", _list, OFFICER),
-    Route(r"broadcast:preview:(\d+)", _preview, OFFICER),
-    Route(r"broadcast:send:(\d+)", _send, OFFICER),
-    Route(r"broadcast:schedule:(\d+)", _schedule, OFFICER),
-    Route(r"broadcast:attach:(\d+)", _attach, OFFICER),
-    Route(r"broadcast:detach:(\d+)", _detach, OFFICER),
-    Route(r"broadcast:edit:(\d+)", _edit, OFFICER),
-    Route(r"broadcast:audience:(\d+)", _audience, OFFICER),
-    Route(r"broadcast:discard:(\d+)", _discard, OFFICER),
-    Route(r"broadcast:cancel:(\d+)", _cancel, OFFICER),
-    Route(r"broadcast:stop:(\d+)", _stop, OFFICER),
-    Route(r"notices", _notices, ANYONE),
-    Route(r"notices:(on|off)", _notices_set, ANYONE),
-]
-COMMANDS: dict[str, str] = {  # typed command → action (the route's role is checked)
-    "broadcast": "broadcast:new",
-    "broadcasts": "broadcasts",
-    "notices": "notices",
-}
-
-# Conversation steps outside the flow engine (they take a photo or a file):
-# name → (handle an update, show the step again). routes.py sends them here.
-CUSTOM_STEPS = {ATTACH: (handle_attach, attach_prompt)}
-
-
-def flows(settings: Settings) -> list[Flow]:
-    return [BROADCAST, SCHEDULE]
+FEATURE = Feature(
+    routes=(
+        Route(BROADCAST_NEW, _new, commands=("broadcast",)),
+        Route(BROADCASTS, _list, commands=("broadcasts",)),
+        Route(BROADCAST_PREVIEW, _preview),
+        Route(BROADCAST_SEND, _send),
+        Route(BROADCAST_SCHEDULE, _schedule),
+        Route(BROADCAST_ATTACH, _attach),
+        Route(BROADCAST_DETACH, _detach),
+        Route(BROADCAST_EDIT, _edit),
+        Route(BROADCAST_AUDIENCE, _audience),
+        Route(BROADCAST_DISCARD, _discard),
+        Route(BROADCAST_CANCEL, _cancel),
+        Route(BROADCAST_STOP, _stop),
+        Route(NOTICES, _notices, commands=("notices",)),
+        Route(NOTICES_SET, _notices_set),
+    ),
+    flows=(BROADCAST, SCHEDULE),
+    collectors=(ATTACHING,),
+)

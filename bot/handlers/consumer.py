@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from bot.core import formatting, places
 from bot.core.context import Context
+from bot.core.intents import Intent
 from bot.core.ocop import GROUPS, cert_key, group_key, kind_key
 from bot.core.scanning import Target, target_in_codes, target_in_text
 from bot.core.text import clean, fold
 from bot.core.types import Button, Reply
 from bot.core.visitors import visitor_keys
 from bot.handlers import find_filters
-from bot.handlers.routing import Route
+from bot.handlers.routing import Feature, Route
 from bot.i18n import LANGUAGES
 from bot.labels.serials import SERIAL_LENGTH, format_serial, normalize_serial
 from bot.labels.urls import product_url
@@ -247,7 +248,9 @@ async def _find(ctx: Context, _router: object, args: tuple[str, ...]) -> list[Re
     return await find_page(ctx, int(args[0]))
 
 
-ROUTES = [
-    Route(r"origin:([0-9A-Z]{6})", _origin),
-    Route(r"find:(\d+|help)", _find),
-]
+FEATURE = Feature(
+    routes=(
+        Route(Intent(r"origin:([0-9A-Z]{6})"), _origin),
+        Route(Intent(r"find:(\d+|help)"), _find),
+    ),
+)

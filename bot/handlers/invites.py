@@ -8,46 +8,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.core import places
 from bot.core.context import Context
-from bot.core.invite_codes import DEEP_LINK_PREFIX, normalize_invite
+from bot.core.intents import Intent
+from bot.core.invite_codes import DEEP_LINK_PREFIX
 from bot.core.types import Reply
 from bot.flows import engine
-from bot.handlers.menu import main_menu
-from bot.handlers.routing import ADMIN, Route
-from bot.i18n import N_
-from storage.officers import Redeemed, redeem_invite
+from bot.flows.invite import INVITE
+from bot.flows.officer_code import OFFICER_CODE, redeem
+from bot.handlers.routing import ADMIN, Feature, Route
 
 if TYPE_CHECKING:
     from bot.handlers.routes import Router
-
-INVITE_FLOW = "invite"
-CODE_FLOW = "officer_code"
-REFUSALS = {
-    Redeemed.UNKNOWN: N_("invite.unknown"),
-    Redeemed.USED: N_("invite.used"),
-    Redeemed.EXPIRED: N_("invite.expired"),
-    Redeemed.OTHER_PROVINCE: N_("invite.other_province"),
-    Redeemed.ALREADY: N_("invite.already"),
-    Redeemed.ADMIN: N_("invite.admin"),
-    Redeemed.TOO_MANY: N_("invite.too_many"),
-}
-
-
-async def redeem(ctx: Context, typed: str) -> list[Reply]:
-    """Makes the user an officer if the code is good; otherwise says plainly why not."""
-    t = ctx.t
-    code = normalize_invite(typed)
-    if code is None:
-        return [Reply(t("invite.malformed"))] + await main_menu(ctx)
-    result = await redeem_invite(ctx.session, ctx.user, code, now=ctx.now())
-    province = places.province(result.province_code) if result.province_code else None
-    name = province.name if province else "—"
-    if result.outcome is Redeemed.OK:
-        return [Reply(t("invite.welcome", province=name))] + await main_menu(ctx)
-    mine = places.province(ctx.user.province_code) if ctx.user.province_code else None
-    text = t(REFUSALS[result.outcome], province=name, mine=mine.name if mine else "—")
-    return [Reply(text)] + await main_menu(ctx)
 
 
 async def start_payload(ctx: Context, payload: str) -> list[Reply] | None:
@@ -61,7 +32,7 @@ async def start_payload(ctx: Context, payload: str) -> list[Reply] | None:
 
 
 async def _invite(ctx: Context, router: Router, _args: tuple[str, ...]) -> list[Reply]:
-    return await engine.start(ctx, router.flows[INVITE_FLOW])
+    return await engine.start(ctx, router.flows[INVITE.name])
 
 
 async def _redeem(ctx: Context, router: Router, _args: tuple[str, ...]) -> list[Reply]:
@@ -69,11 +40,14 @@ async def _redeem(ctx: Context, router: Router, _args: tuple[str, ...]) -> list[
     typed = command[1] if command and command[0] == "officer" else ""
     if typed:
         return await redeem(ctx, typed)
-    return await engine.start(ctx, router.flows[CODE_FLOW])
+    return await engine.start(ctx, router.flows[OFFICER_CODE.name])
 
 
-ROUTES = [
-    Route(r"invite:new", _invite, ADMIN),
-    Route(r"officer:redeem", _redeem),  # anyone may try a code; the code decides
-]
-COMMANDS = {"invite": "invite:new", "officer": "officer:redeem"}
+FEATURE = Feature(
+    routes=(
+        Route(Intent(r"invite:new", ADMIN), _invite, commands=("invite",)),
+        # Anyone may try a code; the code decides.
+        Route(Intent(r"officer:redeem"), _redeem, commands=("officer",)),
+    ),
+    flows=(INVITE, OFFICER_CODE),
+)

@@ -9,14 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.core.context import Context
+from bot.core.intents import LABEL, LABEL_PNG, LABEL_SHEET, MENU, PRODUCT, STAMPS, Intent
 from bot.core.types import Button, Reply
+from bot.flows.labelling import content, fonts, mark_labelled
+from bot.flows.ownership import owned_product
 from bot.handlers.menu import main_menu
-from bot.handlers.products import owned_product
-from bot.handlers.routing import Route
-from bot.labels.fonts import FontFiles, find_fonts
-from bot.labels.label import LabelContent, format_code, label_filename, render_label_png
+from bot.handlers.routing import Feature, Route
+from bot.labels.label import format_code, label_filename, render_label_png
 from bot.labels.sheet import fill_sheet, render_sheet_pdf
-from bot.labels.urls import product_url
 from storage.models import Product
 from storage.producers import producer_of_user
 from storage.products import products_of_producer
@@ -24,44 +24,25 @@ from storage.products import products_of_producer
 if TYPE_CHECKING:
     from bot.handlers.routes import Router
 
-CERTIFIED_STARS = 3  # only certified OCOP products (3★ and up) print stars
-
-
-def fonts(ctx: Context) -> FontFiles:
-    return find_fonts(ctx.settings.labels.font_regular, ctx.settings.labels.font_bold)
-
-
-def content(ctx: Context, product: Product) -> LabelContent:
-    stars = product.stars if product.stars and product.stars >= CERTIFIED_STARS else None
-    return LabelContent(
-        product.name, product.code, stars, product_url(ctx.settings.public_url, product.code)
-    )
-
-
-def mark_labelled(ctx: Context, product: Product) -> None:
-    """The programme counts products with QR traceability: the first label counts."""
-    if product.labelled_at is None:
-        product.labelled_at = ctx.now()
-
 
 def label_screen(ctx: Context, product: Product) -> list[Reply]:
     t = ctx.t
     labels = ctx.settings.labels
     rows = [
-        [Button(t("label.png", size=size.id), f"label:png:{product.id}:{size.id}")]
+        [Button(t("label.png", size=size.id), LABEL_PNG.action(product.id, size.id))]
         for size in labels.sizes
     ]
     rows += [
         [
             Button(
                 t("label.sheet", layout=sheet.id, count=sheet.per_page),
-                f"label:sheet:{product.id}:{sheet.id}",
+                LABEL_SHEET.action(product.id, sheet.id),
             )
         ]
         for sheet in labels.sheets
     ]
-    rows.append([Button(t("label.stamps"), f"stamps:{product.id}")])
-    rows.append([Button(t("button.back"), f"product:{product.id}")])
+    rows.append([Button(t("label.stamps"), STAMPS.action(product.id))])
+    rows.append([Button(t("button.back"), PRODUCT.action(product.id))])
     text = t("label.choose", name=product.name, code=format_code(product.code))
     return [Reply(text, buttons=rows)]
 
@@ -76,8 +57,8 @@ async def _labels(ctx: Context, _router: Router, _args: tuple[str, ...]) -> list
         return label_screen(ctx, products[0])
     if not products:
         return [Reply(ctx.t("products.none"))] + await main_menu(ctx)
-    rows = [[Button(p.name, f"label:{p.id}")] for p in products[:30]]
-    rows.append([Button(ctx.t("menu.back_to_menu"), "menu")])
+    rows = [[Button(p.name, LABEL.action(p.id))] for p in products[:30]]
+    rows.append([Button(ctx.t("menu.back_to_menu"), MENU.action())])
     return [Reply(ctx.t("label.pick_product"), buttons=rows)]
 
 
@@ -127,10 +108,11 @@ async def _sheet(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[R
     ]
 
 
-ROUTES = [
-    Route(r"labels", _labels),
-    Route(r"label:(\d+)", _label),
-    Route(r"label:png:(\d+):([\w.-]+)", _png),
-    Route(r"label:sheet:(\d+):([\w.-]+)", _sheet),
-]
-COMMANDS = {"label": "labels"}
+FEATURE = Feature(
+    routes=(
+        Route(Intent(r"labels"), _labels, commands=("label",)),
+        Route(LABEL, _label),
+        Route(LABEL_PNG, _png),
+        Route(LABEL_SHEET, _sheet),
+    ),
+)

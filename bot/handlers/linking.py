@@ -19,11 +19,12 @@ import math
 from typing import TYPE_CHECKING
 
 from bot.core.context import Context
+from bot.core.intents import LINK, MENU, NOTICES_VIA
 from bot.core.link_codes import new_link_code, normalize_link_code, spaced
 from bot.core.types import Button, Reply
-from bot.handlers import broadcast_views as views
+from bot.flows import broadcast_views as views
 from bot.handlers.menu import main_menu
-from bot.handlers.routing import ANYONE, Route
+from bot.handlers.routing import Feature, Route
 from bot.i18n import N_, Translator
 from storage import people
 from storage.audit import record
@@ -78,7 +79,7 @@ async def _code_screen(ctx: Context) -> list[Reply]:
     mine = await people.accounts(ctx.session, ctx.user)
     if len(mine) > 1:
         text = t("link.linked_now", channels=_names(t, mine)) + "\n\n" + text
-    return [Reply(text, buttons=[[Button(t("menu.back_to_menu"), "menu")]])]
+    return [Reply(text, buttons=[[Button(t("menu.back_to_menu"), MENU.action())]])]
 
 
 async def _use_code(ctx: Context, typed: str) -> list[Reply]:
@@ -159,12 +160,12 @@ async def notices_screen(ctx: Context) -> list[Reply]:
         [
             Button(
                 t("notices.via_button", channel=channel_name(t, a.channel)),
-                f"notices:via:{a.channel}",
+                NOTICES_VIA.action(a.channel),
             )
         ]
         for a in mine
     ]
-    rows.append([Button(t("notices.via_last_button"), f"notices:via:{LAST}")])
+    rows.append([Button(t("notices.via_last_button"), NOTICES_VIA.action(LAST))])
     screen = replies[-1]
     screen.text = f"{screen.text}\n\n{line}"
     screen.buttons = screen.buttons[:-1] + rows + screen.buttons[-1:]
@@ -187,8 +188,9 @@ async def _link(ctx: Context, _router: Router, _args: tuple[str, ...]) -> list[R
     return await _code_screen(ctx)
 
 
-ROUTES: list[Route] = [
-    Route(r"link", _link, ANYONE),
-    Route(r"notices:via:(\w+)", _notices_via, ANYONE),
-]
-COMMANDS: dict[str, str] = {"link": "link"}
+FEATURE = Feature(
+    routes=(
+        Route(LINK, _link, commands=("link",)),
+        Route(NOTICES_VIA, _notices_via),
+    )
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.context import Context
+from bot.core.intents import PRODUCT_NEW, PRODUCTS, PROFILE, RESUME_FLOW, STATUS
 from bot.core.types import Button, Reply
 from storage.producers import producer_of_user
 
@@ -19,7 +20,7 @@ async def main_menu(
     rows: list[list[Button]] = []
     for name, draft in ctx.conversation.drafts.items():
         title_key = str(draft["title"])
-        rows.append([Button(t("menu.resume", title=t(title_key)), f"resume:{name}")])
+        rows.append([Button(t("menu.resume", title=t(title_key)), RESUME_FLOW.action(name))])
     producer = await producer_of_user(ctx.session, ctx.user.id)
     if producer is None:
         text = intro or t("menu.title_new")
@@ -28,8 +29,14 @@ async def main_menu(
     else:
         text = t("menu.title", name=producer.name)
         rows += [
-            [Button(t("menu.new_product"), "product:new"), Button(t("menu.products"), "products")],
-            [Button(t("menu.status"), "status"), Button(t("menu.profile"), "profile")],
+            [
+                Button(t("menu.new_product"), PRODUCT_NEW.action()),
+                Button(t("menu.products"), PRODUCTS.action()),
+            ],
+            [
+                Button(t("menu.status"), STATUS.action()),
+                Button(t("menu.profile"), PROFILE.action()),
+            ],
             [Button(t("menu.trainings"), "trainings"), Button(t("menu.reminders"), "reminders")],
         ]
     rows += officer_rows(ctx)

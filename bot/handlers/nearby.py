@@ -14,8 +14,9 @@ from __future__ import annotations
 from bot.core import formatting, places
 from bot.core.context import Context
 from bot.core.geo import coordinates, in_vietnam
+from bot.core.intents import Intent
 from bot.core.types import Button, Reply
-from bot.handlers.routing import Route
+from bot.handlers.routing import Feature, Route
 from storage.catalogue import Nearby, producers_near
 
 NEAREST = 5  # producers listed
@@ -101,4 +102,4 @@ async def _near(ctx: Context, _router: object, _args: tuple[str, ...]) -> list[R
     return ask(ctx)
 
 
-ROUTES = [Route(r"near", _near)]
+FEATURE = Feature(routes=(Route(Intent(r"near"), _near),))

@@ -7,40 +7,28 @@ handlers, each of which re-checks ownership through `product_of_producer`.
 from __future__ import annotations
 
 from bot.core.context import Context
+from bot.core.intents import (
+    LABEL,
+    MENU,
+    PHOTOS,
+    PRODUCT,
+    PRODUCT_DELETE,
+    PRODUCT_DELETE_YES,
+    PRODUCT_EDIT,
+    PRODUCT_FIELD,
+    PRODUCT_NEW,
+    PRODUCTS,
+    STATUS,
+)
 from bot.core.ocop import CONSUMABLE_GROUPS, listing_key
 from bot.core.readiness import checklist, is_complete, is_ready, missing_fields
 from bot.core.types import Button, Reply
-from bot.handlers.cards import product_card
+from bot.flows.cards import product_card
+from bot.flows.product import EDITABLE
 from bot.i18n.translator import Translator
 from storage.models import Product
-from storage.producers import producer_of_user
-from storage.products import product_of_producer
 
-# Product-flow steps a producer can change, with their button labels.
-EDITABLE = (
-    ("name", "field.name"),
-    ("group", "field.group"),
-    ("stars", "field.stars"),
-    ("description", "field.description"),
-    ("story", "field.story"),
-    ("price", "field.price"),
-    ("unit", "field.unit"),
-    ("net", "field.net"),
-    ("package_weight", "field.package_weight"),
-    ("dimensions", "field.dimensions"),
-    ("shelf_life", "field.shelf_life"),
-    ("ingredients", "field.ingredients"),
-    ("certs", "field.certs"),
-    ("growing_area", "field.growing_area"),
-    ("gtin", "field.gtin"),
-)
 PAGE_SIZE = 8
-
-
-async def owned_product(ctx: Context, product_id: int) -> Product | None:
-    """The product if it is this user's own: every product action goes through here."""
-    producer = await producer_of_user(ctx.session, ctx.user.id)
-    return await product_of_producer(ctx.session, product_id, producer.id) if producer else None
 
 
 def product_line(t: Translator, mark: str, name: str, code: str, live: int) -> str:
@@ -53,8 +41,8 @@ def products_screen(ctx: Context, products: list[Product], page: int = 0) -> lis
     t = ctx.t
     if not products:
         buttons = [
-            [Button(t("menu.new_product"), "product:new")],
-            [Button(t("menu.back_to_menu"), "menu")],
+            [Button(t("menu.new_product"), PRODUCT_NEW.action())],
+            [Button(t("menu.back_to_menu"), MENU.action())],
         ]
         return [Reply(t("products.none"), buttons=buttons)]
     pages = (len(products) - 1) // PAGE_SIZE + 1
@@ -66,19 +54,22 @@ def products_screen(ctx: Context, products: list[Product], page: int = 0) -> lis
         mark = "✅" if is_complete(product) else "📝"
         live = sum(1 for listing in product.listings if listing.status == "live")
         lines.append(product_line(t, mark, product.name, product.code, live))
-        rows.append([Button(f"{mark} {product.name}", f"product:{product.id}")])
+        rows.append([Button(f"{mark} {product.name}", PRODUCT.action(product.id))])
     if pages > 1:
         nav = []
         if page > 0:
-            nav.append(Button(t("button.previous"), f"products:{page - 1}"))
+            nav.append(Button(t("button.previous"), PRODUCTS.action(page - 1)))
         if page < pages - 1:
-            nav.append(Button(t("button.next"), f"products:{page + 1}"))
+            nav.append(Button(t("button.next"), PRODUCTS.action(page + 1)))
         rows.append(nav)
         lines.append(t("products.page", page=page + 1, pages=pages))
     # Set apart by a blank line, so the key to the marks does not read as a product's status.
     lines += ["", t("products.legend")]
     rows.append(
-        [Button(t("menu.new_product"), "product:new"), Button(t("menu.back_to_menu"), "menu")]
+        [
+            Button(t("menu.new_product"), PRODUCT_NEW.action()),
+            Button(t("menu.back_to_menu"), MENU.action()),
+        ]
     )
     return [Reply("\n".join(lines), buttons=rows)]
 
@@ -94,15 +85,18 @@ def product_screen(ctx: Context, product: Product) -> list[Reply]:
     text += "\n" + t("product.photo_count", count=len(product.photos))
     buttons = [
         [
-            Button(t("button.edit"), f"product:edit:{product.id}"),
-            Button(t("product.photos"), f"photos:{product.id}"),
+            Button(t("button.edit"), PRODUCT_EDIT.action(product.id)),
+            Button(t("product.photos"), PHOTOS.action(product.id)),
         ],
-        [Button(t("label.button"), f"label:{product.id}")],
+        [Button(t("label.button"), LABEL.action(product.id))],
         [
-            Button(t("menu.status"), f"status:{product.id}"),
-            Button(t("button.delete"), f"product:delete:{product.id}"),
+            Button(t("menu.status"), STATUS.action(product.id)),
+            Button(t("button.delete"), PRODUCT_DELETE.action(product.id)),
         ],
-        [Button(t("menu.products"), "products"), Button(t("menu.back_to_menu"), "menu")],
+        [
+            Button(t("menu.products"), PRODUCTS.action()),
+            Button(t("menu.back_to_menu"), MENU.action()),
+        ],
     ]
     replies = []
     cover = product.photos[0] if product.photos else None
@@ -114,19 +108,19 @@ def product_screen(ctx: Context, product: Product) -> list[Reply]:
 def edit_menu(ctx: Context, product: Product) -> list[Reply]:
     t = ctx.t
     buttons = [
-        [Button(t(label), f"product:field:{product.id}:{step}")]
+        [Button(t(label), PRODUCT_FIELD.action(product.id, step))]
         for step, label in EDITABLE
         if step != "ingredients" or product.group in CONSUMABLE_GROUPS
     ]
-    buttons.append([Button(t("button.back"), f"product:{product.id}")])
+    buttons.append([Button(t("button.back"), PRODUCT.action(product.id))])
     return [Reply(t("product.choose_field", name=product.name), buttons=buttons)]
 
 
 def delete_confirm(ctx: Context, product: Product) -> list[Reply]:
     t = ctx.t
     buttons = [
-        [Button(t("button.confirm_delete"), f"product:delete_yes:{product.id}")],
-        [Button(t("button.cancel"), f"product:{product.id}")],
+        [Button(t("button.confirm_delete"), PRODUCT_DELETE_YES.action(product.id))],
+        [Button(t("button.cancel"), PRODUCT.action(product.id))],
     ]
     return [
         Reply(t("product.confirm_delete", name=product.name, code=product.code), buttons=buttons)
@@ -137,7 +131,9 @@ def status_screen(ctx: Context, products: list[Product]) -> list[Reply]:
     """For each product, each configured marketplace: status, URL and readiness checklist."""
     t = ctx.t
     if not products:
-        return [Reply(t("products.none"), buttons=[[Button(t("menu.back_to_menu"), "menu")]])]
+        return [
+            Reply(t("products.none"), buttons=[[Button(t("menu.back_to_menu"), MENU.action())]])
+        ]
     blocks = []
     for product in products:
         lines = [t("status.product", name=product.name, code=product.code)]
@@ -160,6 +156,11 @@ def status_screen(ctx: Context, products: list[Product]) -> list[Reply]:
                         if not check.ok:
                             lines.append("    ❌ " + t(check.key, **check.params))
         blocks.append("\n".join(lines))
-    buttons = [[Button(t("menu.products"), "products"), Button(t("menu.back_to_menu"), "menu")]]
+    buttons = [
+        [
+            Button(t("menu.products"), PRODUCTS.action()),
+            Button(t("menu.back_to_menu"), MENU.action()),
+        ]
+    ]
     # One message; a channel splits it at line breaks if it is too long.
     return [Reply("\n\n".join(blocks), buttons=buttons)]

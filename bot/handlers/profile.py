@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.core.context import Context
+from bot.core.intents import MENU, PROFILE_EDIT, PROFILE_FIELD
 from bot.core.types import Button, Reply
-from bot.handlers.cards import producer_card
+from bot.flows.cards import producer_card
 from bot.handlers.menu import main_menu
 from storage.producers import producer_of_user
 
@@ -29,14 +30,14 @@ async def profile_view(ctx: Context, _target: int | None = None) -> list[Reply]:
         return [Reply(ctx.t("profile.none"))] + await main_menu(ctx)
     t = ctx.t
     buttons = [
-        [Button(t("button.edit"), "profile:edit")],
-        [Button(t("menu.back_to_menu"), "menu")],
+        [Button(t("button.edit"), PROFILE_EDIT.action())],
+        [Button(t("menu.back_to_menu"), MENU.action())],
     ]
     return [Reply(producer_card(ctx, producer), buttons=buttons)]
 
 
 def profile_edit_menu(ctx: Context) -> list[Reply]:
     t = ctx.t
-    buttons = [[Button(t(label), f"profile:field:{step}")] for step, label in EDITABLE]
+    buttons = [[Button(t(label), PROFILE_FIELD.action(step))] for step, label in EDITABLE]
     buttons.append([Button(t("menu.back_to_menu"), "profile")])
     return [Reply(t("profile.choose_field"), buttons=buttons)]

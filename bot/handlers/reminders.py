@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.config import Settings
 from bot.core.context import Context
+from bot.core.intents import Intent
 from bot.core.types import Button, Reply
-from bot.flows.engine import Flow
-from bot.handlers.routing import ANYONE, Route
+from bot.handlers.routing import ANYONE, Feature, Route
 from bot.i18n import N_
 from bot.scheduler.kinds import PREFERENCES, is_off
 
@@ -70,12 +69,9 @@ async def _switch(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[
     return [Reply(ctx.t(key, name=ctx.t(LABELS[kind])))] + reminders_screen(ctx)
 
 
-ROUTES: list[Route] = [
-    Route(r"reminders", _screen, ANYONE),
-    Route(rf"reminders:(on|off):({'|'.join(PREFERENCES)})", _switch, ANYONE),
-]
-COMMANDS: dict[str, str] = {"reminders": "reminders"}
-
-
-def flows(settings: Settings) -> list[Flow]:
-    return []
+FEATURE = Feature(
+    routes=(
+        Route(Intent(r"reminders", ANYONE), _screen, commands=("reminders",)),
+        Route(Intent(rf"reminders:(on|off):({'|'.join(PREFERENCES)})", ANYONE), _switch),
+    ),
+)

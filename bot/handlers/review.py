@@ -10,12 +10,16 @@ from typing import TYPE_CHECKING
 
 from bot.core import places
 from bot.core.context import Context
+from bot.core.intents import REVIEW, REVIEW_OPEN, Intent
 from bot.core.readiness import checklist, missing_fields
 from bot.core.types import Button, Reply
 from bot.flows import engine
-from bot.handlers.cards import product_card
-from bot.handlers.officer_scope import back_to_menu, not_reachable, officer_product, officer_scope
-from bot.handlers.routing import OFFICER, Route
+from bot.flows.approve import APPROVE
+from bot.flows.cards import product_card
+from bot.flows.changes import CHANGES
+from bot.flows.officer_scope import back_to_menu, not_reachable, officer_product, officer_scope
+from bot.flows.reviewing import is_own, stamp
+from bot.handlers.routing import OFFICER, Feature, Route
 from bot.i18n import N_
 from storage.models import Product
 from storage.officers import as_utc
@@ -25,8 +29,8 @@ if TYPE_CHECKING:
     from bot.handlers.routes import Router
 
 PAGE_SIZE = 8
-APPROVE_FLOW = "review_approve"
-CHANGES_FLOW = "review_changes"
+REVIEW_APPROVE = Intent(r"review:approve:(\d+)", OFFICER)
+REVIEW_CHANGES = Intent(r"review:changes:(\d+)", OFFICER)
 STATUS_KEYS = {
     "pending": N_("review.status_pending"),
     "approved": N_("review.status_approved"),
@@ -61,13 +65,13 @@ async def queue_screen(ctx: Context, page: int = 0) -> list[Reply]:
                 since=waiting,
             )
         )
-        rows.append([Button(f"{number}. {product.name}", f"review:open:{product.id}")])
+        rows.append([Button(f"{number}. {product.name}", REVIEW_OPEN.action(product.id))])
     if pages > 1:
         nav = []
         if page > 0:
-            nav.append(Button(t("button.previous"), f"review:{page - 1}"))
+            nav.append(Button(t("button.previous"), REVIEW.action(page - 1)))
         if page < pages - 1:
-            nav.append(Button(t("button.next"), f"review:{page + 1}"))
+            nav.append(Button(t("button.next"), REVIEW.action(page + 1)))
         rows.append(nav)
         lines.append(t("products.page", page=page + 1, pages=pages))
     rows.append(back_to_menu(ctx))
@@ -85,10 +89,10 @@ def review_card(ctx: Context, product: Product) -> list[Reply]:
     blocks.append(_readiness(ctx, product))
     buttons = [
         [
-            Button(t("review.approve"), f"review:approve:{product.id}"),
-            Button(t("review.ask_changes"), f"review:changes:{product.id}"),
+            Button(t("review.approve"), REVIEW_APPROVE.action(product.id)),
+            Button(t("review.ask_changes"), REVIEW_CHANGES.action(product.id)),
         ],
-        [Button(t("review.back_to_queue"), "review"), *back_to_menu(ctx)],
+        [Button(t("review.back_to_queue"), REVIEW.action()), *back_to_menu(ctx)],
     ]
     replies = []
     if product.photos:
@@ -151,7 +155,7 @@ async def _approve(ctx: Context, router: Router, args: tuple[str, ...]) -> list[
         return await not_reachable(ctx)
     if is_own(ctx, product):
         return own_product(ctx, product)
-    flow = router.flows[APPROVE_FLOW]
+    flow = router.flows[APPROVE.name]
     return await engine.start(ctx, flow, values=_values(product), target=product.id)
 
 
@@ -161,7 +165,7 @@ async def _changes(ctx: Context, router: Router, args: tuple[str, ...]) -> list[
         return await not_reachable(ctx)
     if is_own(ctx, product):
         return own_product(ctx, product)
-    flow = router.flows[CHANGES_FLOW]
+    flow = router.flows[CHANGES.name]
     return await engine.start(ctx, flow, values=_values(product), target=product.id)
 
 
@@ -171,54 +175,20 @@ def _values(product: Product) -> dict[str, object]:
         "product": product.name,
         "code": product.code,
         "group": product.group,
-        "submitted_at": _stamp(product),
+        "submitted_at": stamp(product),
     }
-
-
-def _stamp(product: Product) -> str | None:
-    """When the product was last submitted: a review applies to that version only."""
-    return product.submitted_at.isoformat() if product.submitted_at else None
-
-
-def is_own(ctx: Context, product: Product) -> bool:
-    """An officer who is also a producer does not review their own products."""
-    return product.producer.user_id == ctx.user.id
 
 
 def own_product(ctx: Context, product: Product) -> list[Reply]:
     return [Reply(ctx.t("review.own_product"))] + review_card(ctx, product)
 
 
-def changed_since(product: Product, stamp: object) -> bool:
-    """True when the producer changed the product after the officer opened it."""
-    return _stamp(product) != stamp
-
-
-async def product_to_decide(
-    ctx: Context, target: int | None, submitted_at: object
-) -> Product | list[Reply]:
-    """The product a review flow decides on, or what to show instead: it is out of
-    the officer's reach, their own, or changed by the producer since it was opened."""
-    product = await officer_product(ctx, target or 0)
-    if product is None:
-        return await not_reachable(ctx)
-    if is_own(ctx, product):
-        return own_product(ctx, product)
-    if changed_since(product, submitted_at):
-        return [Reply(ctx.t("review.changed_meanwhile"))] + review_card(ctx, product)
-    return product
-
-
-async def leave_review_flow(ctx: Context, target: int | None) -> list[Reply]:
-    """Where a review flow's cancel leads: the product's card, or the queue."""
-    product = await officer_product(ctx, target or 0)
-    return review_card(ctx, product) if product else await queue_screen(ctx)
-
-
-ROUTES = [
-    Route(r"review(?::(\d+))?", _queue, OFFICER),
-    Route(r"review:open:(\d+)", _open, OFFICER),
-    Route(r"review:approve:(\d+)", _approve, OFFICER),
-    Route(r"review:changes:(\d+)", _changes, OFFICER),
-]
-COMMANDS = {"review": "review"}
+FEATURE = Feature(
+    routes=(
+        Route(REVIEW, _queue, commands=("review",)),
+        Route(REVIEW_OPEN, _open),
+        Route(REVIEW_APPROVE, _approve),
+        Route(REVIEW_CHANGES, _changes),
+    ),
+    flows=(APPROVE, CHANGES),
+)

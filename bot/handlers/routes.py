@@ -14,8 +14,10 @@ Order matters and is, top to bottom:
 6. anything left (a code, a serial, a label photo, a product's name) is looked
    up for a consumer; what cannot be placed gets how to look a product up.
 
-Handler modules for other audiences (officers, consumers) declare their own
-ROUTES and COMMANDS; they are joined below, core routes first.
+Each handler module declares one `Feature` (its routes with their commands,
+the flows they start, its collector steps); ROUTES, COMMANDS and the
+router's flows are built below from FEATURES, the producer's routes first.
+docs/adding.md walks through adding a flow, a command and a screen.
 """
 
 from __future__ import annotations
@@ -24,10 +26,33 @@ import logging
 
 from bot.config import Settings
 from bot.core.context import Context
+from bot.core.intents import (
+    MENU,
+    PHOTO_CHANGE,
+    PHOTOS,
+    PHOTOS_ADD,
+    PRODUCT,
+    PRODUCT_DELETE,
+    PRODUCT_DELETE_YES,
+    PRODUCT_EDIT,
+    PRODUCT_FIELD,
+    PRODUCT_NEW,
+    PRODUCTS,
+    PROFILE,
+    PROFILE_EDIT,
+    PROFILE_FIELD,
+    RESUME,
+    RESUME_FLOW,
+    STAMPS,
+    STATUS,
+    Intent,
+)
 from bot.core.replies import noted, with_note
 from bot.core.types import Reply
 from bot.flows import engine, photos
+from bot.flows.collector import Collector
 from bot.flows.engine import Flow
+from bot.flows.ownership import owned_product
 from bot.flows.product import from_product, product_flow
 from bot.flows.register import REGISTER, from_producer
 from bot.flows.stamps import stamps_flow
@@ -47,14 +72,13 @@ from bot.handlers.menu import main_menu
 from bot.handlers.products import (
     delete_confirm,
     edit_menu,
-    owned_product,
     product_screen,
     products_screen,
     status_screen,
 )
 from bot.handlers.profile import EDITABLE as PROFILE_FIELDS
 from bot.handlers.profile import profile_edit_menu, profile_view
-from bot.handlers.routing import ADMIN, ANYONE, Route, allowed
+from bot.handlers.routing import ADMIN, ANYONE, Feature, Route, allowed
 from storage.audit import record
 from storage.models import Product
 from storage.producers import producer_of_user
@@ -65,16 +89,17 @@ log = logging.getLogger(__name__)
 
 class Router:
     def __init__(self, settings: Settings) -> None:
-        limits = settings.limits
         self.flows: dict[str, Flow] = {
-            REGISTER.name: REGISTER,
-            "product": product_flow(limits.max_text, limits.max_long_text, limits.max_price_vnd),
+            flow.name: flow for feature in FEATURES for flow in feature.all_flows(settings)
         }
-        self.flows["stamps"] = stamps_flow(settings)
-        for module in (officers, broadcasts, stats, trainings, reminders):
-            self.flows.update({flow.name: flow for flow in module.flows(settings)})
+        self.collectors: dict[str, Collector] = {
+            collector.name: collector
+            for feature in FEATURES
+            for collector in feature.all_collectors()
+        }
 
     async def __call__(self, ctx: Context) -> list[Reply]:
+        ctx.navigate = self.dispatch_action  # where a flow's "go to" is resolved
         if ctx.settings.is_admin(ctx.user.channel, ctx.user.external_id):
             ctx.user.role = ADMIN  # admins are named in configuration, not in the database
         elif ctx.user.role == ADMIN:
@@ -108,13 +133,9 @@ class Router:
     async def current_screen(self, ctx: Context) -> list[Reply]:
         """What the user should see now: the running step or the menu."""
         flow = ctx.conversation.flow
-        if flow == photos.NAME:
-            product = await owned_product(ctx, int(ctx.conversation.data.get("target", 0)))
-            if product is not None:
-                return photos.prompt(ctx, product)
-        elif flow in broadcasts.CUSTOM_STEPS:
-            return broadcasts.CUSTOM_STEPS[flow][1](ctx)
-        elif flow in self.flows:
+        if flow in self.collectors:
+            return await self.collectors[flow].show(ctx)
+        if flow in self.flows:
             return engine.prompt(ctx, self.flows[flow])
         return await main_menu(ctx)
 
@@ -125,10 +146,8 @@ class Router:
             # the flow is put aside as a draft, then the button does its job.
             note = self.put_aside(ctx)
             return joined(note, await self.dispatch_action(ctx, ctx.action))
-        if flow == photos.NAME:
-            return await photos.handle(ctx)
-        if flow in broadcasts.CUSTOM_STEPS:  # steps that take a photo or file
-            return await broadcasts.CUSTOM_STEPS[flow][0](ctx)
+        if flow in self.collectors:  # steps that take photos or a file
+            return await self.collectors[flow].handle(ctx)
         if flow in self.flows:
             return await engine.handle(ctx, self.flows[flow])
         ctx.conversation.flow = None  # a flow this version no longer has
@@ -186,13 +205,14 @@ class Router:
         return await self.dispatch_action(ctx, COMMANDS[name])
 
     async def dispatch_action(self, ctx: Context, action: str) -> list[Reply]:
+        ctx.navigate = self.dispatch_action  # where a flow's "go to" is resolved
         for route in ROUTES:
-            match = route.regex.fullmatch(action)
-            if match is None:
+            args = route.intent.match(action)
+            if args is None:
                 continue
             if not allowed(ctx.user.role, route.role):
                 return await self.deny(ctx, action)
-            return await route.handler(ctx, self, match.groups())
+            return await route.handler(ctx, self, args)
         return noted(ctx.t("stale"), await main_menu(ctx))
 
     async def deny(self, ctx: Context, action: str) -> list[Reply]:
@@ -399,59 +419,65 @@ async def _resume_any(ctx: Context, router: Router, _args: tuple[str, ...]) -> l
     return noted(ctx.t("flow.nothing_to_resume"), await main_menu(ctx))
 
 
-PRODUCER_ROUTES = [
-    Route(r"menu", _menu),
-    Route(r"help", _help),
-    Route(r"language", _language),
-    Route(r"register", _register),
-    Route(r"profile", _profile),
-    Route(r"profile:edit", _profile_edit),
-    Route(r"profile:field:(\w+)", _profile_field),
-    Route(r"product:new", _new_product),
-    Route(r"products(?::(\d+))?", _products),
-    Route(r"product:(\d+)", _product),
-    Route(r"product:edit:(\d+)", _product_edit),
-    Route(r"product:field:(\d+):(\w+)", _product_field),
-    Route(r"product:delete:(\d+)", _product_delete),
-    Route(r"product:delete_yes:(\d+)", _product_delete_yes),
-    Route(r"photos:(\d+)", _photos),
-    Route(r"photos:add:(\d+)", _photos_add),
-    Route(r"photo:(cover|up|delete):(\d+):(\d+)", _photo_change),
-    Route(r"stamps:(\d+)", _stamps),
-    Route(r"status(?::(\d+))?", _status),
-    Route(r"resume:(\w+)", _resume),
-    Route(r"resume", _resume_any),
-]
-assert all(route.role == ANYONE for route in PRODUCER_ROUTES)  # ownership is checked inside
+def _product_flow(settings: Settings) -> Flow:
+    limits = settings.limits
+    return product_flow(limits.max_text, limits.max_long_text, limits.max_price_vnd)
 
-ROUTES: list[Route] = [
-    *PRODUCER_ROUTES,
-    *consumer.ROUTES,
-    *nearby.ROUTES,
-    *labels.ROUTES,
-    *officers.ROUTES,
-    *broadcasts.ROUTES,
-    *stats.ROUTES,
-    *trainings.ROUTES,
-    *reminders.ROUTES,
-    *linking.ROUTES,
-]
 
-# Typed commands and the action each one stands for.
-COMMANDS = {
-    "start": "menu",
-    "menu": "menu",
-    "register": "register",
-    "profile": "profile",
-    "newproduct": "product:new",
-    "products": "products",
-    "status": "status",
-    "resume": "resume",
-    **labels.COMMANDS,
-    **officers.COMMANDS,
-    **broadcasts.COMMANDS,
-    **stats.COMMANDS,
-    **trainings.COMMANDS,
-    **reminders.COMMANDS,
-    **linking.COMMANDS,
-}
+PRODUCER = Feature(
+    routes=(
+        Route(MENU, _menu, commands=("start", "menu")),
+        Route(Intent(r"help"), _help),
+        Route(Intent(r"language"), _language),
+        Route(Intent(r"register"), _register, commands=("register",)),
+        Route(PROFILE, _profile, commands=("profile",)),
+        Route(PROFILE_EDIT, _profile_edit),
+        Route(PROFILE_FIELD, _profile_field),
+        Route(PRODUCT_NEW, _new_product, commands=("newproduct",)),
+        Route(PRODUCTS, _products, commands=("products",)),
+        Route(PRODUCT, _product),
+        Route(PRODUCT_EDIT, _product_edit),
+        Route(PRODUCT_FIELD, _product_field),
+        Route(PRODUCT_DELETE, _product_delete),
+        Route(PRODUCT_DELETE_YES, _product_delete_yes),
+        Route(PHOTOS, _photos),
+        Route(PHOTOS_ADD, _photos_add),
+        Route(PHOTO_CHANGE, _photo_change),
+        Route(STAMPS, _stamps),
+        Route(STATUS, _status, commands=("status",)),
+        Route(RESUME_FLOW, _resume),
+        Route(RESUME, _resume_any, commands=("resume",)),
+    ),
+    flows=(REGISTER, _product_flow, stamps_flow),
+    collectors=(photos.COLLECTOR,),
+)
+assert all(route.role == ANYONE for route in PRODUCER.routes)  # ownership is checked inside
+
+# Every feature, core routes first: the first route whose pattern matches answers.
+FEATURES: tuple[Feature, ...] = (
+    PRODUCER,
+    consumer.FEATURE,
+    nearby.FEATURE,
+    labels.FEATURE,
+    officers.FEATURE,
+    broadcasts.FEATURE,
+    stats.FEATURE,
+    trainings.FEATURE,
+    reminders.FEATURE,
+    linking.FEATURE,
+)
+ROUTES: list[Route] = [route for feature in FEATURES for route in feature.all_routes()]
+
+
+def _commands(routes: list[Route]) -> dict[str, str]:
+    """Typed commands and the action each one stands for, from the routes that name them."""
+    commands: dict[str, str] = {}
+    for route in routes:
+        for name in route.commands:
+            if name in commands:
+                raise ValueError(f"/{name} is declared by two routes")
+            commands[name] = route.action()
+    return commands
+
+
+COMMANDS = _commands(ROUTES)

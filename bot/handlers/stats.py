@@ -17,14 +17,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.config import Settings
 from bot.core import places
 from bot.core.context import Context
+from bot.core.intents import Intent
 from bot.core.text import fold
 from bot.core.types import Button, Reply
-from bot.flows.engine import Flow
 from bot.handlers.menu import main_menu
-from bot.handlers.routing import ADMIN, OFFICER, Route
+from bot.handlers.routing import ADMIN, OFFICER, Feature, Route
 from bot.i18n import N_
 from bot.reports import charts, exports, summary, tables
 from bot.reports.marketplace_sheets import SheetContext, sheet
@@ -193,14 +192,14 @@ def _file_name(ctx: Context, place: str, what: str, extension: str) -> str:
     return f"ocop-{slug}-{what}-{ctx.today().isoformat()}.{extension}"
 
 
-ROUTES: list[Route] = [
-    Route(rf"stats{_AREA}", _stats, OFFICER),
-    Route(rf"export{_AREA}", _export, OFFICER),
-    Route(rf"export:({'|'.join(tables.KINDS)}):(csv|xlsx):(\d+|all)", _export_table, OFFICER),
-    Route(r"export:sheet:(\w+):(\d+|all)", _export_sheet, OFFICER),
-]
-COMMANDS: dict[str, str] = {"stats": "stats", "export": "export"}
-
-
-def flows(settings: Settings) -> list[Flow]:
-    return []
+FEATURE = Feature(
+    routes=(
+        Route(Intent(rf"stats{_AREA}", OFFICER), _stats, commands=("stats",)),
+        Route(Intent(rf"export{_AREA}", OFFICER), _export, commands=("export",)),
+        Route(
+            Intent(rf"export:({'|'.join(tables.KINDS)}):(csv|xlsx):(\d+|all)", OFFICER),
+            _export_table,
+        ),
+        Route(Intent(r"export:sheet:(\w+):(\d+|all)", OFFICER), _export_sheet),
+    ),
+)

@@ -11,11 +11,12 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from bot.core.context import Context
+from bot.core.intents import TRAINING_MANAGE, Intent
 from bot.core.types import Button, Reply
 from bot.flows import engine
 from bot.flows.training import TRAINING, new_training_values
 from bot.handlers.menu import main_menu
-from bot.handlers.routing import OFFICER, Route
+from bot.handlers.routing import OFFICER, Feature, Route
 from bot.scheduler import messages, plans
 from bot.scheduler.notices import tell
 from storage import trainings as store
@@ -231,12 +232,15 @@ async def _cancel_yes(ctx: Context, _router: Router, args: tuple[str, ...]) -> l
     return [Reply(note)] + await manage_screen(ctx, training)
 
 
-ROUTES: list[Route] = [
-    Route(r"training:new", _new, OFFICER),
-    Route(r"training:manage:(\d+)", _manage, OFFICER),
-    Route(r"training:attendance:(\d+)(?::(\d+))?", _attendance, OFFICER),
-    Route(r"training:mark:(\d+)(?::(\d+))?", _mark, OFFICER),
-    Route(r"training:attendance_done:(\d+)", _attendance_done, OFFICER),
-    Route(r"training:cancel:(\d+)", _cancel, OFFICER),
-    Route(r"training:cancel_yes:(\d+)", _cancel_yes, OFFICER),
-]
+FEATURE = Feature(
+    routes=(
+        Route(Intent(r"training:new", OFFICER), _new, commands=("newtraining",)),
+        Route(TRAINING_MANAGE, _manage),
+        Route(Intent(r"training:attendance:(\d+)(?::(\d+))?", OFFICER), _attendance),
+        Route(Intent(r"training:mark:(\d+)(?::(\d+))?", OFFICER), _mark),
+        Route(Intent(r"training:attendance_done:(\d+)", OFFICER), _attendance_done),
+        Route(Intent(r"training:cancel:(\d+)", OFFICER), _cancel),
+        Route(Intent(r"training:cancel_yes:(\d+)", OFFICER), _cancel_yes),
+    ),
+    flows=(TRAINING,),
+)

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.config import Settings
 from bot.core.context import Context
+from bot.core.intents import Intent
 from bot.core.types import Button, Reply
-from bot.flows.engine import Flow
-from bot.flows.training import TRAINING
 from bot.handlers import training_officers as officers
-from bot.handlers.routing import ANYONE, Route
+from bot.handlers.routing import ANYONE, Feature, Route
 from bot.i18n import N_
 from bot.scheduler import messages, plans
 from bot.scheduler.notices import tell
@@ -138,14 +136,11 @@ async def _answer(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[
     return [Reply(note)] + await invite_screen(ctx, training, invite)
 
 
-ROUTES: list[Route] = [
-    Route(r"trainings", _trainings, ANYONE),
-    Route(r"training:(\d+)", _view, ANYONE),
-    Route(r"training:(going|not_going):(\d+)", _answer, ANYONE),
-    *officers.ROUTES,
-]
-COMMANDS: dict[str, str] = {"trainings": "trainings", "newtraining": "training:new"}
-
-
-def flows(settings: Settings) -> list[Flow]:
-    return [TRAINING]
+FEATURE = Feature(
+    routes=(
+        Route(Intent(r"trainings", ANYONE), _trainings, commands=("trainings",)),
+        Route(Intent(r"training:(\d+)", ANYONE), _view),
+        Route(Intent(r"training:(going|not_going):(\d+)", ANYONE), _answer),
+    ),
+    parts=(officers.FEATURE,),
+)

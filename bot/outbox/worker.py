@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import metrics
 from bot.config import Settings
 from bot.core.context import utc_now
-from bot.core.dispatcher import NOTICE_PREFIX
+from bot.core.types import NOTICE_PREFIX
 from bot.i18n import Catalogs
 from bot.outbox import sender as outcomes
 from bot.outbox.attachments import of_broadcast

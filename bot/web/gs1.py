@@ -6,7 +6,7 @@ leading 0 ("0" + GTIN-13). The check digit is the same either way.
 
 from __future__ import annotations
 
-from bot.flows.parsers import gtin_check_digit
+from bot.core.codes import gtin_check_digit
 
 
 class WrongCheckDigit(ValueError):

@@ -378,3 +378,8 @@ def oversized_jpeg(total_bytes: int) -> bytes:
     """A valid JPEG padded after its end marker to `total_bytes` (decoders ignore the tail)."""
     data = picture(999, (900, 900))
     return data + b"\0" * (total_bytes - len(data))
+
+
+@pytest.fixture(autouse=True)
+def _every_action_routed(every_action_routed: list[str]) -> None:
+    """Each button a screen shows in these tests has a route (tests/actions.py)."""

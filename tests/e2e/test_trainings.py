@@ -14,14 +14,8 @@ from tests.e2e.conftest import E2E, Screen
 from tests.e2e.test_broadcasts import deliver_all, worker_for
 from tests.outbox.conftest import add_officer, add_producer
 from tests.scheduler.conftest import local
-from tests.scheduler.wiring import join_handlers
 
 TOPIC = "Bán hàng trên sàn TMĐT cho sản phẩm OCOP"
-
-
-@pytest.fixture(autouse=True)
-def _handlers_joined(monkeypatch: pytest.MonkeyPatch) -> None:
-    join_handlers(monkeypatch)  # before `bot` builds its router
 
 
 @pytest.fixture(autouse=True)

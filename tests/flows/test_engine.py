@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -570,3 +571,72 @@ async def test_another_producers_product_cannot_be_reached(runtime: Runtime) -> 
     after = await load_product(runtime, product_id)
     assert after is not None
     assert content(after) == content(before)
+
+
+# --- a stored step this version no longer has -------------------------------------
+
+
+def rename_step(runtime: Runtime, monkeypatch: pytest.MonkeyPatch, old: str, new: str) -> None:
+    """A new version of the product flow, deployed while a conversation waits at `old`."""
+    router = runtime.dispatcher.router
+    assert isinstance(router, Router)
+    flow = router.flows["product"]
+    steps = tuple(replace(s, name=new) if s.name == old else s for s in flow.steps)
+    monkeypatch.setitem(router.flows, "product", replace(flow, steps=steps))
+
+
+@CHANNELS
+async def test_a_renamed_step_asks_the_first_unanswered_question_again(
+    runtime: Runtime, caps: Capabilities, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat = await producer(runtime, caps)
+    await up_to_story(chat)
+    kept = await values(runtime, chat)
+    rename_step(runtime, monkeypatch, "story", "producer_story")
+
+    screen = await chat.say("Ông bà tôi hái chè trên đồi này từ năm 1950.")
+    assert len(screen) == 1
+    assert screen[0].text.startswith("The product's story")
+    assert await values(runtime, chat) == kept  # name, group, description… all still there
+    state = await conversation(runtime, chat)
+    assert state is not None and (state.flow, state.step) == ("product", "producer_story")
+
+    await chat.say("Ông bà tôi hái chè trên đồi này từ năm 1950.")  # now it is an answer
+    assert chat.text.startswith("Selling price in VND?")
+    assert (await values(runtime, chat))["producer_story"].startswith("Ông bà tôi")
+    await chat.press("Back")
+    assert "The product's story" in chat.text
+    await chat.press("Back")
+    assert f"(Now: {DESCRIPTION})" in chat.text  # back goes through the kept answers
+
+
+async def test_cancel_works_at_a_step_that_no_longer_exists(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat = await producer(runtime)
+    await up_to_story(chat)
+    rename_step(runtime, monkeypatch, "story", "producer_story")
+    screen = await chat.say("/cancel")
+    assert screen[0].text.startswith("Cancelled. Nothing you entered here was saved.\n\nMain menu")
+    state = await conversation(runtime, chat)
+    assert state is not None and (state.flow, state.drafts) == (None, {})
+
+
+async def test_a_draft_saved_at_a_removed_step_resumes_at_the_first_unanswered_one(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat = await producer(runtime)
+    await up_to_story(chat)
+    kept = await values(runtime, chat)
+    await chat.press("Later")
+    router = runtime.dispatcher.router
+    assert isinstance(router, Router)
+    flow = router.flows["product"]
+    without_story = tuple(step for step in flow.steps if step.name != "story")
+    monkeypatch.setitem(router.flows, "product", replace(flow, steps=without_story))
+
+    screen = await chat.say("/resume")
+    assert screen[0].text.startswith(
+        "Continuing “New product” where you left off.\n\nSelling price in VND?"
+    )
+    assert await values(runtime, chat) == kept

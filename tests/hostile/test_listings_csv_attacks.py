@@ -14,7 +14,7 @@ import threading
 
 import pytest
 
-import bot.handlers.listings_import as listings_import
+import bot.flows.listings_import as listings_import
 from bot.core.listings_csv import Sheet
 from tests.e2e.conftest import Chat, Screen
 from tests.e2e.test_officers import OfficersE2E, bot, officer_of_thai_nguyen

@@ -36,3 +36,8 @@ async def people(runtime: Runtime) -> People:
 @pytest.fixture
 def admin(runtime: Runtime) -> Chat:
     return Chat(runtime, user_id=ADMIN_ID)
+
+
+@pytest.fixture(autouse=True)
+def _every_action_routed(every_action_routed: list[str]) -> None:
+    """Each button a screen shows in these tests has a route (tests/actions.py)."""

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.core.context import Context
+from bot.handlers.routes import Router
 from bot.runtime import Runtime
 from storage.models import AuditEntry, Conversation, OutboxMessage, User
 from storage.producers import save_producer
@@ -116,6 +117,8 @@ async def craft(chat: Chat, action: str) -> None:
 async def context(chat: Chat, **incoming: Any) -> AsyncIterator[Context]:
     """What a handler gets for one update from `chat`, inside one transaction."""
     runtime = chat.runtime
+    router = runtime.dispatcher.router
+    assert isinstance(router, Router)
     async with runtime.db.transaction() as session:
         user = await get_or_create_user(session, chat.channel, chat.user_id, "Test User")
         if runtime.settings.is_admin(chat.channel, chat.user_id):
@@ -134,4 +137,5 @@ async def context(chat: Chat, **incoming: Any) -> AsyncIterator[Context]:
             user=user,
             conversation=conversation,
             t=runtime.app.catalogs.translator(user.language),
+            navigate=router.dispatch_action,  # as the router sets it
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot.handlers.listings_import import import_listings
+from bot.flows.listings_import import import_listings
 from bot.runtime import Runtime
 from storage.models import Listing, Product
 from tests.helpers import Chat, labels, make_product

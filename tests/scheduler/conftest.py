@@ -23,14 +23,8 @@ from storage.models import OutboxMessage, Photo, Producer, Product, ScheduledJob
 from storage.users import get_or_create_user
 from tests.conftest import Clock
 from tests.outbox.conftest import TAN_CUONG, THAI_NGUYEN, add_officer, add_producer
-from tests.scheduler.wiring import join_handlers
 
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
-
-
-@pytest.fixture(autouse=True)
-def _handlers_joined(monkeypatch: pytest.MonkeyPatch) -> None:
-    join_handlers(monkeypatch)
 
 
 def local(day: int, hour: int, minute: int = 0, month: int = 11, year: int = 2026) -> dt.datetime:

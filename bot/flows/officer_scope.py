@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.core.context import Context
+from bot.core.intents import MENU, goto
 from bot.core.types import Button, Reply
-from bot.handlers.menu import main_menu
 from storage.audit import record
 from storage.models import Product
 from storage.officers import Scope, product_in_scope, scope_of
@@ -44,11 +44,11 @@ async def not_reachable(ctx: Context) -> list[Reply]:
     """What an officer sees for a product they may not act on (or one that is gone)."""
     t = ctx.t
     key = "officer.no_province" if officer_scope(ctx) is None else "officer.out_of_scope"
-    return [Reply(t(key))] + await main_menu(ctx)
+    return [Reply(t(key))] + await goto(ctx, MENU.action())
 
 
 def back_to_menu(ctx: Context) -> list[Button]:
-    return [Button(ctx.t("menu.back_to_menu"), "menu")]
+    return [Button(ctx.t("menu.back_to_menu"), MENU.action())]
 
 
 async def _exists(ctx: Context, product_id: int) -> bool:

@@ -12,9 +12,24 @@ import datetime as dt
 
 from bot.core import places
 from bot.core.context import Context
+from bot.core.intents import (
+    BROADCAST_ATTACH,
+    BROADCAST_AUDIENCE,
+    BROADCAST_CANCEL,
+    BROADCAST_DETACH,
+    BROADCAST_DISCARD,
+    BROADCAST_EDIT,
+    BROADCAST_NEW,
+    BROADCAST_SCHEDULE,
+    BROADCAST_SEND,
+    BROADCAST_STOP,
+    BROADCASTS,
+    MENU,
+    NOTICES_SET,
+    goto,
+)
 from bot.core.ocop import group_key, kind_key
 from bot.core.types import Button, Reply
-from bot.handlers.menu import main_menu
 from bot.i18n import LANGUAGES
 from bot.outbox.attachments import AttachmentStore, of_broadcast
 from bot.outbox.progress import progress_text
@@ -56,7 +71,7 @@ async def reachable(ctx: Context, broadcast_id: int) -> Broadcast | None:
 
 
 async def not_found(ctx: Context) -> list[Reply]:
-    return [Reply(ctx.t("broadcast.not_found"))] + await main_menu(ctx)
+    return [Reply(ctx.t("broadcast.not_found"))] + await goto(ctx, MENU.action())
 
 
 # --- preview -----------------------------------------------------------------
@@ -74,21 +89,21 @@ async def preview(ctx: Context, draft: Broadcast) -> list[Reply]:
     if count:
         rows.append(
             [
-                Button(t("broadcast.send_now"), f"broadcast:send:{draft.id}"),
-                Button(t("broadcast.schedule"), f"broadcast:schedule:{draft.id}"),
+                Button(t("broadcast.send_now"), BROADCAST_SEND.action(draft.id)),
+                Button(t("broadcast.schedule"), BROADCAST_SCHEDULE.action(draft.id)),
             ]
         )
     if draft.attachment_sha256 is None:
-        rows.append([Button(t("broadcast.attach"), f"broadcast:attach:{draft.id}")])
+        rows.append([Button(t("broadcast.attach"), BROADCAST_ATTACH.action(draft.id))])
     else:
-        rows.append([Button(t("broadcast.detach"), f"broadcast:detach:{draft.id}")])
+        rows.append([Button(t("broadcast.detach"), BROADCAST_DETACH.action(draft.id))])
     rows.append(
         [
-            Button(t("broadcast.edit_text"), f"broadcast:edit:{draft.id}"),
-            Button(t("broadcast.edit_audience"), f"broadcast:audience:{draft.id}"),
+            Button(t("broadcast.edit_text"), BROADCAST_EDIT.action(draft.id)),
+            Button(t("broadcast.edit_audience"), BROADCAST_AUDIENCE.action(draft.id)),
         ]
     )
-    rows.append([Button(t("broadcast.discard"), f"broadcast:discard:{draft.id}")])
+    rows.append([Button(t("broadcast.discard"), BROADCAST_DISCARD.action(draft.id))])
     return [
         Reply(t("broadcast.preview_title")),
         await as_sent(ctx, draft),
@@ -151,7 +166,7 @@ async def confirm(ctx: Context, draft: Broadcast, when: dt.datetime | None) -> l
     if scope is None or not (
         scope.province_code is None or scope.province_code == draft.province_code
     ):
-        return [Reply(t("denied"))] + await main_menu(ctx)
+        return [Reply(t("denied"))] + await goto(ctx, MENU.action())
     limit = MAX_CAPTION if draft.attachment_sha256 else MAX_TEXT
     if _length(draft.text) > limit:
         key = "broadcast.caption_too_long" if draft.attachment_sha256 else "broadcast.text_too_long"
@@ -183,14 +198,14 @@ async def confirm(ctx: Context, draft: Broadcast, when: dt.datetime | None) -> l
         text = t(
             "broadcast.scheduled_for", id=draft.id, count=t.number(total), when=t.datetime(start)
         )
-    return [Reply(text)] + await main_menu(ctx)
+    return [Reply(text)] + await goto(ctx, MENU.action())
 
 
 async def _queue_progress(ctx: Context, draft: Broadcast, count: int, start: dt.datetime) -> None:
     """The officer's progress message, queued first so it leaves before the broadcast."""
     t = ctx.t
     text = progress_text(t, draft.id, count, {}, "sending")
-    stop = (t("broadcast.stop_button"), f"broadcast:cancel:{draft.id}")
+    stop = (t("broadcast.stop_button"), BROADCAST_CANCEL.action(draft.id))
     await outbox.enqueue(
         ctx.session,
         ctx.user,
@@ -207,7 +222,7 @@ def _recipient_payloads(ctx: Context, essential: bool) -> dict[str, dict[str, ob
     payloads: dict[str, dict[str, object]] = {}
     for language in LANGUAGES:
         t = ctx.app.catalogs.translator(language)
-        buttons = [] if essential else [[(t("notices.off_button"), "notices:off")]]
+        buttons = [] if essential else [[(t("notices.off_button"), NOTICES_SET.action("off"))]]
         payloads[language] = outbox.payload("", buttons)
     return payloads
 
@@ -219,7 +234,7 @@ async def list_screen(ctx: Context) -> list[Reply]:
     t = ctx.t
     scope = scope_of(ctx.user)
     if scope is None:
-        return [Reply(t("broadcast.no_province"))] + await main_menu(ctx)
+        return [Reply(t("broadcast.no_province"))] + await goto(ctx, MENU.action())
     found = await outbox.recent_broadcasts(
         ctx.session, scope.province_code, everywhere=scope.province_code is None
     )
@@ -230,11 +245,14 @@ async def list_screen(ctx: Context) -> list[Reply]:
         lines.append(_line(ctx, broadcast, counts))
         if broadcast.status in (outbox.SCHEDULED, outbox.SENDING_BROADCAST):
             label = t("broadcast.stop_one", id=broadcast.id)
-            rows.append([Button(label, f"broadcast:cancel:{broadcast.id}")])
+            rows.append([Button(label, BROADCAST_CANCEL.action(broadcast.id))])
     rows.append(
-        [Button(t("broadcast.new"), "broadcast:new"), Button(t("broadcast.refresh"), "broadcasts")]
+        [
+            Button(t("broadcast.new"), BROADCAST_NEW.action()),
+            Button(t("broadcast.refresh"), BROADCASTS.action()),
+        ]
     )
-    rows.append([Button(t("menu.back_to_menu"), "menu")])
+    rows.append([Button(t("menu.back_to_menu"), MENU.action())])
     return [Reply("\n\n".join(lines), buttons=rows)]
 
 
@@ -270,8 +288,8 @@ async def stop_confirm(ctx: Context, broadcast: Broadcast) -> list[Reply]:
         total=t.number(broadcast.total),
     )
     buttons = [
-        [Button(t("broadcast.stop_yes"), f"broadcast:stop:{broadcast.id}")],
-        [Button(t("broadcast.stop_no"), "broadcasts")],
+        [Button(t("broadcast.stop_yes"), BROADCAST_STOP.action(broadcast.id))],
+        [Button(t("broadcast.stop_no"), BROADCASTS.action())],
     ]
     return [Reply(text, buttons=buttons)]
 
@@ -312,7 +330,7 @@ async def stop(ctx: Context, broadcast: Broadcast) -> list[Reply]:
 def notices_screen(ctx: Context) -> list[Reply]:
     t = ctx.t
     if ctx.user.notices_opt_out:
-        text, button = t("notices.are_off"), Button(t("notices.turn_on"), "notices:on")
+        text, button = t("notices.are_off"), Button(t("notices.turn_on"), NOTICES_SET.action("on"))
     else:
-        text, button = t("notices.are_on"), Button(t("notices.turn_off"), "notices:off")
-    return [Reply(text, buttons=[[button], [Button(t("menu.back_to_menu"), "menu")]])]
+        text, button = t("notices.are_on"), Button(t("notices.turn_off"), NOTICES_SET.action("off"))
+    return [Reply(text, buttons=[[button], [Button(t("menu.back_to_menu"), MENU.action())]])]

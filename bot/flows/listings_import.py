@@ -16,8 +16,8 @@ from bot.core.context import Context
 from bot.core.listings_csv import Problem, Row, Sheet, read_listings
 from bot.core.ocop import listing_key
 from bot.core.types import Reply
-from bot.handlers import producer_notices
-from bot.handlers.officer_scope import officer_scope
+from bot.flows import producer_notices
+from bot.flows.officer_scope import officer_scope
 from storage.audit import record
 from storage.listings import ListingChange, ListingUpdate, apply_listing_updates
 from storage.models import Product

@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from bot.core import formatting
 from bot.core.context import Context
+from bot.core.intents import PRODUCT, PRODUCT_FIELD, STATUS
 from bot.core.ocop import listing_key
 from bot.i18n import Translator
 from storage import outbox
@@ -49,7 +50,7 @@ async def product_approved(ctx: Context, product: Product) -> None:
             number=product.cert_number or "—",
             expiry=formatting.iso_date(t, product.cert_expiry),
         )
-    button = (t("review.notice_view"), f"product:{product.id}")
+    button = (t("review.notice_view"), PRODUCT.action(product.id))
     await _enqueue(ctx, user, text, button)
 
 
@@ -64,7 +65,7 @@ async def changes_requested(
     text = t(
         "review.notice_changes", name=product.name, code=product.code, field=field, reason=reason
     )
-    button = (t("review.notice_fix", field=field), f"product:field:{product.id}:{step}")
+    button = (t("review.notice_fix", field=field), PRODUCT_FIELD.action(product.id, step))
     await _enqueue(ctx, user, text, button)
 
 
@@ -86,7 +87,7 @@ async def listings_changed(ctx: Context, changes: list[ListingChange]) -> int:
         if len(producer_changes) > MAX_LINES:
             lines.append(t("listings.notice_more", count=len(producer_changes) - MAX_LINES))
         products = {change.update.product.id for change in producer_changes}
-        action = f"status:{products.pop()}" if len(products) == 1 else "status"
+        action = STATUS.action(products.pop()) if len(products) == 1 else STATUS.action()
         button = (t("listings.notice_view"), action)
         await _enqueue(ctx, user, "\n".join(lines), button)
         queued += 1
