@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.ocop import CONSUMABLE_GROUPS
+from bot.core.ocop import CONSUMABLE_GROUPS, ListingStatus
 from bot.core.readiness import MIN_PHOTOS_COMPLETE
 from storage.models import Certification, Listing, Photo, Producer, Product, User
 
@@ -90,7 +90,7 @@ def _product_conditions(audience: Audience) -> list[ColumnElement[bool]]:
         live = exists().where(
             Listing.product_id == Product.id,
             Listing.marketplace == audience.not_live_on,
-            Listing.status == "live",
+            Listing.status == ListingStatus.LIVE,
         )
         conditions.append(~live)
     if audience.missing == "photos":

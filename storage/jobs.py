@@ -22,10 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import OutboxMessage, ScheduledJob, User
+from storage.states.delivery import OutboxKind, OutboxStatus
+from storage.states.jobs import JobStatus
 
-PENDING = "pending"
-DONE = "done"
-DROPPED = "dropped"
+PENDING = JobStatus.PENDING
+DONE = JobStatus.DONE
+DROPPED = JobStatus.DROPPED
 QUEUED = "queued"  # the outcome of a done job: its message is in the outbox
 
 _QUIET = {"synchronize_session": False}
@@ -276,7 +278,7 @@ async def settle(
 
 # --- into the outbox -----------------------------------------------------------
 
-REMINDER = "reminder"  # the outbox kind of every reminder
+REMINDER = OutboxKind.REMINDER  # the outbox kind of every reminder
 
 
 class Reminder(NamedTuple):
@@ -312,7 +314,7 @@ async def queue_reminders(
             "chat_id": reminder.user.external_id,  # private chats: the chat is the user
             "payload": reminder.payload,
             "dedupe_key": reminder.dedupe_key,
-            "status": "pending",
+            "status": OutboxStatus.PENDING,
             "not_before": now,
             "attempts": 0,
             "created_at": now,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core.context import Context
 from bot.core.types import Button, Reply
 from storage.producers import producer_of_user
+from storage.states.roles import Role
 
 
 async def main_menu(
@@ -41,12 +42,12 @@ def officer_rows(ctx: Context) -> list[list[Button]]:
     """Officers' and admins' entries; their routes check the role again when pressed."""
     t, role = ctx.t, ctx.user.role
     rows: list[list[Button]] = []
-    if role in ("officer", "admin"):
+    if role in (Role.OFFICER, Role.ADMIN):
         rows += [
             [Button(t("menu.review"), "review"), Button(t("menu.listings"), "listings")],
             [Button(t("menu.broadcast"), "broadcast:new"), Button(t("menu.stats"), "stats")],
             [Button(t("menu.export"), "export"), Button(t("menu.trainings"), "trainings")],
         ]
-    if role == "admin":
+    if role == Role.ADMIN:
         rows.append([Button(t("menu.invite"), "invite:new")])
     return rows

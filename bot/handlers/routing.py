@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.core.context import Context
 from bot.core.types import Reply
+from storage.states.roles import Role
 
 if TYPE_CHECKING:
     from bot.handlers.routes import Router
@@ -16,8 +17,8 @@ if TYPE_CHECKING:
 Handler = Callable[[Context, "Router", tuple[str, ...]], Awaitable[list[Reply]]]
 
 ANYONE = "any"
-OFFICER = "officer"  # officers and admins
-ADMIN = "admin"
+OFFICER = Role.OFFICER  # officers and admins
+ADMIN = Role.ADMIN
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ from storage import jobs
 from storage.audience import DELIVERABLE_CHANNELS
 from storage.jobs import NewJob
 from storage.models import Producer, Product, ScheduledJob, Training, User
+from storage.states.roles import Role
 
-OFFICER = "officer"
+OFFICER = Role.OFFICER
 EXPIRED_LOOKBACK_DAYS = 30  # a certificate that expired longer ago than this gets no notice
 
 
