@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 
 from storage.models import OutboxMessage, ScheduledJob, User
 from storage.states.delivery import OutboxKind, OutboxStatus
-from storage.states.jobs import JobStatus
+from storage.states.jobs import JobKind, JobStatus
 
 PENDING = JobStatus.PENDING
 DONE = JobStatus.DONE
@@ -41,7 +41,7 @@ def aware(value: dt.datetime) -> dt.datetime:
 
 @dataclass(frozen=True)
 class NewJob:
-    kind: str
+    kind: JobKind
     user_id: int
     subject_id: int
     step: str
@@ -143,7 +143,7 @@ class DueJob(NamedTuple):
     """A leased job: plain columns, not an ORM object (a pass handles thousands)."""
 
     id: int
-    kind: str
+    kind: JobKind
     user_id: int
     subject_id: int
     series: str
@@ -332,7 +332,7 @@ async def queue_reminders(
 
 
 async def subjects_with_series(
-    session: AsyncSession, kind: str, subject_ids: Sequence[int]
+    session: AsyncSession, kind: JobKind, subject_ids: Sequence[int]
 ) -> set[tuple[int, str]]:
     """(subject, series) pairs that already have jobs of `kind`."""
     found: set[tuple[int, str]] = set()
@@ -347,7 +347,7 @@ async def subjects_with_series(
 
 
 async def jobs_of(
-    session: AsyncSession, *, kind: str | None = None, user_id: int | None = None
+    session: AsyncSession, *, kind: JobKind | None = None, user_id: int | None = None
 ) -> list[ScheduledJob]:
     """Jobs in the order they were scheduled (tests, the bench, support)."""
     query = select(ScheduledJob).order_by(ScheduledJob.id)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.core.ocop import ListingStatus, ReviewStatus
 from storage.states.delivery import BroadcastStatus, OutboxKind, OutboxStatus
-from storage.states.jobs import JobStatus
+from storage.states.jobs import JobKind, JobStatus
 from storage.states.roles import Role
 from storage.states.trainings import InviteStatus, TrainingStatus
 
@@ -455,8 +455,7 @@ class ScheduledJob(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    # invite | training | incomplete_profile | incomplete_product | expiry | expiry_officer
-    kind: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[JobKind] = mapped_column(String(24))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     subject_id: Mapped[int] = mapped_column(Integer)  # a training, producer or product
     series: Mapped[str] = mapped_column(String(16), default="")  # e.g. the certificate's expiry
