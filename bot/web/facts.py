@@ -98,7 +98,7 @@ class ProductFacts:
     certifications: tuple[CertificationFacts, ...]
     listings: tuple[ListingFacts, ...]
     producer: ProducerFacts
-    details: tuple[DetailFacts, ...] = ()  # the fields the page lists, certificates included
+    details: tuple[DetailFacts, ...]  # the fields the page lists, certificates included
 
     @property
     def cover(self) -> PhotoFacts | None:
