@@ -120,8 +120,8 @@ class _Snapshot(Collector):
                 "Webhook updates not yet answered, by status (pending, leased, handled, sending).",
                 labels=["status"],
             )
-            for status, count in sorted(self.backlog.inbox.items()):
-                waiting.add_metric([status], count)
+            for inbox_status, count in sorted(self.backlog.inbox.items()):
+                waiting.add_metric([inbox_status], count)
             yield waiting
             oldest = self.backlog.oldest_due_job
             lag = 0.0 if oldest is None else max(0.0, (self.now - oldest).total_seconds())

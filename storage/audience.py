@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.core.ocop import CONSUMABLE_GROUPS
+from bot.core.ocop import CONSUMABLE_GROUPS, ListingStatus
 from bot.core.readiness import MIN_PHOTOS_COMPLETE
 from storage.models import Certification, Listing, Photo, Producer, Product, User
 
@@ -104,7 +104,7 @@ def _product_conditions(audience: Audience) -> list[ColumnElement[bool]]:
         live = exists().where(
             Listing.product_id == Product.id,
             Listing.marketplace == audience.not_live_on,
-            Listing.status == "live",
+            Listing.status == ListingStatus.LIVE,
         )
         conditions.append(~live)
     if audience.missing == "photos":

@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import inbox, jobs, outbox
 from storage.models import OutboxMessage, ScheduledJob
+from storage.states.delivery import OutboxStatus
 
 
 @dataclass(frozen=True)
 class Backlog:
-    outbox: dict[str, int] = field(default_factory=dict)  # open rows by status
+    outbox: dict[OutboxStatus, int] = field(default_factory=dict)  # open rows by status
     oldest_due_job: dt.datetime | None = None  # a pending reminder job due the longest
     inbox: dict[str, int] = field(default_factory=dict)  # open webhook updates by status
 

@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.core.geo import bounding_box, distance_km
+from bot.core.ocop import ListingStatus, ReviewStatus
 from storage.models import Listing, Producer, Product, Training
+from storage.states.trainings import TrainingStatus
 
-APPROVED = "approved"
+APPROVED = ReviewStatus.APPROVED
 MAX_IN_BOX = 500  # producers read from one box: enough for the nearest few, bounded
 RADII_KM = (10.0, 40.0, 150.0, 600.0, 2000.0)  # widened until enough are found
 
@@ -83,7 +85,7 @@ async def trainings_held(session: AsyncSession, province_code: int, now: dt.date
         select(func.count(Training.id)).where(
             Training.province_code == province_code,
             Training.starts_at < now,
-            Training.status != "cancelled",
+            Training.status != TrainingStatus.CANCELLED,
         )
     )
     return int(count or 0)
@@ -127,7 +129,7 @@ async def find_products(
             exists().where(
                 Listing.product_id == Product.id,
                 Listing.marketplace == filters.market,
-                Listing.status == "live",
+                Listing.status == ListingStatus.LIVE,
             )
         )
     if filters.province or filters.commune:

@@ -22,10 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import OutboxMessage, ScheduledJob, User
+from storage.states.delivery import OutboxKind, OutboxStatus
+from storage.states.jobs import JobKind, JobStatus
 
-PENDING = "pending"
-DONE = "done"
-DROPPED = "dropped"
+PENDING = JobStatus.PENDING
+DONE = JobStatus.DONE
+DROPPED = JobStatus.DROPPED
 QUEUED = "queued"  # the outcome of a done job: its message is in the outbox
 
 _QUIET = {"synchronize_session": False}
@@ -39,7 +41,7 @@ def aware(value: dt.datetime) -> dt.datetime:
 
 @dataclass(frozen=True)
 class NewJob:
-    kind: str
+    kind: JobKind
     user_id: int
     subject_id: int
     step: str
@@ -141,7 +143,7 @@ class DueJob(NamedTuple):
     """A leased job: plain columns, not an ORM object (a pass handles thousands)."""
 
     id: int
-    kind: str
+    kind: JobKind
     user_id: int
     subject_id: int
     series: str
@@ -282,7 +284,7 @@ async def settle(
 
 # --- into the outbox -----------------------------------------------------------
 
-REMINDER = "reminder"  # the outbox kind of every reminder
+REMINDER = OutboxKind.REMINDER  # the outbox kind of every reminder
 
 
 class Reminder(NamedTuple):
@@ -318,7 +320,7 @@ async def queue_reminders(
             "chat_id": reminder.user.external_id,  # private chats: the chat is the user
             "payload": reminder.payload,
             "dedupe_key": reminder.dedupe_key,
-            "status": "pending",
+            "status": OutboxStatus.PENDING,
             "not_before": now,
             "attempts": 0,
             "created_at": now,
@@ -336,7 +338,7 @@ async def queue_reminders(
 
 
 async def subjects_with_series(
-    session: AsyncSession, kind: str, subject_ids: Sequence[int]
+    session: AsyncSession, kind: JobKind, subject_ids: Sequence[int]
 ) -> set[tuple[int, str]]:
     """(subject, series) pairs that already have jobs of `kind`."""
     found: set[tuple[int, str]] = set()
@@ -351,7 +353,7 @@ async def subjects_with_series(
 
 
 async def jobs_of(
-    session: AsyncSession, *, kind: str | None = None, user_id: int | None = None
+    session: AsyncSession, *, kind: JobKind | None = None, user_id: int | None = None
 ) -> list[ScheduledJob]:
     """Jobs in the order they were scheduled (tests, the bench, support)."""
     query = select(ScheduledJob).order_by(ScheduledJob.id)

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.ocop import CERTIFIED_MIN_STARS
+from bot.core.ocop import CERTIFIED_MIN_STARS, ListingStatus, ReviewStatus
 from storage.models import Base, Listing, Photo, Producer, Product
 
 MIN_PHOTOS = 3  # a product "has photos" from three on, as the marketplaces ask
@@ -87,7 +87,7 @@ async def kpis(session: AsyncSession, province_code: int | None, today: dt.date)
     area = Producer.ward_code if province_code is not None else Producer.province_code
     scoped = [] if province_code is None else [Producer.province_code == province_code]
     certified = Product.stars >= CERTIFIED_MIN_STARS
-    live = exists().where(Listing.product_id == Product.id, Listing.status == "live")
+    live = exists().where(Listing.product_id == Product.id, Listing.status == ListingStatus.LIVE)
     photos = select(func.count(Photo.id)).where(Photo.product_id == Product.id).scalar_subquery()
     soon = today + dt.timedelta(days=EXPIRY_WINDOW_DAYS)
 
@@ -184,14 +184,14 @@ class ProductRow:
     growing_area_code: str | None
     gtin: str | None
     labelled_at: dt.datetime | None
-    review_status: str
+    review_status: ReviewStatus
 
 
 @dataclass(frozen=True, slots=True)
 class ListingRow:
     product_id: int
     marketplace: str
-    status: str
+    status: ListingStatus
     url: str | None
     reason: str | None
     updated_at: dt.datetime

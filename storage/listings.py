@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.ocop import ListingStatus
 from storage.models import AuditEntry, Listing, Product, User
 
 
@@ -18,7 +19,7 @@ class ListingUpdate:
 
     product: Product  # loaded with its listings
     marketplace: str
-    status: str
+    status: ListingStatus
     url: str | None
     reason: str | None
 
@@ -33,7 +34,7 @@ class ListingChange:
 def _state(product: Product, marketplace: str) -> dict[str, Any]:
     listing = next((item for item in product.listings if item.marketplace == marketplace), None)
     if listing is None:
-        return {"status": "not_started", "url": None, "reason": None}
+        return {"status": ListingStatus.NOT_STARTED, "url": None, "reason": None}
     return {"status": listing.status, "url": listing.url, "reason": listing.reason}
 
 

@@ -28,6 +28,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bot.core.ocop import ListingStatus, ReviewStatus
+from storage.states.delivery import BroadcastStatus, OutboxKind, OutboxStatus
+from storage.states.jobs import JobKind, JobStatus
+from storage.states.roles import Role
+from storage.states.trainings import InviteStatus, TrainingStatus
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -48,7 +54,7 @@ class User(Base):
     external_id: Mapped[str] = mapped_column(String(64))
     display_name: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str | None] = mapped_column(String(8))
-    role: Mapped[str] = mapped_column(String(16), default="user")  # user | officer | admin
+    role: Mapped[Role] = mapped_column(String(16), default=Role.USER)
     # An officer acts within one province only; admins everywhere.
     province_code: Mapped[int | None] = mapped_column(Integer)
     blocked_at: Mapped[dt.datetime | None] = mapped_column()  # the user blocked the bot
@@ -165,7 +171,9 @@ class Product(Base):
     gtin: Mapped[str | None] = mapped_column(String(14), index=True)
     labelled_at: Mapped[dt.datetime | None] = mapped_column()  # first QR label made
     # Officer review: draft → pending → approved | changes_requested (→ pending …)
-    review_status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    review_status: Mapped[ReviewStatus] = mapped_column(
+        String(20), default=ReviewStatus.PENDING, index=True
+    )
     review_reason: Mapped[str | None] = mapped_column(String(500))
     review_field: Mapped[str | None] = mapped_column(String(32))  # the step to fix
     submitted_at: Mapped[dt.datetime | None] = mapped_column(index=True)
@@ -245,8 +253,7 @@ class Listing(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
     marketplace: Mapped[str] = mapped_column(String(32))
-    # not_started | preparing | submitted | live | rejected | paused
-    status: Mapped[str] = mapped_column(String(16), default="not_started")
+    status: Mapped[ListingStatus] = mapped_column(String(16), default=ListingStatus.NOT_STARTED)
     url: Mapped[str | None] = mapped_column(String(500))
     reason: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -382,8 +389,9 @@ class Broadcast(Base):
     attachment_name: Mapped[str | None] = mapped_column(String(200))
     audience: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the filters chosen
     essential: Mapped[bool] = mapped_column(Boolean, default=False)  # ignores opt-outs
-    # draft | scheduled | sending | done | cancelled
-    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    status: Mapped[BroadcastStatus] = mapped_column(
+        String(16), default=BroadcastStatus.DRAFT, index=True
+    )
     scheduled_at: Mapped[dt.datetime | None] = mapped_column()
     total: Mapped[int] = mapped_column(Integer, default=0)
     sent: Mapped[int] = mapped_column(Integer, default=0)
@@ -406,7 +414,7 @@ class OutboxMessage(Base):
     __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # broadcast | reminder | notice
+    kind: Mapped[OutboxKind] = mapped_column(String(16))
     broadcast_id: Mapped[int | None] = mapped_column(
         ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True
     )
@@ -415,8 +423,7 @@ class OutboxMessage(Base):
     chat_id: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # text, buttons, attachment
     dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
-    # pending | sent | failed | blocked | cancelled | dropped
-    status: Mapped[str] = mapped_column(String(12), default="pending")
+    status: Mapped[OutboxStatus] = mapped_column(String(12), default=OutboxStatus.PENDING)
     not_before: Mapped[dt.datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     leased_by: Mapped[str | None] = mapped_column(String(64))
@@ -476,7 +483,7 @@ class Training(Base):
     url: Mapped[str | None] = mapped_column(String(500))  # an online session's link
     capacity: Mapped[int] = mapped_column(Integer)
     audience: Mapped[dict[str, Any]] = mapped_column(default=dict)  # broadcast filters
-    status: Mapped[str] = mapped_column(String(12), default="open")  # open | cancelled
+    status: Mapped[TrainingStatus] = mapped_column(String(12), default=TrainingStatus.OPEN)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -496,7 +503,7 @@ class TrainingInvite(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     training_id: Mapped[int] = mapped_column(ForeignKey("trainings.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(12), default="invited")
+    status: Mapped[InviteStatus] = mapped_column(String(12), default=InviteStatus.INVITED)
     position: Mapped[int | None] = mapped_column(Integer)  # place in the waiting list
     responded_at: Mapped[dt.datetime | None] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -520,14 +527,13 @@ class ScheduledJob(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    # invite | training | incomplete_profile | incomplete_product | expiry | expiry_officer
-    kind: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[JobKind] = mapped_column(String(24))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     subject_id: Mapped[int] = mapped_column(Integer)  # a training, producer or product
     series: Mapped[str] = mapped_column(String(16), default="")  # e.g. the certificate's expiry
     step: Mapped[str] = mapped_column(String(8))  # "d3", "90d", "1h", …
     due_at: Mapped[dt.datetime] = mapped_column()
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | done | dropped
+    status: Mapped[JobStatus] = mapped_column(String(10), default=JobStatus.PENDING)
     outcome: Mapped[str | None] = mapped_column(String(16))  # why dropped, or "queued"
     dedupe_key: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -21,9 +21,10 @@ from bot.core.invite_codes import invite_hash, new_invite_code
 from bot.core.text import fold
 from storage.audit import record
 from storage.models import AuditEntry, OfficerInvite, Producer, Product, User
+from storage.states.roles import Role
 
-OFFICER = "officer"
-ADMIN = "admin"
+OFFICER = Role.OFFICER
+ADMIN = Role.ADMIN
 REFUSED = "invite.refused"  # audit action of a failed redemption
 MAX_REFUSALS_PER_HOUR = 5
 

@@ -38,16 +38,18 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
+from bot.core.ocop import ListingStatus, ReviewStatus
+from bot.core.product_fields import public_columns
 from storage.models import Base, Listing, Product
 
 # Products still being written by their producer are not published.
-UNPUBLISHED = ("draft",)
+UNPUBLISHED = (ReviewStatus.DRAFT,)
 
 _PAGE = (
     joinedload(Product.producer, innerjoin=True),
     selectinload(Product.photos),
     selectinload(Product.certifications),
-    selectinload(Product.listings.and_(Listing.status == "live")),
+    selectinload(Product.listings.and_(Listing.status == ListingStatus.LIVE)),
 )
 _PUBLISHED = Product.review_status.not_in(UNPUBLISHED)
 _PRODUCTS, _PRODUCERS, _PHOTOS, _CERTIFICATIONS, _LISTINGS = (
@@ -85,30 +87,7 @@ async def origin_by_gtin(session: AsyncSession, gtin13: str) -> Product | None:
 # Only what a page shows (and what tells versions apart), not every column.
 _PRODUCT_COLUMNS = tuple(
     _PRODUCTS.c[name]
-    for name in (
-        "id",
-        "code",
-        "producer_id",
-        "name",
-        "group",
-        "subgroup",
-        "stars",
-        "cert_number",
-        "cert_date",
-        "cert_expiry",
-        "description",
-        "story",
-        "price_vnd",
-        "unit",
-        "net_amount",
-        "net_unit",
-        "shelf_life",
-        "ingredients",
-        "growing_area_code",
-        "gtin",
-        "review_status",
-        "updated_at",
-    )
+    for name in ("id", "code", "producer_id", *public_columns(), "review_status", "updated_at")
 )
 _PRODUCER_NAMES = (
     "name",
@@ -224,7 +203,7 @@ async def _origin(session: AsyncSession, statement: Select[Any]) -> list[SimpleN
     listings = await _by_product(
         session,
         select(_LISTINGS.c.product_id, _LISTINGS.c.marketplace, _LISTINGS.c.url)
-        .where(of(_LISTINGS), _LISTINGS.c.status == "live")
+        .where(of(_LISTINGS), _LISTINGS.c.status == ListingStatus.LIVE)
         .order_by(_LISTINGS.c.id),
     )
     width = len(_PRODUCT_KEYS)

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import people
 from storage.models import Broadcast, OutboxMessage, User, utcnow
+from storage.states.delivery import BroadcastStatus, OutboxKind, OutboxStatus
 
 
 def payload(
@@ -43,7 +44,7 @@ async def enqueue(
     user: User,
     message: dict[str, Any],
     *,
-    kind: str = "notice",
+    kind: OutboxKind = OutboxKind.NOTICE,
     dedupe_key: str | None = None,
     not_before: dt.datetime | None = None,
     broadcast_id: int | None = None,
@@ -68,7 +69,7 @@ async def enqueue(
         chat_id=user.external_id,  # private chats: the chat is the user
         payload=message,
         dedupe_key=dedupe_key,
-        status="pending",
+        status=PENDING,
         not_before=not_before or utcnow(),
         attempts=0,
     )
@@ -100,21 +101,22 @@ async def notice_action(
 # and never sends a row it did not move from "leased" to "sending" itself,
 # in a committed transaction, before the API call. See docs/outbox.md.
 
-PENDING = "pending"
-LEASED = "leased"  # taken by a worker, not attempted yet: safe to take again once expired
-SENDING = "sending"  # committed just before the API call: never sent again
-SENT = "sent"
-FAILED = "failed"
-BLOCKED = "blocked"  # the user blocked the bot
-CANCELLED = "cancelled"
-DROPPED = "dropped"  # the user opted out of non-essential notices after it was queued
-UNKNOWN = "unknown"  # its worker died mid-send: it may or may not have arrived
-OUT_WINDOW = "out_window"  # the channel's reply window had closed (Zalo OA): never sent
+# The states (storage/states/delivery.py) under the names callers use.
+PENDING = OutboxStatus.PENDING
+LEASED = OutboxStatus.LEASED
+SENDING = OutboxStatus.SENDING
+SENT = OutboxStatus.SENT
+FAILED = OutboxStatus.FAILED
+BLOCKED = OutboxStatus.BLOCKED
+CANCELLED = OutboxStatus.CANCELLED
+DROPPED = OutboxStatus.DROPPED
+UNKNOWN = OutboxStatus.UNKNOWN
+OUT_WINDOW = OutboxStatus.OUT_WINDOW  # the channel's reply window had closed (Zalo OA): never sent
 OPEN = (PENDING, LEASED, SENDING)
 
-BROADCAST = "broadcast"  # one recipient's copy of a broadcast
-PROGRESS = "progress"  # the officer's progress message, edited as the broadcast goes
-REPORT = "report"  # the officer's final report
+BROADCAST = OutboxKind.BROADCAST
+PROGRESS = OutboxKind.PROGRESS
+REPORT = OutboxKind.REPORT
 
 
 def _rowcount(result: Any) -> int:
@@ -225,7 +227,7 @@ async def settle(
     session: AsyncSession,
     row: OutboxMessage,
     worker: str,
-    status: str,
+    status: OutboxStatus,
     now: dt.datetime,
     *,
     error: str | None = None,
@@ -327,10 +329,11 @@ async def expire_sending(session: AsyncSession, now: dt.datetime) -> int:
 # fixed at confirmation; blocked and opted-out users are checked again when
 # each row is leased.
 
-DRAFT = "draft"
-SCHEDULED = "scheduled"
-SENDING_BROADCAST = "sending"
-DONE = "done"
+DRAFT = BroadcastStatus.DRAFT
+SCHEDULED = BroadcastStatus.SCHEDULED
+SENDING_BROADCAST = BroadcastStatus.SENDING
+DONE = BroadcastStatus.DONE
+CANCELLED_BROADCAST = BroadcastStatus.CANCELLED
 
 
 async def create_draft(
@@ -445,7 +448,7 @@ async def cancel_broadcast(session: AsyncSession, broadcast: Broadcast) -> int:
         .values(status=CANCELLED, leased_by=None, lease_until=None)
         .execution_options(**_QUIET)
     )
-    broadcast.status = CANCELLED
+    broadcast.status = CANCELLED_BROADCAST
     await session.flush()
     return _rowcount(result)
 
@@ -477,7 +480,7 @@ async def unfinished_broadcasts(session: AsyncSession) -> list[Broadcast]:
             select(Broadcast)
             .where(
                 Broadcast.finished_at.is_(None),
-                Broadcast.status.in_((SENDING_BROADCAST, CANCELLED)),
+                Broadcast.status.in_((SENDING_BROADCAST, CANCELLED_BROADCAST)),
             )
             .order_by(Broadcast.id)
         )

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.core.codes import new_product_code
+from bot.core.ocop import ListingStatus, ReviewStatus
 from bot.core.text import fold
 from storage.models import Certification, Listing, Photo, Product, utcnow
 
@@ -38,7 +39,7 @@ async def create_product(
 ) -> Product:
     """A new product, waiting in the officers' review queue."""
     product = Product(producer_id=producer_id, code=await _unused_code(session), **columns)
-    product.review_status = "pending"
+    product.review_status = ReviewStatus.PENDING
     product.submitted_at = now or utcnow()
     product.name_folded = fold(product.name)
     product.photos = []  # set, not lazy-loaded: an async session cannot load on access
@@ -62,7 +63,7 @@ async def update_product(
     """Changes a product; a producer's change sends it back to the review queue."""
     for key, value in columns.items():
         setattr(product, key, value)
-    product.review_status = "pending"
+    product.review_status = ReviewStatus.PENDING
     product.submitted_at = now or utcnow()
     product.name_folded = fold(product.name)
     if certifications is not None:
@@ -110,7 +111,7 @@ async def set_listing(
     session: AsyncSession,
     product: Product,
     marketplace: str,
-    status: str,
+    status: ListingStatus,
     url: str | None = None,
     reason: str | None = None,
 ) -> Listing:

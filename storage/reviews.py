@@ -10,13 +10,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.core.ocop import ReviewStatus
 from storage.audit import record
 from storage.models import Producer, Product, User
 from storage.officers import Scope
 
-PENDING = "pending"
-APPROVED = "approved"
-CHANGES_REQUESTED = "changes_requested"
+PENDING = ReviewStatus.PENDING
+APPROVED = ReviewStatus.APPROVED
+CHANGES_REQUESTED = ReviewStatus.CHANGES_REQUESTED
 _REVIEWED = ("review_status", "review_reason", "review_field")
 _RATING = ("stars", "cert_number", "cert_date", "cert_expiry")
 

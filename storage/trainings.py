@@ -16,16 +16,18 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Producer, Training, TrainingInvite, User
+from storage.states.trainings import InviteStatus, TrainingStatus
 
-OPEN = "open"
-CANCELLED = "cancelled"
+# The states (storage/states/trainings.py) under the names callers use.
+OPEN = TrainingStatus.OPEN
+CANCELLED = TrainingStatus.CANCELLED
 
-INVITED = "invited"
-GOING = "going"
-NOT_GOING = "not_going"
-WAITING = "waiting"
-ATTENDED = "attended"
-ABSENT = "absent"
+INVITED = InviteStatus.INVITED
+GOING = InviteStatus.GOING
+NOT_GOING = InviteStatus.NOT_GOING
+WAITING = InviteStatus.WAITING
+ATTENDED = InviteStatus.ATTENDED
+ABSENT = InviteStatus.ABSENT
 REGISTERED = (GOING, ATTENDED, ABSENT)  # who took a seat
 _CHUNK = 500
 
@@ -116,7 +118,7 @@ async def counts(session: AsyncSession, training_id: int) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Answer:
-    status: str  # the invite's status after the answer
+    status: InviteStatus  # the invite's status after the answer
     changed: bool
     promoted: TrainingInvite | None = None  # moved up from the waiting list
 

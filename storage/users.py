@@ -6,6 +6,7 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Conversation, User
+from storage.states.roles import Role
 
 
 async def get_or_create_user(
@@ -16,7 +17,10 @@ async def get_or_create_user(
     )
     if user is None:
         user = User(
-            channel=channel, external_id=external_id, display_name=display_name[:200], role="user"
+            channel=channel,
+            external_id=external_id,
+            display_name=display_name[:200],
+            role=Role.USER,
         )
         session.add(user)
         await session.flush()

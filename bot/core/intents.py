@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 
 from bot.core.context import Context
 from bot.core.types import Reply
+from storage.states.roles import Role
 
 # Who may trigger an action (checked on the server, whatever the button said).
 ANYONE = "any"
-OFFICER = "officer"  # officers and admins
-ADMIN = "admin"
+OFFICER = Role.OFFICER  # officers and admins
+ADMIN = Role.ADMIN
 
 _LITERAL = re.compile(r"[a-z_]+(?::[a-z_]+)*")
 

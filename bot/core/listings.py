@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from bot.core.errors import Invalid
-from bot.core.ocop import LISTING_STATUSES
+from bot.core.ocop import LISTING_STATUSES, ListingStatus
 from bot.core.text import clean, fold
 
 MAX_URL = 500
@@ -18,29 +18,29 @@ MIN_REASON = 3
 
 # Statuses as officers may write them in a spreadsheet: the ids, and the
 # words of the glossary in Vietnamese (with or without accents) and English.
-_STATUS_WORDS = {
-    "not started": "not_started",
-    "chua bat dau": "not_started",
-    "preparing": "preparing",
-    "dang chuan bi": "preparing",
-    "submitted": "submitted",
-    "da gui duyet": "submitted",
-    "live": "live",
-    "dang ban": "live",
-    "rejected": "rejected",
-    "bi tu choi": "rejected",
-    "paused": "paused",
-    "tam dung": "paused",
+_STATUS_WORDS: dict[str, ListingStatus] = {
+    "not started": ListingStatus.NOT_STARTED,
+    "chua bat dau": ListingStatus.NOT_STARTED,
+    "preparing": ListingStatus.PREPARING,
+    "dang chuan bi": ListingStatus.PREPARING,
+    "submitted": ListingStatus.SUBMITTED,
+    "da gui duyet": ListingStatus.SUBMITTED,
+    "live": ListingStatus.LIVE,
+    "dang ban": ListingStatus.LIVE,
+    "rejected": ListingStatus.REJECTED,
+    "bi tu choi": ListingStatus.REJECTED,
+    "paused": ListingStatus.PAUSED,
+    "tam dung": ListingStatus.PAUSED,
 }
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]*$", re.IGNORECASE)
 
 
-def listing_status(raw: str) -> str | None:
+def listing_status(raw: str) -> ListingStatus | None:
     """A status id from an id or a glossary word ("Đang bán" → "live"); None if unknown."""
     folded = fold(raw).replace("_", " ").replace("-", " ")
     folded = re.sub(r"\s+", " ", folded).strip()
     if folded.replace(" ", "_") in LISTING_STATUSES:
-        return folded.replace(" ", "_")
+        return ListingStatus(folded.replace(" ", "_"))
     return _STATUS_WORDS.get(folded)
 
 
@@ -56,11 +56,16 @@ def listing_url(raw: str) -> str:
     return value
 
 
-def needs_reason(status: str) -> bool:
+def needs_reason(status: ListingStatus) -> bool:
     """A rejection needs its reason, so the producer knows what to fix."""
-    return status == "rejected"
+    return status == ListingStatus.REJECTED
 
 
-def needs_url(status: str) -> bool:
+def needs_url(status: ListingStatus) -> bool:
     """Statuses for which a product page may exist (asked, never required)."""
-    return status in ("submitted", "live", "paused", "rejected")
+    return status in (
+        ListingStatus.SUBMITTED,
+        ListingStatus.LIVE,
+        ListingStatus.PAUSED,
+        ListingStatus.REJECTED,
+    )

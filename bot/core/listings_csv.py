@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from bot.core.codes import looks_like_code, normalize_code
 from bot.core.errors import Invalid
 from bot.core.listings import MAX_REASON, listing_status, listing_url
+from bot.core.ocop import ListingStatus
 from bot.core.text import clean, fold
 
 REQUIRED = ("code", "marketplace", "status")
@@ -69,7 +70,7 @@ class Row:
     line: int
     code: str
     marketplace: str
-    status: str
+    status: ListingStatus
     url: str | None  # None: keep the stored link; "": remove it
     reason: str | None
 
@@ -216,7 +217,7 @@ def _row(
         except Invalid:
             sheet.problems.append(Problem(line, "listings.csv_bad_url", {"url": _quoted(url)}))
     reason = cell("reason") or None
-    if status == "rejected" and reason is None:
+    if status == ListingStatus.REJECTED and reason is None:
         sheet.problems.append(Problem(line, "listings.csv_needs_reason"))
     if reason is not None and len(reason) > MAX_REASON:
         sheet.problems.append(Problem(line, "listings.csv_long_reason", {"max": MAX_REASON}))

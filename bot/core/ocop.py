@@ -6,6 +6,8 @@ holds identifiers only.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 # Decision 148/2023/QĐ-TTg: six product groups and their subgroups.
 GROUPS: dict[str, tuple[str, ...]] = {
     "food": ("fresh", "raw_processed", "processed", "condiments", "tea", "coffee_cocoa"),
@@ -23,7 +25,28 @@ ENTITY_KINDS = ("household", "cooperative", "coop_group", "enterprise")
 
 CERTIFICATIONS = ("vietgap", "globalgap", "haccp", "iso22000", "organic", "food_safety")
 
-LISTING_STATUSES = ("not_started", "preparing", "submitted", "live", "rejected", "paused")
+
+class ReviewStatus(StrEnum):
+    """A product's officer review: draft → pending → approved | changes_requested (→ pending …)."""
+
+    DRAFT = "draft"
+    PENDING = "pending"
+    APPROVED = "approved"
+    CHANGES_REQUESTED = "changes_requested"
+
+
+class ListingStatus(StrEnum):
+    """Where a product stands on one marketplace (`listings.status`)."""
+
+    NOT_STARTED = "not_started"
+    PREPARING = "preparing"
+    SUBMITTED = "submitted"
+    LIVE = "live"
+    REJECTED = "rejected"
+    PAUSED = "paused"
+
+
+LISTING_STATUSES = tuple(ListingStatus)
 
 CERTIFICATE_MONTHS = 36
 CERTIFIED_MIN_STARS = 3
@@ -45,5 +68,5 @@ def cert_key(cert: str) -> str:
     return f"cert.{cert}"
 
 
-def listing_key(status: str) -> str:
+def listing_key(status: ListingStatus) -> str:
     return f"listing.{status}"

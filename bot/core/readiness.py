@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bot.config import Marketplace
 from bot.core.ocop import CONSUMABLE_GROUPS
+from bot.core.product_fields import blank, concerns, needed_fields
 from storage.models import Product
 
 MIN_PHOTOS_COMPLETE = 3
@@ -24,25 +25,12 @@ class Check:
 
 def missing_fields(product: Product) -> list[str]:
     """Message keys of what a complete product still lacks (empty when complete)."""
-    missing = []
-    if not product.description:
-        missing.append("missing.description")
-    if not product.story:
-        missing.append("missing.story")
-    if product.price_vnd is None:
-        missing.append("missing.price")
-    if not product.unit:
-        missing.append("missing.unit")
-    if product.net_amount is None:
-        missing.append("missing.net")
-    if product.package_weight_g is None:
-        missing.append("missing.package_weight")
-    if product.length_mm is None:
-        missing.append("missing.dimensions")
-    if not product.shelf_life and product.group in CONSUMABLE_GROUPS:
-        missing.append("missing.shelf_life")
-    if not product.ingredients and product.group in CONSUMABLE_GROUPS:
-        missing.append("missing.ingredients")
+    missing = [
+        field.missing_key
+        for field in needed_fields()
+        if field.needed and concerns(field.needed, product.group, product.stars)
+        if blank(field, product)
+    ]
     if len(product.photos) < MIN_PHOTOS_COMPLETE:
         missing.append("missing.photos")
     return missing

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bot.core import formatting, places
+from bot.core import formatting, places, product_fields
 from bot.core.context import Context
 from bot.core.ocop import cert_key, group_key, kind_key, subgroup_key
+from bot.core.product_fields import Shape, answer, shown
 from storage.models import Producer, Product
 
 
@@ -51,28 +52,29 @@ def product_card(ctx: Context, product: Product) -> str:
         sides = [product.length_mm, product.width_mm, product.height_mm]
         size = formatting.dimensions(t, [s or 0 for s in sides]) if product.length_mm else "—"
         lines.append(t("card.package", weight=weight, size=size))
-    if product.shelf_life:
-        lines.append(t("card.shelf_life", value=formatting.shelf_life(t, product.shelf_life)))
-    if product.ingredients:
-        lines.append(t("card.ingredients", value=product.ingredients))
-    for cert in product.certifications:
-        lines.append(
-            t(
-                "card.certification",
-                name=t(cert_key(cert.kind)),
-                number=cert.number,
-                expiry=formatting.iso_date(t, cert.expiry) or "—",
-            )
-        )
-    if product.growing_area_code:
-        lines.append(t("card.growing_area", value=product.growing_area_code))
-    if product.gtin:
-        lines.append(t("card.gtin", value=product.gtin))
-    if product.description:
-        lines.append(t("card.description", value=product.description))
-    if product.story:
-        lines.append(t("card.story", value=product.story))
+    # The plain lines: each field described with one, in order, long texts last.
+    plain = [field for field in product_fields.PRODUCT_FIELDS if field.card]
+    for field in sorted(plain, key=lambda field: field.shape == Shape.LONG_TEXT):
+        if field.shape == Shape.CERTIFICATIONS:
+            lines.extend(_certifications(ctx, product))
+            continue
+        value = answer(field, product)
+        if value is not None and value != "":
+            lines.append(t(field.card_key, value=shown(t, field, value)))
     return "\n".join(lines)
+
+
+def _certifications(ctx: Context, product: Product) -> list[str]:
+    t = ctx.t
+    return [
+        t(
+            "card.certification",
+            name=t(cert_key(cert.kind)),
+            number=cert.number,
+            expiry=formatting.iso_date(t, cert.expiry) or "—",
+        )
+        for cert in product.certifications
+    ]
 
 
 def producer_card(ctx: Context, producer: Producer) -> str:

@@ -8,7 +8,7 @@ from bot.core.context import Context
 from bot.core.errors import Invalid
 from bot.core.intents import LISTINGS, LISTINGS_FIND, LISTINGS_PRODUCT, goto
 from bot.core.listings import MAX_REASON, MIN_REASON, listing_url, needs_reason, needs_url
-from bot.core.ocop import LISTING_STATUSES, listing_key
+from bot.core.ocop import LISTING_STATUSES, ListingStatus, listing_key
 from bot.core.types import Button, Reply
 from bot.flows import parsers, producer_notices
 from bot.flows.engine import Choice, Flow, Step
@@ -31,7 +31,7 @@ def _marketplace_name(ctx: Context, marketplace_id: str | None) -> str:
 def _marketplaces(ctx: Context, values: dict[str, Any]) -> list[Choice]:
     choices = []
     for marketplace in ctx.settings.marketplaces:
-        status = _current(values, marketplace.id).get("status", "not_started")
+        status = _current(values, marketplace.id).get("status", ListingStatus.NOT_STARTED)
         label = f"{marketplace.name} · {ctx.t(listing_key(status))}"
         choices.append(Choice(marketplace.id, label))
     return choices
@@ -55,12 +55,17 @@ def _url(raw: str) -> str:
     return "" if raw.strip() == REMOVE else listing_url(raw)
 
 
+def _status(values: dict[str, Any]) -> ListingStatus:
+    """The status answered (not yet answered: not started, which asks for nothing more)."""
+    return ListingStatus(values.get("status") or ListingStatus.NOT_STARTED)
+
+
 def _asks_url(values: dict[str, Any]) -> bool:
-    return needs_url(str(values.get("status")))
+    return needs_url(_status(values))
 
 
 def _asks_reason(values: dict[str, Any]) -> bool:
-    return needs_reason(str(values.get("status")))
+    return needs_reason(_status(values))
 
 
 def _where(ctx: Context, values: dict[str, Any]) -> dict[str, object]:
@@ -101,7 +106,7 @@ STEPS = (
 
 def _link(values: dict[str, Any]) -> str | None:
     """The link the listing will have: typed, kept (skipped), removed ("-"), or none."""
-    if not needs_url(str(values["status"])):
+    if not needs_url(_status(values)):
         return None
     typed = values.get("url")
     if typed is None:
@@ -111,7 +116,7 @@ def _link(values: dict[str, Any]) -> str | None:
 
 def _summary(ctx: Context, values: dict[str, Any]) -> str:
     t = ctx.t
-    status = str(values["status"])
+    status = _status(values)
     lines = [
         t(
             "listings.confirm",
@@ -133,7 +138,7 @@ def _summary(ctx: Context, values: dict[str, Any]) -> str:
 
 def to_update(product: Product, values: dict[str, Any]) -> ListingUpdate:
     """The answers as a listing update (a link not asked for is removed)."""
-    status = str(values["status"])
+    status = _status(values)
     url: str | None = values.get("url") if needs_url(status) else ""
     reason = values.get("reason") if needs_reason(status) else None
     return ListingUpdate(product, str(values["marketplace"]), status, url, reason)

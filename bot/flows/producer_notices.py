@@ -12,7 +12,7 @@ from collections import defaultdict
 from bot.core import formatting
 from bot.core.context import Context
 from bot.core.intents import PRODUCT, PRODUCT_FIELD, STATUS
-from bot.core.ocop import listing_key
+from bot.core.ocop import ListingStatus, listing_key
 from bot.i18n import Translator
 from storage import outbox
 from storage.listings import ListingChange
@@ -106,6 +106,6 @@ def _line(ctx: Context, t: Translator, change: ListingChange) -> str:
     )
     if change.after["url"]:
         line += "\n    " + str(change.after["url"])
-    if change.after["status"] == "rejected" and change.after["reason"]:
+    if change.after["status"] == ListingStatus.REJECTED and change.after["reason"]:
         line += "\n    " + t("status.reason", reason=change.after["reason"])
     return line

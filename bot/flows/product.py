@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bot.core import formatting
+from bot.core import formatting, product_fields
 from bot.core.context import Context
 from bot.core.errors import Invalid
 from bot.core.intents import MENU, PHOTOS_ADD, PRODUCT, goto
 from bot.core.ocop import (
-    CERTIFICATE_MONTHS,
     CERTIFICATIONS,
     CONSUMABLE_GROUPS,
     GROUPS,
@@ -227,35 +226,7 @@ def _steps(max_text: int, max_long: int, max_price: int) -> tuple[Step, ...]:
 
 def to_columns(values: dict[str, Any]) -> dict[str, Any]:
     """Flow answers → product columns (certifications separately, see `to_certifications`)."""
-    stars = values.get("stars") or None
-    cert_date = (
-        dt.date.fromisoformat(values["cert_date"]) if stars and values.get("cert_date") else None
-    )
-    net = values.get("net") or {}
-    sides = values.get("dimensions") or [None, None, None]
-    return {
-        "name": values["name"],
-        "group": values["group"],
-        "subgroup": values["subgroup"],
-        "stars": stars,
-        "cert_number": values.get("cert_number") if stars else None,
-        "cert_date": cert_date,
-        "cert_expiry": formatting.add_months(cert_date, CERTIFICATE_MONTHS) if cert_date else None,
-        "description": values["description"],
-        "story": values.get("story"),
-        "price_vnd": values.get("price"),
-        "unit": values.get("unit"),
-        "net_amount": net.get("amount"),
-        "net_unit": net.get("unit"),
-        "package_weight_g": values.get("package_weight"),
-        "length_mm": sides[0],
-        "width_mm": sides[1],
-        "height_mm": sides[2],
-        "shelf_life": values.get("shelf_life"),
-        "ingredients": values.get("ingredients") if _consumable(values) else None,
-        "growing_area_code": values.get("growing_area"),
-        "gtin": values.get("gtin"),
-    }
+    return product_fields.to_columns(values)
 
 
 def to_certifications(values: dict[str, Any]) -> list[tuple[str, str, dt.date | None]]:
@@ -269,30 +240,8 @@ def to_certifications(values: dict[str, Any]) -> list[tuple[str, str, dt.date | 
 
 def from_product(product: Product) -> dict[str, Any]:
     """Product → flow answers, so an edit starts from what is stored."""
-    values: dict[str, Any] = {
-        "name": product.name,
-        "group": product.group,
-        "subgroup": product.subgroup,
-        "stars": product.stars or 0,
-        "cert_number": product.cert_number,
-        "cert_date": product.cert_date.isoformat() if product.cert_date else None,
-        "description": product.description,
-        "story": product.story,
-        "price": product.price_vnd,
-        "unit": product.unit,
-        "net": {"amount": product.net_amount, "unit": product.net_unit}
-        if product.net_amount is not None
-        else None,
-        "package_weight": product.package_weight_g,
-        "dimensions": [product.length_mm, product.width_mm, product.height_mm]
-        if product.length_mm is not None
-        else None,
-        "shelf_life": product.shelf_life,
-        "ingredients": product.ingredients,
-        "certs": [c.kind for c in product.certifications],
-        "growing_area": product.growing_area_code,
-        "gtin": product.gtin,
-    }
+    values = product_fields.from_columns(product)
+    values["certs"] = [c.kind for c in product.certifications]
     for cert in product.certifications:
         values[f"cert_{cert.kind}"] = {
             "number": cert.number,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from bot.core import formatting, places
 from bot.core.context import Context
 from bot.core.intents import Intent
-from bot.core.ocop import GROUPS, cert_key, group_key, kind_key
+from bot.core.ocop import GROUPS, ListingStatus, cert_key, group_key, kind_key
 from bot.core.scanning import Target, target_in_codes, target_in_text
 from bot.core.text import clean, fold
 from bot.core.types import Button, Reply
@@ -61,7 +61,7 @@ def origin_card(ctx: Context, product: Product) -> list[Reply]:
     if product.certifications:
         names = ", ".join(t(cert_key(c.kind)) for c in product.certifications)
         lines.append(t("origin.certifications", names=names))
-    live = [listing for listing in product.listings if listing.status == "live"]
+    live = [listing for listing in product.listings if listing.status == ListingStatus.LIVE]
     if live:
         lines.append(t("origin.where_to_buy"))
         for listing in live:

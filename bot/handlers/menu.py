@@ -6,6 +6,7 @@ from bot.core.context import Context
 from bot.core.intents import PRODUCT_NEW, PRODUCTS, PROFILE, RESUME_FLOW, STATUS
 from bot.core.types import Button, Reply
 from storage.producers import producer_of_user
+from storage.states.roles import Role
 
 
 async def main_menu(
@@ -48,12 +49,12 @@ def officer_rows(ctx: Context) -> list[list[Button]]:
     """Officers' and admins' entries; their routes check the role again when pressed."""
     t, role = ctx.t, ctx.user.role
     rows: list[list[Button]] = []
-    if role in ("officer", "admin"):
+    if role in (Role.OFFICER, Role.ADMIN):
         rows += [
             [Button(t("menu.review"), "review"), Button(t("menu.listings"), "listings")],
             [Button(t("menu.broadcast"), "broadcast:new"), Button(t("menu.stats"), "stats")],
             [Button(t("menu.export"), "export"), Button(t("menu.trainings"), "trainings")],
         ]
-    if role == "admin":
+    if role == Role.ADMIN:
         rows.append([Button(t("menu.invite"), "invite:new")])
     return rows

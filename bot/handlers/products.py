@@ -20,7 +20,7 @@ from bot.core.intents import (
     PRODUCTS,
     STATUS,
 )
-from bot.core.ocop import CONSUMABLE_GROUPS, listing_key
+from bot.core.ocop import CONSUMABLE_GROUPS, ListingStatus, listing_key
 from bot.core.readiness import checklist, is_complete, is_ready, missing_fields
 from bot.core.types import Button, Reply
 from bot.flows.cards import product_card
@@ -52,7 +52,7 @@ def products_screen(ctx: Context, products: list[Product], page: int = 0) -> lis
     rows: list[list[Button]] = []
     for product in shown:
         mark = "✅" if is_complete(product) else "📝"
-        live = sum(1 for listing in product.listings if listing.status == "live")
+        live = sum(1 for listing in product.listings if listing.status == ListingStatus.LIVE)
         lines.append(product_line(t, mark, product.name, product.code, live))
         rows.append([Button(f"{mark} {product.name}", PRODUCT.action(product.id))])
     if pages > 1:
@@ -140,14 +140,14 @@ def status_screen(ctx: Context, products: list[Product]) -> list[Reply]:
         listings = {listing.marketplace: listing for listing in product.listings}
         for marketplace in ctx.settings.marketplaces:
             listing = listings.get(marketplace.id)
-            status = listing.status if listing else "not_started"
+            status = listing.status if listing else ListingStatus.NOT_STARTED
             line = t("status.line", marketplace=marketplace.name, status=t(listing_key(status)))
             if listing and listing.url:
                 line += "\n    " + listing.url
-            if listing and status == "rejected" and listing.reason:
+            if listing and status == ListingStatus.REJECTED and listing.reason:
                 line += "\n    " + t("status.reason", reason=listing.reason)
             lines.append(line)
-            if status != "live":
+            if status != ListingStatus.LIVE:
                 checks = checklist(product, marketplace)
                 if is_ready(product, marketplace):
                     lines.append("    " + t("status.ready"))

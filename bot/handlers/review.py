@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from bot.core import places
 from bot.core.context import Context
 from bot.core.intents import REVIEW, REVIEW_OPEN, Intent
+from bot.core.ocop import ReviewStatus
 from bot.core.readiness import checklist, missing_fields
 from bot.core.types import Button, Reply
 from bot.flows import engine
@@ -32,9 +33,9 @@ PAGE_SIZE = 8
 REVIEW_APPROVE = Intent(r"review:approve:(\d+)", OFFICER)
 REVIEW_CHANGES = Intent(r"review:changes:(\d+)", OFFICER)
 STATUS_KEYS = {
-    "pending": N_("review.status_pending"),
-    "approved": N_("review.status_approved"),
-    "changes_requested": N_("review.status_changes_requested"),
+    ReviewStatus.PENDING: N_("review.status_pending"),
+    ReviewStatus.APPROVED: N_("review.status_approved"),
+    ReviewStatus.CHANGES_REQUESTED: N_("review.status_changes_requested"),
 }
 
 
@@ -83,7 +84,7 @@ def review_card(ctx: Context, product: Product) -> list[Reply]:
     t = ctx.t
     status = t(STATUS_KEYS.get(product.review_status, "review.status_pending"))
     blocks = [t("review.card_status", status=status), product_card(ctx, product)]
-    if product.review_status == "changes_requested" and product.review_reason:
+    if product.review_status == ReviewStatus.CHANGES_REQUESTED and product.review_reason:
         blocks.append(t("review.card_last_request", reason=product.review_reason))
     blocks.append(_producer_line(ctx, product))
     blocks.append(_readiness(ctx, product))

@@ -83,6 +83,7 @@ from storage.audit import record
 from storage.models import Product
 from storage.producers import producer_of_user
 from storage.products import delete_product, products_of_producer
+from storage.states.roles import Role
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class Router:
         if ctx.settings.is_admin(ctx.user.channel, ctx.user.external_id):
             ctx.user.role = ADMIN  # admins are named in configuration, not in the database
         elif ctx.user.role == ADMIN:
-            ctx.user.role = "user"  # no longer named in the configuration
+            ctx.user.role = Role.USER  # no longer named in the configuration
         if ctx.action == "stale":
             return noted(ctx.t("stale"), await self.current_screen(ctx))
         if ctx.action and ctx.action.startswith("lang:"):

@@ -37,6 +37,7 @@ from bot.outbox.sender import Attachment, Buttons, Outcome, Outgoing, Sender
 from storage import outbox
 from storage.db import Database
 from storage.models import Broadcast, OutboxMessage, User
+from storage.states.delivery import OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +225,7 @@ class OutboxWorker:
         if outcome.kind not in (outcomes.SENT, outcomes.BLOCKED):
             log.info("outbox row %s: %s %s", row.id, outcome.kind, outcome.error)
 
-    async def _settle(self, row: OutboxMessage, status: str, **details: Any) -> None:
+    async def _settle(self, row: OutboxMessage, status: OutboxStatus, **details: Any) -> None:
         async with self.db.transaction() as session:
             await outbox.settle(session, row, self.id, status, self.clock(), **details)
 
@@ -337,7 +338,7 @@ class OutboxWorker:
 
 
 def _state(broadcast: Broadcast, finished: bool) -> str:
-    if broadcast.status == outbox.CANCELLED:
+    if broadcast.status == outbox.CANCELLED_BROADCAST:
         return "cancelled"
     return "done" if finished else "sending"
 

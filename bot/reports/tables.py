@@ -13,7 +13,14 @@ from collections.abc import Callable
 from bot.config import Marketplace
 from bot.core import places
 from bot.core.formatting import shelf_life
-from bot.core.ocop import group_key, kind_key, listing_key, subgroup_key
+from bot.core.ocop import (
+    ListingStatus,
+    ReviewStatus,
+    group_key,
+    kind_key,
+    listing_key,
+    subgroup_key,
+)
 from bot.i18n import N_, Translator
 from bot.reports.exports import Cell, Table
 from storage.kpis import ExportData
@@ -25,10 +32,10 @@ TITLES = {
     "listings": N_("export.what.listings"),
 }
 REVIEW = {
-    "draft": N_("export.review.draft"),
-    "pending": N_("export.review.pending"),
-    "approved": N_("export.review.approved"),
-    "changes_requested": N_("export.review.changes_requested"),
+    ReviewStatus.DRAFT: N_("export.review.draft"),
+    ReviewStatus.PENDING: N_("export.review.pending"),
+    ReviewStatus.APPROVED: N_("export.review.approved"),
+    ReviewStatus.CHANGES_REQUESTED: N_("export.review.changes_requested"),
 }
 
 PRODUCER_COLUMNS = (
@@ -121,7 +128,9 @@ def products(data: ExportData, t: Translator, marketplaces: tuple[Marketplace, .
     for record in data.products:
         p, producer = record.product, record.producer
         live = [
-            names.get(x.marketplace, x.marketplace) for x in record.listings if x.status == "live"
+            names.get(x.marketplace, x.marketplace)
+            for x in record.listings
+            if x.status == ListingStatus.LIVE
         ]
         rows.append(
             [

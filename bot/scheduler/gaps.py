@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.core.ocop import CONSUMABLE_GROUPS
+from bot.core.product_fields import TEXT_SHAPES, Applies, ProductField, needed_fields
 from bot.core.readiness import MIN_PHOTOS_COMPLETE, missing_fields
 from storage.models import Certification, Photo, Producer, Product
 
@@ -36,21 +37,18 @@ def _step(step: str) -> str:
     return f"product:field:{{id}}:{step}"
 
 
-# Message key → the button's action ({id}: the product), in the order they are named.
-PRODUCT_ACTIONS = {
-    "missing.description": _step("description"),
-    "missing.story": _step("story"),
-    "missing.price": _step("price"),
-    "missing.unit": _step("unit"),
-    "missing.net": _step("net"),
-    "missing.package_weight": _step("package_weight"),
-    "missing.dimensions": _step("dimensions"),
-    "missing.shelf_life": _step("shelf_life"),
-    "missing.ingredients": _step("ingredients"),
-    "missing.photos": "photos:add:{id}",
-    "reminder.missing_decision": _step("cert_number"),
-    "reminder.missing_food_safety": _step("certs"),
-}
+def product_actions() -> dict[str, str]:
+    """Message key → the button's action ({id}: the product), in the order they are named:
+    the fields a complete product needs (bot/core/product_fields.py), then the rest."""
+    return {
+        **{field.missing_key: _step(field.name) for field in needed_fields()},
+        "missing.photos": "photos:add:{id}",
+        "reminder.missing_decision": _step("cert_number"),
+        "reminder.missing_food_safety": _step("certs"),
+    }
+
+
+PRODUCT_ACTIONS = product_actions()
 
 
 def gaps_of(product_id: int, keys: Sequence[str]) -> list[Gap]:
@@ -75,22 +73,32 @@ def _blank(
     return or_(column.is_(None), column == "")
 
 
-def _product_gaps_sql() -> dict[str, ColumnElement[bool]]:
+def _concerns_sql(applies: Applies) -> ColumnElement[bool]:
+    """SQL twin of `product_fields.concerns`."""
+    if applies == Applies.RATED:
+        return Product.stars > 0
+    if applies == Applies.CONSUMABLE:
+        return Product.group.in_(CONSUMABLE_GROUPS)
+    return true()
+
+
+def _field_gap(field: ProductField) -> ColumnElement[bool]:
+    """SQL twin of `concerns(field.needed, …) and blank(field, product)`."""
+    column = getattr(Product, field.columns[0])
+    empty = _blank(column) if field.shape in TEXT_SHAPES else column.is_(None)
+    if field.needed is None or field.needed == Applies.ALWAYS:
+        return empty
+    return and_(_concerns_sql(field.needed), empty)
+
+
+def product_gaps_sql() -> dict[str, ColumnElement[bool]]:
     consumable = Product.group.in_(CONSUMABLE_GROUPS)
     photos = select(func.count(Photo.id)).where(Photo.product_id == Product.id).scalar_subquery()
     food_safety = exists().where(
         Certification.product_id == Product.id, Certification.kind == "food_safety"
     )
     return {
-        "missing.description": _blank(Product.description),
-        "missing.story": _blank(Product.story),
-        "missing.price": Product.price_vnd.is_(None),
-        "missing.unit": _blank(Product.unit),
-        "missing.net": Product.net_amount.is_(None),
-        "missing.package_weight": Product.package_weight_g.is_(None),
-        "missing.dimensions": Product.length_mm.is_(None),
-        "missing.shelf_life": and_(consumable, _blank(Product.shelf_life)),
-        "missing.ingredients": and_(consumable, _blank(Product.ingredients)),
+        **{field.missing_key: _field_gap(field) for field in needed_fields()},
         "missing.photos": photos < MIN_PHOTOS_COMPLETE,
         "reminder.missing_decision": and_(Product.stars > 0, _blank(Product.cert_number)),
         "reminder.missing_food_safety": and_(consumable, ~food_safety),
@@ -98,7 +106,7 @@ def _product_gaps_sql() -> dict[str, ColumnElement[bool]]:
 
 
 # SQL: one boolean column per gap, in PRODUCT_ACTIONS' order.
-PRODUCT_GAPS = _product_gaps_sql()
+PRODUCT_GAPS = product_gaps_sql()
 assert list(PRODUCT_GAPS) == list(PRODUCT_ACTIONS)
 
 

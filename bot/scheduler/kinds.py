@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-INVITE = "invite"  # an invitation to a training, with Going / Not going
-TRAINING = "training"  # a reminder before a training one is going to
-INCOMPLETE_PROFILE = "incomplete_profile"
-INCOMPLETE_PRODUCT = "incomplete_product"
-EXPIRY = "expiry"  # to the producer: their OCOP certificate expires soon, or has
-EXPIRY_OFFICER = "expiry_officer"  # the same, to the province's officers
+from storage.states.jobs import JobKind
+
+INVITE = JobKind.INVITE
+TRAINING = JobKind.TRAINING
+INCOMPLETE_PROFILE = JobKind.INCOMPLETE_PROFILE
+INCOMPLETE_PRODUCT = JobKind.INCOMPLETE_PRODUCT
+EXPIRY = JobKind.EXPIRY
+EXPIRY_OFFICER = JobKind.EXPIRY_OFFICER
 
 # The switches on /reminders, and the kinds each one governs.
 PREFERENCES = ("training", "incomplete", "expiry")

@@ -24,8 +24,10 @@ from storage import jobs
 from storage.audience import DELIVERABLE_CHANNELS
 from storage.jobs import NewJob
 from storage.models import Producer, Product, ScheduledJob, Training, User
+from storage.states.jobs import JobKind
+from storage.states.roles import Role
 
-OFFICER = "officer"
+OFFICER = Role.OFFICER
 EXPIRED_LOOKBACK_DAYS = 30  # a certificate that expired longer ago than this gets no notice
 
 
@@ -33,7 +35,7 @@ EXPIRED_LOOKBACK_DAYS = 30  # a certificate that expired longer ago than this ge
 
 
 def nudges(
-    kind: str, user_id: int, subject_id: int, first_seen: dt.datetime, days: Sequence[int]
+    kind: JobKind, user_id: int, subject_id: int, first_seen: dt.datetime, days: Sequence[int]
 ) -> list[NewJob]:
     """A gap's nudges: when first seen, then after each of `days`."""
     return [
@@ -49,7 +51,7 @@ def expiry_due(expiry: dt.date, days_before: int, hour: int, tz: ZoneInfo) -> dt
 
 
 def expiry_reminders(
-    kind: str,
+    kind: JobKind,
     user_id: int,
     product_id: int,
     expiry: dt.date,
@@ -129,7 +131,7 @@ async def sweep(
     )
 
 
-def _no_series(kind: str, subject: InstrumentedAttribute[int]) -> ColumnElement[bool]:
+def _no_series(kind: JobKind, subject: InstrumentedAttribute[int]) -> ColumnElement[bool]:
     return ~exists().where(ScheduledJob.kind == kind, ScheduledJob.subject_id == subject)
 
 

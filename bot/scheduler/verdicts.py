@@ -25,6 +25,7 @@ from storage import trainings as store
 from storage.audience import DELIVERABLE_CHANNELS
 from storage.jobs import DueJob, Recipient, aware
 from storage.models import Producer, Product, Training, TrainingInvite
+from storage.states.roles import Role
 
 _PRODUCT_KINDS = (kinds.INCOMPLETE_PRODUCT, kinds.EXPIRY, kinds.EXPIRY_OFFICER)
 _CHUNK = 500
@@ -147,7 +148,7 @@ def _expiry(
     if product.cert_expiry is None or product.cert_expiry.isoformat() != job.series:
         return Drop("renewed")  # the certificate changed since this was planned
     officer = job.kind == kinds.EXPIRY_OFFICER
-    if officer and (user.role != "officer" or user.province_code != product.province_code):
+    if officer and (user.role != Role.OFFICER or user.province_code != product.province_code):
         return Drop("not_officer")
     if not officer and product.owner_id != job.user_id:
         return Drop("gone")

@@ -15,8 +15,10 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.config import Settings
-from bot.core import places
+from bot.core import places, product_fields
 from bot.core.media import EXTENSIONS
+from bot.core.ocop import ReviewStatus
+from bot.core.product_fields import Page, Shape, answer
 from storage.models import Producer, Product
 
 
@@ -34,6 +36,17 @@ class CertificationFacts:
     number: str
     expiry: dt.date | None
     expired: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DetailFacts:
+    """One row of the page's details list, in bot/core/product_fields.py's order."""
+
+    name: str  # the product field
+    label: str  # its message key
+    shape: Shape  # how the page shows the value: a quantity, a period, the certificates…
+    key: str  # its key in the JSON API
+    value: Any  # as the product flow answers it: text, a number, {"amount", "unit"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,19 +90,15 @@ class ProductFacts:
     reviewed: bool
     description: str
     story: str | None
-    ingredients: str | None
     price_vnd: int | None
     unit: str | None
-    net_amount: int | None
-    net_unit: str | None
-    shelf_life: str | None
-    growing_area_code: str | None
     gtin: str | None
     digital_link: str | None
     photos: tuple[PhotoFacts, ...]
     certifications: tuple[CertificationFacts, ...]
     listings: tuple[ListingFacts, ...]
     producer: ProducerFacts
+    details: tuple[DetailFacts, ...]  # the fields the page lists, certificates included
     zalo_chat_url: str | None = None  # "Chat on Zalo", when [zalo_oa]/[zalo_bot] chat_url is set
 
     @property
@@ -150,16 +159,11 @@ def product_facts(
         cert_date=product.cert_date,
         cert_expiry=product.cert_expiry,
         cert_expired=product.cert_expiry is not None and product.cert_expiry < today,
-        reviewed=product.review_status == "approved",
+        reviewed=product.review_status == ReviewStatus.APPROVED,
         description=product.description,
         story=product.story,
-        ingredients=product.ingredients,
         price_vnd=product.price_vnd,
         unit=product.unit,
-        net_amount=product.net_amount,
-        net_unit=product.net_unit,
-        shelf_life=product.shelf_life,
-        growing_area_code=product.growing_area_code,
         gtin=product.gtin,
         digital_link=f"{settings.public_url}/01/0{product.gtin}" if product.gtin else None,
         photos=tuple(photos),
@@ -171,7 +175,23 @@ def product_facts(
         ),
         listings=tuple(listings),
         producer=producer_facts(product.producer),
+        details=details(product),
         zalo_chat_url=settings.zalo_chat_url(),
+    )
+
+
+def details(product: Product | SimpleNamespace) -> tuple[DetailFacts, ...]:
+    """The fields described as page details, whatever they are."""
+    return tuple(
+        DetailFacts(
+            field.name,
+            field.page_key,
+            field.shape,
+            field.json_key,
+            answer(field, product) if field.columns else None,
+        )
+        for field in product_fields.PRODUCT_FIELDS
+        if field.page == Page.DETAILS
     )
 
 
@@ -245,16 +265,9 @@ def facts_json(facts: ProductFacts) -> dict[str, Any]:
         "reviewed": facts.reviewed,
         "description": facts.description,
         "story": facts.story,
-        "ingredients": facts.ingredients,
         "price_vnd": facts.price_vnd,
         "unit": facts.unit,
-        "net": (
-            {"amount": facts.net_amount, "unit": facts.net_unit}
-            if facts.net_amount is not None
-            else None
-        ),
-        "shelf_life": facts.shelf_life,
-        "growing_area_code": facts.growing_area_code,
+        **{d.key: d.value for d in facts.details if d.shape != Shape.CERTIFICATIONS},
         "gtin": facts.gtin,
         "digital_link": facts.digital_link,
         "photos": [

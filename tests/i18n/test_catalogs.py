@@ -11,6 +11,7 @@ from babel.messages.pofile import read_po
 
 from bot.config import load_settings
 from bot.core import ocop
+from bot.core.product_fields import PRODUCT_FIELDS, Page, Shape
 from bot.core.readiness import checklist
 from bot.flows.product import UNITS
 from bot.handlers import products, profile
@@ -57,6 +58,13 @@ def dynamic_keys() -> set[str]:
     for marketplace in settings.marketplaces:
         keys.update(check.key for check in checklist(empty, marketplace))
     keys.update(UNITS)
+    for field in PRODUCT_FIELDS:  # the keys a described field's name makes
+        if field.card and field.shape != Shape.CERTIFICATIONS:
+            keys.add(field.card_key)
+        if field.page == Page.DETAILS and field.shape != Shape.CERTIFICATIONS:
+            keys.add(field.page_key)
+        if field.needed is not None:
+            keys.add(field.missing_key)
     keys.update({"period.days", "period.months", "period.years"})
     return keys
 
@@ -114,6 +122,7 @@ def test_dynamic_keys_cover_every_check_and_step() -> None:
     assert "check.food_safety" in keys  # an empty food product fails every check
     assert {"product.ask_name", "register.ask_ward", "product.ask_cert_details"} <= keys
     assert "group.tourism" in keys and "subgroup.tourism_services" in keys
+    assert {"card.gtin", "web.net", "missing.dimensions"} <= keys
 
 
 def test_vietnamese_text_has_its_diacritics(catalogs: dict[str, dict[str, str]]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -11,7 +12,14 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.core import formatting
 from bot.i18n import Catalogs
-from bot.web.facts import CertificationFacts, ListingFacts, PhotoFacts, ProducerFacts, ProductFacts
+from bot.web.facts import (
+    CertificationFacts,
+    ListingFacts,
+    PhotoFacts,
+    ProducerFacts,
+    ProductFacts,
+    details,
+)
 from bot.web.templates import STYLE, Templates
 
 FACTS = ProductFacts(
@@ -29,13 +37,8 @@ FACTS = ProductFacts(
     reviewed=False,
     description="Chè búp {{ một tôm }} hai lá.",
     story="Ba thế hệ.",
-    ingredients="100% búp chè",
     price_vnd=125_000,
     unit="hộp",
-    net_amount=200,
-    net_unit="g",
-    shelf_life="P12M",
-    growing_area_code="VN-TNTC-0012",
     gtin="8930000000019",
     digital_link="https://ocop.example/01/08930000000019",
     photos=(
@@ -60,6 +63,16 @@ FACTS = ProductFacts(
         latitude=21.5,
         longitude=105.7,
         map_url="https://www.openstreetmap.org/?mlat=21.5",
+    ),
+    details=details(
+        SimpleNamespace(
+            ingredients="100% búp chè",
+            net_amount=200,
+            net_unit="g",
+            shelf_life="P12M",
+            growing_area_code="VN-TNTC-0012",
+            gtin="8930000000019",
+        )
     ),
 )
 
