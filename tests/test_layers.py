@@ -54,6 +54,7 @@ STORAGE_MAY_IMPORT = {
     "bot.core.geo",  # bounding boxes and distances for "near me"
     "bot.core.invite_codes",  # invite codes are stored as their hash
     "bot.core.ocop",  # OCOP groups and star thresholds
+    "bot.core.product_fields",  # the one description of a product's fields (columns to load)
     "bot.core.readiness",  # what makes a product complete, for audiences and gaps
     "bot.core.text",  # folding diacritics for search
     "bot.core.visitors",  # the repeat-scan window of stamp pages
