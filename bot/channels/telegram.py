@@ -267,8 +267,9 @@ class TelegramChannel:
         return bytes(await file.download_as_bytearray())
 
     async def deliver(self, incoming: Incoming, replies: list[Reply]) -> None:
-        bot = self.application.bot
-        await send_replies(bot, int(incoming.chat_id), replies, self.delivery, incoming.user_id)
+        await send_replies(
+            self.api, int(incoming.chat_id), replies, self.delivery, incoming.user_id
+        )
 
     async def acknowledge(self, payload: Mapping[str, Any]) -> None:
         """Stops a pressed button's spinner, as `on_update` does when polling."""
