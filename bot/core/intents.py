@@ -77,8 +77,18 @@ async def goto(ctx: Context, action: str) -> list[Reply]:
     return await ctx.navigate(ctx, action)
 
 
-# --- intents that flows name (the router binds a handler to each) -----------
+# --- intents that flows, the outbox or several handler modules name ---------
+# (the router binds a handler to each; an intent one module alone uses is
+# declared beside its route)
 MENU = Intent(r"menu")
+HELP = Intent(r"help")
+LANGUAGE = Intent(r"language")
+REGISTRATION = Intent(r"register")
+FIND = Intent(r"find:(\d+|help)")  # a page of /find results, or how to look a product up
+ORIGIN = Intent(r"origin:([0-9A-Z]{6})")  # a product's origin page, by its code
+TRAININGS = Intent(r"trainings")
+REMINDERS = Intent(r"reminders")
+INVITE_NEW = Intent(r"invite:new", ADMIN)
 PROFILE = Intent(r"profile")
 PROFILE_EDIT = Intent(r"profile:edit")
 PROFILE_FIELD = Intent(r"profile:field:(\w+)")
@@ -122,3 +132,6 @@ NOTICES_SET = Intent(r"notices:(on|off)")
 NOTICES_VIA = Intent(r"notices:via:(\w+)")  # the channel notices go to (/link)
 LINK = Intent(r"link")
 TRAINING_MANAGE = Intent(r"training:manage:(\d+)", OFFICER)
+_AREA = r"(?::(\d+|all))?"  # a province's code, "all" (the country), or the user's own
+STATS = Intent(rf"stats{_AREA}", OFFICER)
+EXPORT = Intent(rf"export{_AREA}", OFFICER)

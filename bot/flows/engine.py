@@ -26,6 +26,15 @@ from bot.core.errors import Invalid
 from bot.core.replies import noted, with_note
 from bot.core.text import clean, fold
 from bot.core.types import Button, Reply
+from bot.flows.actions import (
+    FLOW_BACK,
+    FLOW_CANCEL,
+    FLOW_DONE,
+    FLOW_LATER,
+    FLOW_PICK,
+    FLOW_SAVE,
+    FLOW_SKIP,
+)
 from bot.flows.parsers import Parser
 
 CONFIRM = "_confirm"
@@ -467,7 +476,7 @@ def prompt(ctx: Context, flow: Flow) -> list[Reply]:
     if name == CONFIRM:
         assert flow.summary is not None
         text = flow.summary(ctx, data["values"]) + "\n\n" + t("flow.confirm")
-        buttons = [[Button(t("button.save"), "flow:save")], _nav(ctx, optional=False)]
+        buttons = [[Button(t("button.save"), FLOW_SAVE.action())], _nav(ctx, optional=False)]
         return [Reply(text, buttons=buttons)]
     step = flow.step(name)
     text = t(step.prompt, **(step.params(ctx, data["values"]) if step.params else {}))
@@ -513,26 +522,29 @@ def _shown_value(ctx: Context, step: Step, values: dict[str, Any], current: Any)
 def _choice_rows(ctx: Context, step: Step, data: FlowData) -> list[list[Button]]:
     if data.get("search"):
         labels: list[str] = data["search"]
-        return [[Button(label, f"flow:pick:{i}")] for i, label in enumerate(labels)]
+        return [[Button(label, FLOW_PICK.action(i))] for i, label in enumerate(labels)]
     if step.choices is None:
         return []
     choices = step.choices(ctx, data["values"])
     data["options"] = [choice.value for choice in choices]
     chosen = data["values"].get(step.name) or [] if step.multi else []
     buttons = [
-        Button(("✅ " if choice.value in chosen else "") + choice.label, f"flow:pick:{i}")
+        Button(("✅ " if choice.value in chosen else "") + choice.label, FLOW_PICK.action(i))
         for i, choice in enumerate(choices)
     ]
     rows = [buttons[i : i + step.columns] for i in range(0, len(buttons), step.columns)]
     if step.multi:
-        rows.append([Button(ctx.t("button.done"), "flow:done")])
+        rows.append([Button(ctx.t("button.done"), FLOW_DONE.action())])
     return rows
 
 
 def _nav(ctx: Context, *, optional: bool) -> list[Button]:
     t = ctx.t
-    row = [Button(t("button.back"), "flow:back")]
+    row = [Button(t("button.back"), FLOW_BACK.action())]
     if optional:
-        row.append(Button(t("button.skip"), "flow:skip"))
-    row += [Button(t("button.later"), "flow:later"), Button(t("button.cancel"), "flow:cancel")]
+        row.append(Button(t("button.skip"), FLOW_SKIP.action()))
+    row += [
+        Button(t("button.later"), FLOW_LATER.action()),
+        Button(t("button.cancel"), FLOW_CANCEL.action()),
+    ]
     return row

@@ -11,6 +11,7 @@ from bot.core.errors import Invalid
 from bot.core.intents import MENU, PHOTO_CHANGE, PHOTOS_ADD, PRODUCT, goto
 from bot.core.replies import noted, with_note
 from bot.core.types import Button, Reply
+from bot.flows.actions import FLOW_DONE
 from bot.flows.collector import Collector
 from bot.flows.engine import complaint
 from bot.flows.ownership import owned_product
@@ -43,7 +44,7 @@ def prompt(ctx: Context, product: Product) -> list[Reply]:
         max=limits.max_photos_per_product,
         max_mb=limits.max_photo_bytes // (1024 * 1024),
     )
-    return [Reply(text, buttons=[[Button(t("button.done"), "flow:done")]])]
+    return [Reply(text, buttons=[[Button(t("button.done"), FLOW_DONE.action())]])]
 
 
 async def handle(ctx: Context) -> list[Reply]:
@@ -65,7 +66,7 @@ async def handle(ctx: Context) -> list[Reply]:
     text = t("photos.saved", number=position, count=len(product.photos))
     if position == 1:
         text += "\n" + t("photos.cover_note")
-    return [Reply(text, buttons=[[Button(t("button.done"), "flow:done")]])]
+    return [Reply(text, buttons=[[Button(t("button.done"), FLOW_DONE.action())]])]
 
 
 async def _store(ctx: Context, product: Product) -> int:

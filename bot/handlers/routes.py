@@ -27,6 +27,8 @@ import logging
 from bot.config import Settings
 from bot.core.context import Context
 from bot.core.intents import (
+    HELP,
+    LANGUAGE,
     MENU,
     PHOTO_CHANGE,
     PHOTOS,
@@ -41,11 +43,11 @@ from bot.core.intents import (
     PROFILE,
     PROFILE_EDIT,
     PROFILE_FIELD,
+    REGISTRATION,
     RESUME,
     RESUME_FLOW,
     STAMPS,
     STATUS,
-    Intent,
 )
 from bot.core.replies import noted, with_note
 from bot.core.types import Reply
@@ -428,9 +430,9 @@ def _product_flow(settings: Settings) -> Flow:
 PRODUCER = Feature(
     routes=(
         Route(MENU, _menu, commands=("start", "menu")),
-        Route(Intent(r"help"), _help),
-        Route(Intent(r"language"), _language),
-        Route(Intent(r"register"), _register, commands=("register",)),
+        Route(HELP, _help),
+        Route(LANGUAGE, _language),
+        Route(REGISTRATION, _register, commands=("register",)),
         Route(PROFILE, _profile, commands=("profile",)),
         Route(PROFILE_EDIT, _profile_edit),
         Route(PROFILE_FIELD, _profile_field),
