@@ -29,10 +29,20 @@ def _action_argument(call: ast.Call) -> ast.expr | None:
     return next((kw.value for kw in call.keywords if kw.arg == "action"), None)
 
 
+def _stored_button(node: ast.Tuple) -> bool:
+    """`(t("label key"), action)`: a button of a message the outbox delivers (reminders)."""
+    if len(node.elts) != 2 or not isinstance(node.elts[0], ast.Call):
+        return False
+    func = node.elts[0].func
+    return isinstance(func, ast.Name) and func.id == "t" and _typed(node.elts[1])
+
+
 def typed_actions(source: str) -> list[int]:
-    """Lines where `Button(label, <literal or f-string>)` is called."""
+    """Lines where a button is given a literal or f-string action."""
     lines = []
     for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Tuple) and _stored_button(node):
+            lines.append(node.lineno)
         if not isinstance(node, ast.Call):
             continue
         func = node.func
@@ -58,5 +68,7 @@ def test_the_scan_finds_literals_and_f_strings() -> None:
         'types.Button(label, action="help")\n'
         'Button(label, "a" if ok else MENU.action())\n'
         "Button(label, PHOTOS_ADD.action(product.id))\n"
+        'rows = [[(t("training.button_mine"), "trainings")]]\n'
+        'rows = [[(t("training.button_mine"), TRAININGS.action())]]\n'
     )
-    assert typed_actions(source) == [1, 2, 3, 4]
+    assert typed_actions(source) == [1, 2, 3, 4, 6]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from bot.core.context import Context
 from bot.core.types import Reply
+from storage.states.jobs import PREFERENCES
 from storage.states.roles import Role
 
 # Who may trigger an action (checked on the server, whatever the button said).
@@ -132,6 +133,8 @@ NOTICES_SET = Intent(r"notices:(on|off)")
 NOTICES_VIA = Intent(r"notices:via:(\w+)")  # the channel notices go to (/link)
 LINK = Intent(r"link")
 TRAINING_MANAGE = Intent(r"training:manage:(\d+)", OFFICER)
+TRAINING_ANSWER = Intent(r"training:(going|not_going):(\d+)")  # Going / Not going
+REMINDERS_SWITCH = Intent(rf"reminders:(on|off):({'|'.join(PREFERENCES)})")
 _AREA = r"(?::(\d+|all))?"  # a province's code, "all" (the country), or the user's own
 STATS = Intent(rf"stats{_AREA}", OFFICER)
 EXPORT = Intent(rf"export{_AREA}", OFFICER)

@@ -10,16 +10,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.core.context import Context
-from bot.core.intents import MENU, REMINDERS, Intent
+from bot.core.intents import MENU, REMINDERS, REMINDERS_SWITCH
 from bot.core.types import Button, Reply
 from bot.handlers.routing import Feature, Route
 from bot.i18n import N_
-from bot.scheduler.kinds import PREFERENCES, is_off
+from bot.scheduler.kinds import is_off
+from storage.states.jobs import PREFERENCES
 
 if TYPE_CHECKING:
     from bot.handlers.routes import Router
-
-REMINDERS_SWITCH = Intent(rf"reminders:(on|off):({'|'.join(PREFERENCES)})")
 
 LABELS = {
     "training": N_("reminders.kind_training"),

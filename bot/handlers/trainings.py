@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.core.context import Context
-from bot.core.intents import MENU, TRAININGS, Intent
+from bot.core.intents import MENU, TRAINING_ANSWER, TRAININGS, Intent
 from bot.core.types import Button, Reply
 from bot.handlers import training_officers as officers
 from bot.handlers.routing import Feature, Route
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from bot.handlers.routes import Router
 
 TRAINING = Intent(r"training:(\d+)")
-TRAINING_ANSWER = Intent(r"training:(going|not_going):(\d+)")  # Going / Not going
 
 STATUS = {
     store.INVITED: N_("training.status_invited"),
