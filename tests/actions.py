@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from bot.core import flow_actions
 from bot.core.types import Button
-from bot.flows import actions as flow_actions
 from bot.handlers import common, routes
 
 # Actions answered before the routes are looked up: the flow engine's own

@@ -24,6 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot import metrics
 from bot.core.context import App, Context
+from bot.core.flow_actions import FLOW_BACK, FLOW_CANCEL, FLOW_LATER, FLOW_SKIP
 from bot.core.images import Decoder
 from bot.core.scanning import codes_in
 from bot.core.types import NOTICE_PREFIX, Capabilities, Incoming, Reply
@@ -50,10 +51,10 @@ class Abandon(Exception):
 
 # Navigation actions a channel without buttons offers as typed commands.
 NAV_COMMANDS = {
-    "flow:back": "/back",
-    "flow:skip": "/skip",
-    "flow:later": "/later",
-    "flow:cancel": "/cancel",
+    FLOW_BACK.action(): "/back",
+    FLOW_SKIP.action(): "/skip",
+    FLOW_LATER.action(): "/later",
+    FLOW_CANCEL.action(): "/cancel",
 }
 _TOKEN_BYTES = 3  # 4 base64 characters: plenty to tell screens of one chat apart
 MAX_ATTEMPTS = 4

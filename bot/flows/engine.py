@@ -23,10 +23,7 @@ from typing import Any, TypedDict
 
 from bot.core.context import Context
 from bot.core.errors import Invalid
-from bot.core.replies import noted, with_note
-from bot.core.text import clean, fold
-from bot.core.types import Button, Reply
-from bot.flows.actions import (
+from bot.core.flow_actions import (
     FLOW_BACK,
     FLOW_CANCEL,
     FLOW_DONE,
@@ -35,6 +32,9 @@ from bot.flows.actions import (
     FLOW_SAVE,
     FLOW_SKIP,
 )
+from bot.core.replies import noted, with_note
+from bot.core.text import clean, fold
+from bot.core.types import Button, Reply
 from bot.flows.parsers import Parser
 
 CONFIRM = "_confirm"
@@ -176,7 +176,7 @@ async def handle(ctx: Context, flow: Flow) -> list[Reply]:
     leaving = ctx.conversation.flow != flow.name or ctx.conversation.step != name
     if leaving and share_key and not any(reply.remove_keyboard for reply in replies):
         # Telegram keeps a reply keyboard until a message removes it.
-        note = "flow.skipped" if ctx.action == "flow:skip" else "flow.going_back"
+        note = "flow.skipped" if ctx.action == FLOW_SKIP.action() else "flow.going_back"
         return with_note(Reply(ctx.t(note), remove_keyboard=True), replies)
     return replies
 
@@ -199,17 +199,17 @@ async def _handle(ctx: Context, flow: Flow) -> list[Reply]:
     action = ctx.action or ""
     data = _copy(ctx.conversation.data)
     name = ctx.conversation.step or ""
-    if action == "flow:cancel":
+    if action == FLOW_CANCEL.action():
         return await _cancel(ctx, flow, data)
-    if action == "flow:later":
+    if action == FLOW_LATER.action():
         return await _later(ctx, flow, data)
     if not flow.has(name):  # the answer was to a question this version no longer asks
         _restore(ctx, flow)
         return prompt(ctx, flow)
-    if action == "flow:back":
+    if action == FLOW_BACK.action():
         return _back(ctx, flow, data)
     if name == CONFIRM:
-        if action == "flow:save":
+        if action == FLOW_SAVE.action():
             return await _complete(ctx, flow, data)
         return noted(ctx.t("flow.press_save"), prompt(ctx, flow))
     step = flow.step(name)
@@ -252,19 +252,20 @@ _SKIPPED = object()
 def _read(ctx: Context, step: Step, data: FlowData, action: str) -> Any:
     """The answer this update gives to `step`, or _PENDING/_SKIPPED; raises Invalid."""
     incoming = ctx.incoming
-    if action == "flow:skip":
+    if action == FLOW_SKIP.action():
         if not step.optional:
             raise Invalid("flow.not_optional")
         return _SKIPPED
-    if action.startswith("flow:pick:"):
-        index = int(action.removeprefix("flow:pick:"))
+    picked = FLOW_PICK.match(action)
+    if picked is not None:
+        index = int(picked[0])
         options = data.get("options", [])
         value = options[index]
         if step.multi:
             _toggle(data, step, value)
             return _PENDING
         return value
-    if action == "flow:done" and step.multi:
+    if action == FLOW_DONE.action() and step.multi:
         return list(data["values"].get(step.name) or [])
     if action:
         raise Invalid("flow.use_buttons")

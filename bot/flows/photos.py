@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.errors import Invalid
+from bot.core.flow_actions import FLOW_CANCEL, FLOW_DONE, FLOW_LATER
 from bot.core.intents import MENU, PHOTO_CHANGE, PHOTOS_ADD, PRODUCT, goto
 from bot.core.replies import noted, with_note
 from bot.core.types import Button, Reply
-from bot.flows.actions import FLOW_DONE
 from bot.flows.collector import Collector
 from bot.flows.engine import complaint
 from bot.flows.ownership import owned_product
@@ -53,7 +53,7 @@ async def handle(ctx: Context) -> list[Reply]:
     if product is None:
         _finish(ctx)
         return [Reply(ctx.t("product.not_found"))] + await goto(ctx, MENU.action())
-    if ctx.action in ("flow:done", "flow:cancel", "flow:later"):
+    if ctx.action in (FLOW_DONE.action(), FLOW_CANCEL.action(), FLOW_LATER.action()):
         _finish(ctx)
         return manage_screen(ctx, product)
     if ctx.action:

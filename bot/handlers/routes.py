@@ -25,7 +25,9 @@ from __future__ import annotations
 import logging
 
 from bot.config import Settings
+from bot.core import flow_actions
 from bot.core.context import Context
+from bot.core.flow_actions import FLOW_CANCEL
 from bot.core.intents import (
     HELP,
     LANGUAGE,
@@ -144,7 +146,7 @@ class Router:
 
     async def in_flow(self, ctx: Context) -> list[Reply]:
         flow = ctx.conversation.flow
-        if ctx.action and not ctx.action.startswith("flow:"):
+        if ctx.action and not ctx.action.startswith(flow_actions.NAMESPACE):
             # A button from outside the flow (help's menu button, a notice):
             # the flow is put aside as a draft, then the button does its job.
             note = self.put_aside(ctx)
@@ -170,7 +172,7 @@ class Router:
         in_flow = ctx.conversation.flow is not None
         if name == "cancel":
             if in_flow:
-                ctx.action = "flow:cancel"
+                ctx.action = FLOW_CANCEL.action()
                 return await self.in_flow(ctx)
             return noted(ctx.t("flow.nothing_to_cancel"), await main_menu(ctx))
         if name == "language":
