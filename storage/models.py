@@ -8,7 +8,7 @@ millimetres, so nothing depends on floating point.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import (
     JSON,
@@ -81,6 +81,16 @@ class User(Base):
     producer: Mapped[Producer | None] = relationship(back_populates="user", uselist=False)
 
 
+# The live screen's buttons, stored with the conversation (bot/core/dispatcher.py
+# `_bind_buttons` writes it, `_resolve_action` reads it). A TypedDict, so the
+# stored JSON is unchanged: {"list": [...], "numbers": {...}, "keys": {...}}.
+class ScreenActions(TypedDict, total=False):  # rows saved before "keys" existed lack it
+    list: list[str]  # each button's action, by index ("<token>:<index>" presses)
+    numbers: dict[str, int]  # typed menu number → index, where buttons can't show
+    keys: dict[str, int]  # label of a key beside a share key → index
+    free_text: bool  # written by early versions, read by nothing
+
+
 class Conversation(Base):
     """Where one chat stands: the running flow, its data, the live buttons.
 
@@ -99,7 +109,7 @@ class Conversation(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     drafts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     token: Mapped[str] = mapped_column(String(8), default="")
-    actions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    actions: Mapped[ScreenActions] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

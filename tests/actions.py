@@ -10,22 +10,22 @@ so a typo in any screen they reach fails there.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from bot.core import flow_actions
 from bot.core.types import Button
-from bot.handlers import routes
+from bot.handlers import common, routes
 
 # Actions answered before the routes are looked up: the flow engine's own
-# buttons (bot/flows/engine.py) and the language switch (Router.__call__).
-BUILT_IN = re.compile(r"flow:(back|skip|later|cancel|save|done|pick:\d+)|lang:[a-z]{2}")
+# buttons (bot/flows/actions.py) and the language switch (Router.__call__).
+BUILT_IN = (*flow_actions.ALL, common.SWITCH_LANGUAGE)
 
 
 def has_route(action: str) -> bool:
-    if BUILT_IN.fullmatch(action):
+    if any(intent.match(action) is not None for intent in BUILT_IN):
         return True
     return any(route.intent.match(action) is not None for route in routes.ROUTES)
 

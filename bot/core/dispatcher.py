@@ -24,6 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot import metrics
 from bot.core.context import App, Context
+from bot.core.flow_actions import FLOW_BACK, FLOW_CANCEL, FLOW_LATER, FLOW_SKIP
 from bot.core.images import Decoder
 from bot.core.scanning import codes_in
 from bot.core.types import NOTICE_PREFIX, Capabilities, Incoming, Reply
@@ -50,10 +51,10 @@ class Abandon(Exception):
 
 # Navigation actions a channel without buttons offers as typed commands.
 NAV_COMMANDS = {
-    "flow:back": "/back",
-    "flow:skip": "/skip",
-    "flow:later": "/later",
-    "flow:cancel": "/cancel",
+    FLOW_BACK.action(): "/back",
+    FLOW_SKIP.action(): "/skip",
+    FLOW_LATER.action(): "/later",
+    FLOW_CANCEL.action(): "/cancel",
 }
 _TOKEN_BYTES = 3  # 4 base64 characters: plenty to tell screens of one chat apart
 MAX_ATTEMPTS = 4
@@ -237,7 +238,7 @@ async def _resolve_action(ctx: Context) -> None:
     the message, and only its recipient can press them.
     """
     incoming, conversation = ctx.incoming, ctx.conversation
-    actions: list[str] = conversation.actions.get("list", [])
+    actions = conversation.actions.get("list", [])
     if incoming.callback is not None and incoming.callback.startswith(NOTICE_PREFIX):
         outbox_id, _, index = incoming.callback.removeprefix(NOTICE_PREFIX).partition(":")
         action = None
@@ -257,12 +258,12 @@ async def _resolve_action(ctx: Context) -> None:
     # entry. No step with numbered entries takes a number as a typed answer
     # (the stars' entries are numbered in star order), so this never shadows one.
     # Only messages shown as numbered menus fill `numbers`.
-    numbers: dict[str, int] = conversation.actions.get("numbers", {})
+    numbers = conversation.actions.get("numbers", {})
     if text in numbers:
         ctx.action = actions[numbers[text]]
         return
     # Keys shown beside a share-phone/location key send their label as text.
-    keys: dict[str, int] = conversation.actions.get("keys", {})
+    keys = conversation.actions.get("keys", {})
     if text in keys and incoming.contact is None and incoming.location is None:
         ctx.action = actions[keys[text]]
         return

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from bot.core.context import Context
 from bot.core.types import Reply
+from storage.states.jobs import PREFERENCES
 from storage.states.roles import Role
 
 # Who may trigger an action (checked on the server, whatever the button said).
@@ -77,8 +78,18 @@ async def goto(ctx: Context, action: str) -> list[Reply]:
     return await ctx.navigate(ctx, action)
 
 
-# --- intents that flows name (the router binds a handler to each) -----------
+# --- intents that flows, the outbox or several handler modules name ---------
+# (the router binds a handler to each; an intent one module alone uses is
+# declared beside its route)
 MENU = Intent(r"menu")
+HELP = Intent(r"help")
+LANGUAGE = Intent(r"language")
+REGISTRATION = Intent(r"register")
+FIND = Intent(r"find:(\d+|help)")  # a page of /find results, or how to look a product up
+ORIGIN = Intent(r"origin:([0-9A-Z]{6})")  # a product's origin page, by its code
+TRAININGS = Intent(r"trainings")
+REMINDERS = Intent(r"reminders")
+INVITE_NEW = Intent(r"invite:new", ADMIN)
 PROFILE = Intent(r"profile")
 PROFILE_EDIT = Intent(r"profile:edit")
 PROFILE_FIELD = Intent(r"profile:field:(\w+)")
@@ -122,3 +133,8 @@ NOTICES_SET = Intent(r"notices:(on|off)")
 NOTICES_VIA = Intent(r"notices:via:(\w+)")  # the channel notices go to (/link)
 LINK = Intent(r"link")
 TRAINING_MANAGE = Intent(r"training:manage:(\d+)", OFFICER)
+TRAINING_ANSWER = Intent(r"training:(going|not_going):(\d+)")  # Going / Not going
+REMINDERS_SWITCH = Intent(rf"reminders:(on|off):({'|'.join(PREFERENCES)})")
+_AREA = r"(?::(\d+|all))?"  # a province's code, "all" (the country), or the user's own
+STATS = Intent(rf"stats{_AREA}", OFFICER)
+EXPORT = Intent(rf"export{_AREA}", OFFICER)

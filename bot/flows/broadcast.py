@@ -16,6 +16,7 @@ from typing import Any
 from bot.core import places
 from bot.core.context import Context
 from bot.core.errors import Invalid
+from bot.core.flow_actions import FLOW_BACK, FLOW_CANCEL, FLOW_LATER
 from bot.core.intents import BROADCAST_PREVIEW, MENU, goto
 from bot.core.ocop import ENTITY_KINDS, GROUPS, group_key, kind_key
 from bot.core.text import clean, has_word_character, only_invisible, visible
@@ -289,7 +290,11 @@ def attach_prompt(ctx: Context) -> list[Reply]:
 async def handle_attach(ctx: Context) -> list[Reply]:
     """Stores the photo or file sent and goes back to the preview."""
     draft = await views.own_draft(ctx, int(ctx.conversation.data.get("target", 0)))
-    if draft is None or ctx.action in ("flow:back", "flow:cancel", "flow:later"):
+    if draft is None or ctx.action in (
+        FLOW_BACK.action(),
+        FLOW_CANCEL.action(),
+        FLOW_LATER.action(),
+    ):
         _leave(ctx)
         return await (views.preview(ctx, draft) if draft is not None else goto(ctx, MENU.action()))
     try:

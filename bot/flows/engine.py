@@ -23,6 +23,15 @@ from typing import Any, TypedDict
 
 from bot.core.context import Context
 from bot.core.errors import Invalid
+from bot.core.flow_actions import (
+    FLOW_BACK,
+    FLOW_CANCEL,
+    FLOW_DONE,
+    FLOW_LATER,
+    FLOW_PICK,
+    FLOW_SAVE,
+    FLOW_SKIP,
+)
 from bot.core.replies import noted, with_note
 from bot.core.text import clean, fold
 from bot.core.types import Button, Reply
@@ -167,7 +176,7 @@ async def handle(ctx: Context, flow: Flow) -> list[Reply]:
     leaving = ctx.conversation.flow != flow.name or ctx.conversation.step != name
     if leaving and share_key and not any(reply.remove_keyboard for reply in replies):
         # Telegram keeps a reply keyboard until a message removes it.
-        note = "flow.skipped" if ctx.action == "flow:skip" else "flow.going_back"
+        note = "flow.skipped" if ctx.action == FLOW_SKIP.action() else "flow.going_back"
         return with_note(Reply(ctx.t(note), remove_keyboard=True), replies)
     return replies
 
@@ -190,17 +199,17 @@ async def _handle(ctx: Context, flow: Flow) -> list[Reply]:
     action = ctx.action or ""
     data = _copy(ctx.conversation.data)
     name = ctx.conversation.step or ""
-    if action == "flow:cancel":
+    if action == FLOW_CANCEL.action():
         return await _cancel(ctx, flow, data)
-    if action == "flow:later":
+    if action == FLOW_LATER.action():
         return await _later(ctx, flow, data)
     if not flow.has(name):  # the answer was to a question this version no longer asks
         _restore(ctx, flow)
         return prompt(ctx, flow)
-    if action == "flow:back":
+    if action == FLOW_BACK.action():
         return _back(ctx, flow, data)
     if name == CONFIRM:
-        if action == "flow:save":
+        if action == FLOW_SAVE.action():
             return await _complete(ctx, flow, data)
         return noted(ctx.t("flow.press_save"), prompt(ctx, flow))
     step = flow.step(name)
@@ -243,19 +252,20 @@ _SKIPPED = object()
 def _read(ctx: Context, step: Step, data: FlowData, action: str) -> Any:
     """The answer this update gives to `step`, or _PENDING/_SKIPPED; raises Invalid."""
     incoming = ctx.incoming
-    if action == "flow:skip":
+    if action == FLOW_SKIP.action():
         if not step.optional:
             raise Invalid("flow.not_optional")
         return _SKIPPED
-    if action.startswith("flow:pick:"):
-        index = int(action.removeprefix("flow:pick:"))
+    picked = FLOW_PICK.match(action)
+    if picked is not None:
+        index = int(picked[0])
         options = data.get("options", [])
         value = options[index]
         if step.multi:
             _toggle(data, step, value)
             return _PENDING
         return value
-    if action == "flow:done" and step.multi:
+    if action == FLOW_DONE.action() and step.multi:
         return list(data["values"].get(step.name) or [])
     if action:
         raise Invalid("flow.use_buttons")
@@ -467,7 +477,7 @@ def prompt(ctx: Context, flow: Flow) -> list[Reply]:
     if name == CONFIRM:
         assert flow.summary is not None
         text = flow.summary(ctx, data["values"]) + "\n\n" + t("flow.confirm")
-        buttons = [[Button(t("button.save"), "flow:save")], _nav(ctx, optional=False)]
+        buttons = [[Button(t("button.save"), FLOW_SAVE.action())], _nav(ctx, optional=False)]
         return [Reply(text, buttons=buttons)]
     step = flow.step(name)
     text = t(step.prompt, **(step.params(ctx, data["values"]) if step.params else {}))
@@ -513,26 +523,29 @@ def _shown_value(ctx: Context, step: Step, values: dict[str, Any], current: Any)
 def _choice_rows(ctx: Context, step: Step, data: FlowData) -> list[list[Button]]:
     if data.get("search"):
         labels: list[str] = data["search"]
-        return [[Button(label, f"flow:pick:{i}")] for i, label in enumerate(labels)]
+        return [[Button(label, FLOW_PICK.action(i))] for i, label in enumerate(labels)]
     if step.choices is None:
         return []
     choices = step.choices(ctx, data["values"])
     data["options"] = [choice.value for choice in choices]
     chosen = data["values"].get(step.name) or [] if step.multi else []
     buttons = [
-        Button(("✅ " if choice.value in chosen else "") + choice.label, f"flow:pick:{i}")
+        Button(("✅ " if choice.value in chosen else "") + choice.label, FLOW_PICK.action(i))
         for i, choice in enumerate(choices)
     ]
     rows = [buttons[i : i + step.columns] for i in range(0, len(buttons), step.columns)]
     if step.multi:
-        rows.append([Button(ctx.t("button.done"), "flow:done")])
+        rows.append([Button(ctx.t("button.done"), FLOW_DONE.action())])
     return rows
 
 
 def _nav(ctx: Context, *, optional: bool) -> list[Button]:
     t = ctx.t
-    row = [Button(t("button.back"), "flow:back")]
+    row = [Button(t("button.back"), FLOW_BACK.action())]
     if optional:
-        row.append(Button(t("button.skip"), "flow:skip"))
-    row += [Button(t("button.later"), "flow:later"), Button(t("button.cancel"), "flow:cancel")]
+        row.append(Button(t("button.skip"), FLOW_SKIP.action()))
+    row += [
+        Button(t("button.later"), FLOW_LATER.action()),
+        Button(t("button.cancel"), FLOW_CANCEL.action()),
+    ]
     return row

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.errors import Invalid
+from bot.core.flow_actions import FLOW_CANCEL, FLOW_DONE, FLOW_LATER
 from bot.core.intents import MENU, PHOTO_CHANGE, PHOTOS_ADD, PRODUCT, goto
 from bot.core.replies import noted, with_note
 from bot.core.types import Button, Reply
@@ -43,7 +44,7 @@ def prompt(ctx: Context, product: Product) -> list[Reply]:
         max=limits.max_photos_per_product,
         max_mb=limits.max_photo_bytes // (1024 * 1024),
     )
-    return [Reply(text, buttons=[[Button(t("button.done"), "flow:done")]])]
+    return [Reply(text, buttons=[[Button(t("button.done"), FLOW_DONE.action())]])]
 
 
 async def handle(ctx: Context) -> list[Reply]:
@@ -52,7 +53,7 @@ async def handle(ctx: Context) -> list[Reply]:
     if product is None:
         _finish(ctx)
         return [Reply(ctx.t("product.not_found"))] + await goto(ctx, MENU.action())
-    if ctx.action in ("flow:done", "flow:cancel", "flow:later"):
+    if ctx.action in (FLOW_DONE.action(), FLOW_CANCEL.action(), FLOW_LATER.action()):
         _finish(ctx)
         return manage_screen(ctx, product)
     if ctx.action:
@@ -65,7 +66,7 @@ async def handle(ctx: Context) -> list[Reply]:
     text = t("photos.saved", number=position, count=len(product.photos))
     if position == 1:
         text += "\n" + t("photos.cover_note")
-    return [Reply(text, buttons=[[Button(t("button.done"), "flow:done")]])]
+    return [Reply(text, buttons=[[Button(t("button.done"), FLOW_DONE.action())]])]
 
 
 async def _store(ctx: Context, product: Product) -> int:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from bot.core.context import Context
+from bot.core.intents import MENU, Intent
 from bot.core.types import Button, Reply
 from bot.i18n import LANGUAGES
 
 LANGUAGE_NAMES = {"vi": "🇻🇳 Tiếng Việt", "en": "🇬🇧 English"}
+# Answered by the router before any route (Router.__call__), on every screen.
+SWITCH_LANGUAGE = Intent(r"lang:([a-z]{2})")
 
 
 def guess_language(client_language: str | None, default: str) -> str:
@@ -22,7 +25,7 @@ def language_picker(ctx: Context) -> list[Reply]:
     )
     t = ctx.app.catalogs.translator(guess)
     ordered = [guess] + [code for code in LANGUAGES if code != guess]
-    buttons = [[Button(LANGUAGE_NAMES[code], f"lang:{code}")] for code in ordered]
+    buttons = [[Button(LANGUAGE_NAMES[code], SWITCH_LANGUAGE.action(code))] for code in ordered]
     return [Reply(t("language.choose"), buttons=buttons)]
 
 
@@ -42,7 +45,11 @@ def with_language_switch(ctx: Context, replies: list[Reply]) -> list[Reply]:
     if any(b.action.startswith("lang:") for r in replies for row in r.buttons for b in row):
         return replies  # the language picker itself
     current = ctx.user.language
-    row = [Button(LANGUAGE_NAMES[code], f"lang:{code}") for code in LANGUAGES if code != current]
+    row = [
+        Button(LANGUAGE_NAMES[code], SWITCH_LANGUAGE.action(code))
+        for code in LANGUAGES
+        if code != current
+    ]
     for reply in reversed(replies):
         if reply.text and reply.document is None and not reply.request_contact:
             reply.buttons = [*reply.buttons, row]
@@ -52,4 +59,4 @@ def with_language_switch(ctx: Context, replies: list[Reply]) -> list[Reply]:
 
 def help_screen(ctx: Context) -> list[Reply]:
     t = ctx.t
-    return [Reply(t("help.text"), buttons=[[Button(t("menu.back_to_menu"), "menu")]])]
+    return [Reply(t("help.text"), buttons=[[Button(t("menu.back_to_menu"), MENU.action())]])]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.core import formatting, places
 from bot.core.context import Context
-from bot.core.intents import Intent
+from bot.core.intents import FIND, MENU, ORIGIN
 from bot.core.ocop import GROUPS, ListingStatus, cert_key, group_key, kind_key
 from bot.core.scanning import Target, target_in_codes, target_in_text
 from bot.core.text import clean, fold
@@ -69,7 +69,12 @@ def origin_card(ctx: Context, product: Product) -> list[Reply]:
             name = marketplace.name if marketplace else listing.marketplace
             lines.append(f"• {name}" + (f": {listing.url}" if listing.url else ""))
     lines.append(t("origin.link", url=product_url(ctx.settings.public_url, product.code)))
-    buttons = [[Button(t("origin.find_more"), "find:help"), Button(t("menu.back_to_menu"), "menu")]]
+    buttons = [
+        [
+            Button(t("origin.find_more"), FIND.action("help")),
+            Button(t("menu.back_to_menu"), MENU.action()),
+        ]
+    ]
     replies = []
     if product.photos:
         replies.append(Reply("", photo=ctx.app.media.thumbnail_path(product.photos[0].sha256)))
@@ -221,12 +226,12 @@ async def find_page(ctx: Context, page: int) -> list[Reply]:
     for product in products:
         title = f"{product.name} {formatting.stars(product.stars)}".strip()
         lines.append(f"• {title} — {product.producer.name}")
-        rows.append([Button(title, f"origin:{product.code}")])
+        rows.append([Button(title, ORIGIN.action(product.code))])
     nav = []
     if page > 0:
-        nav.append(Button(t("button.previous"), f"find:{page - 1}"))
+        nav.append(Button(t("button.previous"), FIND.action(page - 1)))
     if page < pages - 1:
-        nav.append(Button(t("button.next"), f"find:{page + 1}"))
+        nav.append(Button(t("button.next"), FIND.action(page + 1)))
     if nav:
         rows.append(nav)
     return [Reply("\n".join(lines), buttons=rows)]
@@ -250,7 +255,7 @@ async def _find(ctx: Context, _router: object, args: tuple[str, ...]) -> list[Re
 
 FEATURE = Feature(
     routes=(
-        Route(Intent(r"origin:([0-9A-Z]{6})"), _origin),
-        Route(Intent(r"find:(\d+|help)"), _find),
+        Route(ORIGIN, _origin),
+        Route(FIND, _find),
     ),
 )

@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.core.context import Context
-from bot.core.intents import Intent
+from bot.core.intents import INVITE_NEW, Intent
 from bot.core.invite_codes import DEEP_LINK_PREFIX
 from bot.core.types import Reply
 from bot.flows import engine
 from bot.flows.invite import INVITE
 from bot.flows.officer_code import OFFICER_CODE, redeem
-from bot.handlers.routing import ADMIN, Feature, Route
+from bot.handlers.routing import Feature, Route
 
 if TYPE_CHECKING:
     from bot.handlers.routes import Router
@@ -45,7 +45,7 @@ async def _redeem(ctx: Context, router: Router, _args: tuple[str, ...]) -> list[
 
 FEATURE = Feature(
     routes=(
-        Route(Intent(r"invite:new", ADMIN), _invite, commands=("invite",)),
+        Route(INVITE_NEW, _invite, commands=("invite",)),
         # Anyone may try a code; the code decides.
         Route(Intent(r"officer:redeem"), _redeem, commands=("officer",)),
     ),

@@ -3,7 +3,25 @@
 from __future__ import annotations
 
 from bot.core.context import Context
-from bot.core.intents import PRODUCT_NEW, PRODUCTS, PROFILE, RESUME_FLOW, STATUS
+from bot.core.intents import (
+    BROADCAST_NEW,
+    EXPORT,
+    FIND,
+    HELP,
+    INVITE_NEW,
+    LANGUAGE,
+    LISTINGS,
+    PRODUCT_NEW,
+    PRODUCTS,
+    PROFILE,
+    REGISTRATION,
+    REMINDERS,
+    RESUME_FLOW,
+    REVIEW,
+    STATS,
+    STATUS,
+    TRAININGS,
+)
 from bot.core.types import Button, Reply
 from storage.producers import producer_of_user
 from storage.states.roles import Role
@@ -25,8 +43,8 @@ async def main_menu(
     producer = await producer_of_user(ctx.session, ctx.user.id)
     if producer is None:
         text = intro or t("menu.title_new")
-        rows.append([Button(t("menu.find"), "find:help")])
-        rows.append([Button(t("menu.register"), "register")])
+        rows.append([Button(t("menu.find"), FIND.action("help"))])
+        rows.append([Button(t("menu.register"), REGISTRATION.action())])
     else:
         text = t("menu.title", name=producer.name)
         rows += [
@@ -38,10 +56,15 @@ async def main_menu(
                 Button(t("menu.status"), STATUS.action()),
                 Button(t("menu.profile"), PROFILE.action()),
             ],
-            [Button(t("menu.trainings"), "trainings"), Button(t("menu.reminders"), "reminders")],
+            [
+                Button(t("menu.trainings"), TRAININGS.action()),
+                Button(t("menu.reminders"), REMINDERS.action()),
+            ],
         ]
     rows += officer_rows(ctx)
-    rows.append([Button(t("menu.language"), "language"), Button(t("menu.help"), "help")])
+    rows.append(
+        [Button(t("menu.language"), LANGUAGE.action()), Button(t("menu.help"), HELP.action())]
+    )
     return [Reply(text, buttons=rows)]
 
 
@@ -51,10 +74,19 @@ def officer_rows(ctx: Context) -> list[list[Button]]:
     rows: list[list[Button]] = []
     if role in (Role.OFFICER, Role.ADMIN):
         rows += [
-            [Button(t("menu.review"), "review"), Button(t("menu.listings"), "listings")],
-            [Button(t("menu.broadcast"), "broadcast:new"), Button(t("menu.stats"), "stats")],
-            [Button(t("menu.export"), "export"), Button(t("menu.trainings"), "trainings")],
+            [
+                Button(t("menu.review"), REVIEW.action()),
+                Button(t("menu.listings"), LISTINGS.action()),
+            ],
+            [
+                Button(t("menu.broadcast"), BROADCAST_NEW.action()),
+                Button(t("menu.stats"), STATS.action()),
+            ],
+            [
+                Button(t("menu.export"), EXPORT.action()),
+                Button(t("menu.trainings"), TRAININGS.action()),
+            ],
         ]
     if role == Role.ADMIN:
-        rows.append([Button(t("menu.invite"), "invite:new")])
+        rows.append([Button(t("menu.invite"), INVITE_NEW.action())])
     return rows

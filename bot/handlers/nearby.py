@@ -14,7 +14,7 @@ from __future__ import annotations
 from bot.core import formatting, places
 from bot.core.context import Context
 from bot.core.geo import coordinates, in_vietnam
-from bot.core.intents import Intent
+from bot.core.intents import ORIGIN, Intent
 from bot.core.types import Button, Reply
 from bot.handlers.routing import Feature, Route
 from storage.catalogue import Nearby, producers_near
@@ -66,7 +66,7 @@ async def answer(ctx: Context, lat: float, lon: float) -> list[Reply]:
         if item.products and len(buttons) < MAX_BUTTONS:
             best = item.products[0]
             label = f"{best.name} {formatting.stars(best.stars)}".strip()
-            buttons.append([Button(label, f"origin:{best.code}")])
+            buttons.append([Button(label, ORIGIN.action(best.code))])
     lines.append(ctx.t("near.map", url=f"{ctx.settings.public_url}/ban-do#11/{lat:.4f}/{lon:.4f}"))
     # The share key goes away with the answer (Telegram keeps it otherwise).
     return [Reply(ctx.t("near.found", count=len(found)), remove_keyboard=True)] + [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.context import Context
-from bot.core.intents import MENU, PROFILE_EDIT, PROFILE_FIELD
+from bot.core.intents import MENU, PROFILE, PROFILE_EDIT, PROFILE_FIELD
 from bot.core.types import Button, Reply
 from bot.flows.cards import producer_card
 from bot.handlers.menu import main_menu
@@ -39,5 +39,5 @@ async def profile_view(ctx: Context, _target: int | None = None) -> list[Reply]:
 def profile_edit_menu(ctx: Context) -> list[Reply]:
     t = ctx.t
     buttons = [[Button(t(label), PROFILE_FIELD.action(step))] for step, label in EDITABLE]
-    buttons.append([Button(t("menu.back_to_menu"), "profile")])
+    buttons.append([Button(t("menu.back_to_menu"), PROFILE.action())])
     return [Reply(t("profile.choose_field"), buttons=buttons)]

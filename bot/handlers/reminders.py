@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.core.context import Context
-from bot.core.intents import Intent
+from bot.core.intents import MENU, REMINDERS, REMINDERS_SWITCH
 from bot.core.types import Button, Reply
-from bot.handlers.routing import ANYONE, Feature, Route
+from bot.handlers.routing import Feature, Route
 from bot.i18n import N_
-from bot.scheduler.kinds import PREFERENCES, is_off
+from bot.scheduler.kinds import is_off
+from storage.states.jobs import PREFERENCES
 
 if TYPE_CHECKING:
     from bot.handlers.routes import Router
@@ -35,10 +36,14 @@ def reminders_screen(ctx: Context) -> list[Reply]:
         name = t(LABELS[kind])
         if is_off(ctx.user.reminders_off, kind):
             lines.append(t("reminders.line_off", name=name))
-            rows.append([Button(t("reminders.turn_on", name=name), f"reminders:on:{kind}")])
+            rows.append(
+                [Button(t("reminders.turn_on", name=name), REMINDERS_SWITCH.action("on", kind))]
+            )
         else:
             lines.append(t("reminders.line_on", name=name))
-            rows.append([Button(t("reminders.turn_off", name=name), f"reminders:off:{kind}")])
+            rows.append(
+                [Button(t("reminders.turn_off", name=name), REMINDERS_SWITCH.action("off", kind))]
+            )
     config = ctx.settings.reminders
     lines.append(
         t(
@@ -48,7 +53,7 @@ def reminders_screen(ctx: Context) -> list[Reply]:
             cap=config.weekly_cap,
         )
     )
-    rows.append([Button(t("menu.back_to_menu"), "menu")])
+    rows.append([Button(t("menu.back_to_menu"), MENU.action())])
     return [Reply("\n".join(lines), buttons=rows)]
 
 
@@ -71,7 +76,7 @@ async def _switch(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[
 
 FEATURE = Feature(
     routes=(
-        Route(Intent(r"reminders", ANYONE), _screen, commands=("reminders",)),
-        Route(Intent(rf"reminders:(on|off):({'|'.join(PREFERENCES)})", ANYONE), _switch),
+        Route(REMINDERS, _screen, commands=("reminders",)),
+        Route(REMINDERS_SWITCH, _switch),
     ),
 )

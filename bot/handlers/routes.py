@@ -25,8 +25,12 @@ from __future__ import annotations
 import logging
 
 from bot.config import Settings
+from bot.core import flow_actions
 from bot.core.context import Context
+from bot.core.flow_actions import FLOW_CANCEL
 from bot.core.intents import (
+    HELP,
+    LANGUAGE,
     MENU,
     PHOTO_CHANGE,
     PHOTOS,
@@ -41,11 +45,11 @@ from bot.core.intents import (
     PROFILE,
     PROFILE_EDIT,
     PROFILE_FIELD,
+    REGISTRATION,
     RESUME,
     RESUME_FLOW,
     STAMPS,
     STATUS,
-    Intent,
 )
 from bot.core.replies import noted, with_note
 from bot.core.types import Reply
@@ -142,7 +146,7 @@ class Router:
 
     async def in_flow(self, ctx: Context) -> list[Reply]:
         flow = ctx.conversation.flow
-        if ctx.action and not ctx.action.startswith("flow:"):
+        if ctx.action and not ctx.action.startswith(flow_actions.NAMESPACE):
             # A button from outside the flow (help's menu button, a notice):
             # the flow is put aside as a draft, then the button does its job.
             note = self.put_aside(ctx)
@@ -168,7 +172,7 @@ class Router:
         in_flow = ctx.conversation.flow is not None
         if name == "cancel":
             if in_flow:
-                ctx.action = "flow:cancel"
+                ctx.action = FLOW_CANCEL.action()
                 return await self.in_flow(ctx)
             return noted(ctx.t("flow.nothing_to_cancel"), await main_menu(ctx))
         if name == "language":
@@ -428,9 +432,9 @@ def _product_flow(settings: Settings) -> Flow:
 PRODUCER = Feature(
     routes=(
         Route(MENU, _menu, commands=("start", "menu")),
-        Route(Intent(r"help"), _help),
-        Route(Intent(r"language"), _language),
-        Route(Intent(r"register"), _register, commands=("register",)),
+        Route(HELP, _help),
+        Route(LANGUAGE, _language),
+        Route(REGISTRATION, _register, commands=("register",)),
         Route(PROFILE, _profile, commands=("profile",)),
         Route(PROFILE_EDIT, _profile_edit),
         Route(PROFILE_FIELD, _profile_field),

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from bot.core import places
 from bot.core.context import Context
-from bot.core.intents import Intent
+from bot.core.intents import EXPORT, MENU, STATS, Intent
 from bot.core.text import fold
 from bot.core.types import Button, Reply
 from bot.handlers.menu import main_menu
@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from bot.handlers.routes import Router
 
 COUNTRY = "all"  # the area argument for the whole country (admins only)
-_AREA = r"(?::(\d+|all))?"
+EXPORT_TABLE = Intent(rf"export:({'|'.join(tables.KINDS)}):(csv|xlsx):(\d+|all)", OFFICER)
+EXPORT_SHEET = Intent(r"export:sheet:(\w+):(\d+|all)", OFFICER)
 EXPORT_BUTTONS = {
     "producers": N_("export.button.producers"),
     "products": N_("export.button.products"),
@@ -74,13 +75,13 @@ async def _refuse(ctx: Context, router: Router, action: str) -> list[Reply]:
     return await router.deny(ctx, action)
 
 
-def _picker(ctx: Context, prefix: str, question: str) -> list[Reply]:
+def _picker(ctx: Context, intent: Intent, question: str) -> list[Reply]:
     """Admins choose the whole country or one province."""
     t = ctx.t
-    rows = [[Button(t("stats.whole_country"), f"{prefix}:{COUNTRY}")]]
-    provinces = [Button(p.name, f"{prefix}:{p.code}") for p in places.provinces()]
+    rows = [[Button(t("stats.whole_country"), intent.action(COUNTRY))]]
+    provinces = [Button(p.name, intent.action(p.code)) for p in places.provinces()]
     rows += [provinces[i : i + 2] for i in range(0, len(provinces), 2)]
-    rows.append([Button(t("menu.back_to_menu"), "menu")])
+    rows.append([Button(t("menu.back_to_menu"), MENU.action())])
     return [Reply(t(question), buttons=rows)]
 
 
@@ -91,17 +92,17 @@ async def _stats(ctx: Context, router: Router, args: tuple[str, ...]) -> list[Re
     """Sends the area's KPIs as a chart with the figures in words."""
     wanted = args[0] if args else None
     if wanted is None and ctx.user.role == ADMIN:
-        return _picker(ctx, "stats", N_("stats.pick_province"))
+        return _picker(ctx, STATS, N_("stats.pick_province"))
     scope = scope_for(ctx.user, wanted)
     if scope is None:
-        return await _refuse(ctx, router, f"stats:{wanted}" if wanted else "stats")
+        return await _refuse(ctx, router, STATS.action(wanted) if wanted else STATS.action())
     figures = await kpis(ctx.session, scope.province_code, ctx.today())
     png = await asyncio.to_thread(charts.render, summary.dashboard(ctx.t, figures))
     t = ctx.t
-    rows = [[Button(t("menu.export"), f"export:{scope.arg}")]]
+    rows = [[Button(t("menu.export"), EXPORT.action(scope.arg))]]
     if ctx.user.role == ADMIN:
-        rows.append([Button(t("stats.other_area"), "stats")])
-    rows.append([Button(t("menu.back_to_menu"), "menu")])
+        rows.append([Button(t("stats.other_area"), STATS.action())])
+    rows.append([Button(t("menu.back_to_menu"), MENU.action())])
     return [Reply(summary.text(t, figures), photo=png, buttons=rows)]
 
 
@@ -112,17 +113,17 @@ def _export_menu(ctx: Context, scope: Scope, key: str = N_("export.menu")) -> li
     t, arg = ctx.t, scope.arg
     rows = [
         [
-            Button(t(label, format="CSV"), f"export:{kind}:csv:{arg}"),
-            Button(t(label, format="Excel"), f"export:{kind}:xlsx:{arg}"),
+            Button(t(label, format="CSV"), EXPORT_TABLE.action(kind, "csv", arg)),
+            Button(t(label, format="Excel"), EXPORT_TABLE.action(kind, "xlsx", arg)),
         ]
         for kind, label in EXPORT_BUTTONS.items()
     ]
     sheets = [
-        Button(t("export.button.sheet", marketplace=m.name), f"export:sheet:{m.id}:{arg}")
+        Button(t("export.button.sheet", marketplace=m.name), EXPORT_SHEET.action(m.id, arg))
         for m in ctx.settings.marketplaces
     ]
     rows += [sheets[i : i + 2] for i in range(0, len(sheets), 2)]
-    rows.append([Button(t("menu.back_to_menu"), "menu")])
+    rows.append([Button(t("menu.back_to_menu"), MENU.action())])
     place = summary.place_name(t, scope.province_code)
     return [Reply(t(key, place=place), buttons=rows)]
 
@@ -131,10 +132,10 @@ async def _export(ctx: Context, router: Router, args: tuple[str, ...]) -> list[R
     """Offers the files to export for the area (admins choose the area first)."""
     wanted = args[0] if args else None
     if wanted is None and ctx.user.role == ADMIN:
-        return _picker(ctx, "export", N_("export.pick_province"))
+        return _picker(ctx, EXPORT, N_("export.pick_province"))
     scope = scope_for(ctx.user, wanted)
     if scope is None:
-        return await _refuse(ctx, router, f"export:{wanted}" if wanted else "export")
+        return await _refuse(ctx, router, EXPORT.action(wanted) if wanted else EXPORT.action())
     return _export_menu(ctx, scope)
 
 
@@ -143,7 +144,7 @@ async def _export_table(ctx: Context, router: Router, args: tuple[str, ...]) -> 
     kind, file_format, wanted = args
     scope = scope_for(ctx.user, wanted)
     if scope is None:
-        return await _refuse(ctx, router, f"export:{kind}:{file_format}:{wanted}")
+        return await _refuse(ctx, router, EXPORT_TABLE.action(*args))
     data = await export_data(ctx.session, scope.province_code)
     table = tables.table(kind, data, ctx.t, ctx.settings.marketplaces)
     encode = exports.to_csv if file_format == "csv" else _xlsx
@@ -164,7 +165,7 @@ async def _export_sheet(ctx: Context, router: Router, args: tuple[str, ...]) -> 
     scope = scope_for(ctx.user, wanted)
     marketplace = ctx.settings.marketplace(marketplace_id)
     if scope is None or marketplace is None:
-        return await _refuse(ctx, router, f"export:sheet:{marketplace_id}:{wanted}")
+        return await _refuse(ctx, router, EXPORT_SHEET.action(*args))
     data = await export_data(ctx.session, scope.province_code)
     vi = ctx.app.catalogs.translator("vi")  # listings are read by Vietnamese buyers
     table = sheet(data, SheetContext(marketplace, ctx.settings.public_url, vi))
@@ -194,12 +195,9 @@ def _file_name(ctx: Context, place: str, what: str, extension: str) -> str:
 
 FEATURE = Feature(
     routes=(
-        Route(Intent(rf"stats{_AREA}", OFFICER), _stats, commands=("stats",)),
-        Route(Intent(rf"export{_AREA}", OFFICER), _export, commands=("export",)),
-        Route(
-            Intent(rf"export:({'|'.join(tables.KINDS)}):(csv|xlsx):(\d+|all)", OFFICER),
-            _export_table,
-        ),
-        Route(Intent(r"export:sheet:(\w+):(\d+|all)", OFFICER), _export_sheet),
+        Route(STATS, _stats, commands=("stats",)),
+        Route(EXPORT, _export, commands=("export",)),
+        Route(EXPORT_TABLE, _export_table),
+        Route(EXPORT_SHEET, _export_sheet),
     ),
 )

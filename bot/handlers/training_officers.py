@@ -11,7 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from bot.core.context import Context
-from bot.core.intents import TRAINING_MANAGE, Intent
+from bot.core.intents import MENU, TRAINING_MANAGE, TRAININGS, Intent
 from bot.core.types import Button, Reply
 from bot.flows import engine
 from bot.flows.training import TRAINING, new_training_values
@@ -28,12 +28,23 @@ from storage.officers import scope_of
 if TYPE_CHECKING:
     from bot.handlers.routes import Router
 
+TRAINING_NEW = Intent(r"training:new", OFFICER)
+TRAINING_ATTENDANCE = Intent(r"training:attendance:(\d+)(?::(\d+))?", OFFICER)  # page
+TRAINING_MARK = Intent(r"training:mark:(\d+)(?::(\d+))?", OFFICER)  # invite, page
+TRAINING_ATTENDANCE_DONE = Intent(r"training:attendance_done:(\d+)", OFFICER)
+TRAINING_CANCEL = Intent(r"training:cancel:(\d+)", OFFICER)
+TRAINING_CANCEL_YES = Intent(r"training:cancel_yes:(\d+)", OFFICER)
+
 ATTENDANCE_PAGE = 20
 MARKS = {store.ATTENDED: "✅", store.ABSENT: "❌", store.GOING: "⬜"}
 
 
-def _back(ctx: Context, action: str = "trainings") -> list[Button]:
-    return [Button(ctx.t("button.back"), action), Button(ctx.t("menu.back_to_menu"), "menu")]
+def _back(ctx: Context, back: str | None = None) -> list[Button]:
+    """Back (to `back`, or the trainings list) and the menu."""
+    return [
+        Button(ctx.t("button.back"), back or TRAININGS.action()),
+        Button(ctx.t("menu.back_to_menu"), MENU.action()),
+    ]
 
 
 def _started(ctx: Context, training: Training) -> bool:
@@ -69,15 +80,15 @@ async def officer_trainings(ctx: Context) -> list[Reply]:
     since = ctx.now() - dt.timedelta(days=7)
     found = await store.trainings_in(ctx.session, scope.province_code, since=since)
     lines = [t("training.officer_title")] if found else [t("training.officer_none")]
-    rows = [[Button(t("training.button_new"), "training:new")]]
+    rows = [[Button(t("training.button_new"), TRAINING_NEW.action())]]
     for training in found:
         when = t.datetime(aware(training.starts_at))
         mark = "🚫 " if training.status == store.CANCELLED else ""
         lines.append(f"• {mark}{when} — {training.topic}")
         rows.append(
-            [Button(f"{mark}{when} · {training.topic}"[:60], f"training:manage:{training.id}")]
+            [Button(f"{mark}{when} · {training.topic}"[:60], TRAINING_MANAGE.action(training.id))]
         )
-    rows.append([Button(t("menu.back_to_menu"), "menu")])
+    rows.append([Button(t("menu.back_to_menu"), MENU.action())])
     return [Reply("\n".join(lines), buttons=rows)]
 
 
@@ -106,9 +117,11 @@ async def manage_screen(ctx: Context, training: Training) -> list[Reply]:
     if training.status == store.CANCELLED:
         text += "\n" + t("training.is_cancelled")
     elif _started(ctx, training):
-        rows.append([Button(t("training.button_attendance"), f"training:attendance:{training.id}")])
+        rows.append(
+            [Button(t("training.button_attendance"), TRAINING_ATTENDANCE.action(training.id))]
+        )
     else:
-        rows.append([Button(t("training.button_cancel"), f"training:cancel:{training.id}")])
+        rows.append([Button(t("training.button_cancel"), TRAINING_CANCEL.action(training.id))])
     rows.append(_back(ctx))
     return [Reply(text, buttons=rows)]
 
@@ -135,22 +148,22 @@ async def attendance_screen(ctx: Context, training: Training, page: int = 0) -> 
     page = max(0, min(page, pages - 1))
     shown = people[page * ATTENDANCE_PAGE : (page + 1) * ATTENDANCE_PAGE]
     rows = [
-        [Button(f"{MARKS[invite.status]} {name}"[:60], f"training:mark:{invite.id}:{page}")]
+        [Button(f"{MARKS[invite.status]} {name}"[:60], TRAINING_MARK.action(invite.id, page))]
         for invite, name in shown
     ]
     if pages > 1:
         nav = []
         if page > 0:
             nav.append(
-                Button(t("button.previous"), f"training:attendance:{training.id}:{page - 1}")
+                Button(t("button.previous"), TRAINING_ATTENDANCE.action(training.id, page - 1))
             )
         if page < pages - 1:
-            nav.append(Button(t("button.next"), f"training:attendance:{training.id}:{page + 1}"))
+            nav.append(Button(t("button.next"), TRAINING_ATTENDANCE.action(training.id, page + 1)))
         rows.append(nav)
     rows.append(
-        [Button(t("training.button_attendance_done"), f"training:attendance_done:{training.id}")]
+        [Button(t("training.button_attendance_done"), TRAINING_ATTENDANCE_DONE.action(training.id))]
     )
-    rows.append(_back(ctx, f"training:manage:{training.id}"))
+    rows.append(_back(ctx, TRAINING_MANAGE.action(training.id)))
     text = t("training.attendance_title", topic=training.topic, count=len(people))
     return [Reply(text if people else t("training.attendance_nobody"), buttons=rows)]
 
@@ -202,8 +215,8 @@ async def _cancel(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[
         return await _not_found(ctx)
     t = ctx.t
     rows = [
-        [Button(t("training.button_cancel_yes"), f"training:cancel_yes:{training.id}")],
-        _back(ctx, f"training:manage:{training.id}"),
+        [Button(t("training.button_cancel_yes"), TRAINING_CANCEL_YES.action(training.id))],
+        _back(ctx, TRAINING_MANAGE.action(training.id)),
     ]
     return [Reply(t("training.cancel_confirm", topic=training.topic), buttons=rows)]
 
@@ -234,13 +247,13 @@ async def _cancel_yes(ctx: Context, _router: Router, args: tuple[str, ...]) -> l
 
 FEATURE = Feature(
     routes=(
-        Route(Intent(r"training:new", OFFICER), _new, commands=("newtraining",)),
+        Route(TRAINING_NEW, _new, commands=("newtraining",)),
         Route(TRAINING_MANAGE, _manage),
-        Route(Intent(r"training:attendance:(\d+)(?::(\d+))?", OFFICER), _attendance),
-        Route(Intent(r"training:mark:(\d+)(?::(\d+))?", OFFICER), _mark),
-        Route(Intent(r"training:attendance_done:(\d+)", OFFICER), _attendance_done),
-        Route(Intent(r"training:cancel:(\d+)", OFFICER), _cancel),
-        Route(Intent(r"training:cancel_yes:(\d+)", OFFICER), _cancel_yes),
+        Route(TRAINING_ATTENDANCE, _attendance),
+        Route(TRAINING_MARK, _mark),
+        Route(TRAINING_ATTENDANCE_DONE, _attendance_done),
+        Route(TRAINING_CANCEL, _cancel),
+        Route(TRAINING_CANCEL_YES, _cancel_yes),
     ),
     flows=(TRAINING,),
 )

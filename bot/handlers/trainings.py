@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.core.context import Context
-from bot.core.intents import Intent
+from bot.core.intents import MENU, TRAINING_ANSWER, TRAININGS, Intent
 from bot.core.types import Button, Reply
 from bot.handlers import training_officers as officers
-from bot.handlers.routing import ANYONE, Feature, Route
+from bot.handlers.routing import Feature, Route
 from bot.i18n import N_
 from bot.scheduler import messages, plans
 from bot.scheduler.notices import tell
@@ -26,6 +26,8 @@ from storage.officers import scope_of
 if TYPE_CHECKING:
     from bot.handlers.routes import Router
 
+TRAINING = Intent(r"training:(\d+)")
+
 STATUS = {
     store.INVITED: N_("training.status_invited"),
     store.GOING: N_("training.status_going"),
@@ -36,8 +38,11 @@ STATUS = {
 }
 
 
-def _back(ctx: Context, action: str = "trainings") -> list[Button]:
-    return [Button(ctx.t("button.back"), action), Button(ctx.t("menu.back_to_menu"), "menu")]
+def _back(ctx: Context) -> list[Button]:
+    return [
+        Button(ctx.t("button.back"), TRAININGS.action()),
+        Button(ctx.t("menu.back_to_menu"), MENU.action()),
+    ]
 
 
 def _started(ctx: Context, training: Training) -> bool:
@@ -60,7 +65,10 @@ async def my_trainings(ctx: Context) -> list[Reply]:
     upcoming = await store.upcoming_for(ctx.session, ctx.user.id, ctx.now())
     if not upcoming:
         return [
-            Reply(t("training.none_upcoming"), buttons=[[Button(t("menu.back_to_menu"), "menu")]])
+            Reply(
+                t("training.none_upcoming"),
+                buttons=[[Button(t("menu.back_to_menu"), MENU.action())]],
+            )
         ]
     lines = [t("training.mine_title")]
     rows: list[list[Button]] = []
@@ -68,8 +76,8 @@ async def my_trainings(ctx: Context) -> list[Reply]:
         when = t.datetime(aware(training.starts_at))
         status = await _status_line(ctx, invite)
         lines.append(t("training.mine_line", when=when, topic=training.topic, status=status))
-        rows.append([Button(f"{when} · {training.topic}"[:60], f"training:{training.id}")])
-    rows.append([Button(t("menu.back_to_menu"), "menu")])
+        rows.append([Button(f"{when} · {training.topic}"[:60], TRAINING.action(training.id))])
+    rows.append([Button(t("menu.back_to_menu"), MENU.action())])
     return [Reply("\n".join(lines), buttons=rows)]
 
 
@@ -81,10 +89,14 @@ async def invite_screen(ctx: Context, training: Training, invite: TrainingInvite
     if training.status == store.OPEN and not _started(ctx, training):
         answer = []
         if invite.status not in (store.GOING, store.WAITING):
-            answer.append(Button(t("training.button_going"), f"training:going:{training.id}"))
+            answer.append(
+                Button(t("training.button_going"), TRAINING_ANSWER.action("going", training.id))
+            )
         if invite.status != store.NOT_GOING:
             answer.append(
-                Button(t("training.button_not_going"), f"training:not_going:{training.id}")
+                Button(
+                    t("training.button_not_going"), TRAINING_ANSWER.action("not_going", training.id)
+                )
             )
         rows.append(answer)
     rows.append(_back(ctx))
@@ -138,9 +150,9 @@ async def _answer(ctx: Context, _router: Router, args: tuple[str, ...]) -> list[
 
 FEATURE = Feature(
     routes=(
-        Route(Intent(r"trainings", ANYONE), _trainings, commands=("trainings",)),
-        Route(Intent(r"training:(\d+)", ANYONE), _view),
-        Route(Intent(r"training:(going|not_going):(\d+)", ANYONE), _answer),
+        Route(TRAININGS, _trainings, commands=("trainings",)),
+        Route(TRAINING, _view),
+        Route(TRAINING_ANSWER, _answer),
     ),
     parts=(officers.FEATURE,),
 )

@@ -12,12 +12,13 @@ product, gap by gap.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute
 
+from bot.core.intents import PHOTOS_ADD, PRODUCT_FIELD, PROFILE_FIELD
 from bot.core.ocop import CONSUMABLE_GROUPS
 from bot.core.product_fields import TEXT_SHAPES, Applies, ProductField, needed_fields
 from bot.core.readiness import MIN_PHOTOS_COMPLETE, missing_fields
@@ -33,16 +34,16 @@ class Gap:
     action: str  # the button that opens the step to fill it
 
 
-def _step(step: str) -> str:
-    return f"product:field:{{id}}:{step}"
+def _step(step: str) -> Callable[[int], str]:
+    return lambda product_id: PRODUCT_FIELD.action(product_id, step)
 
 
-def product_actions() -> dict[str, str]:
-    """Message key → the button's action ({id}: the product), in the order they are named:
+def product_actions() -> dict[str, Callable[[int], str]]:
+    """Message key → the button's action for a product id, in the order they are named:
     the fields a complete product needs (bot/core/product_fields.py), then the rest."""
     return {
         **{field.missing_key: _step(field.name) for field in needed_fields()},
-        "missing.photos": "photos:add:{id}",
+        "missing.photos": PHOTOS_ADD.action,
         "reminder.missing_decision": _step("cert_number"),
         "reminder.missing_food_safety": _step("certs"),
     }
@@ -52,7 +53,7 @@ PRODUCT_ACTIONS = product_actions()
 
 
 def gaps_of(product_id: int, keys: Sequence[str]) -> list[Gap]:
-    return [Gap(key, PRODUCT_ACTIONS[key].format(id=product_id)) for key in keys]
+    return [Gap(key, PRODUCT_ACTIONS[key](product_id)) for key in keys]
 
 
 def product_gaps(product: Product) -> list[Gap]:
@@ -131,11 +132,11 @@ def product_incomplete() -> ColumnElement[bool]:
 def profile_gaps(producer: Producer) -> list[Gap]:
     gaps: list[Gap] = []
     if not producer.address:
-        gaps.append(Gap("reminder.missing_address", "profile:field:address"))
+        gaps.append(Gap("reminder.missing_address", PROFILE_FIELD.action("address")))
     if producer.latitude is None:
-        gaps.append(Gap("reminder.missing_location", "profile:field:location"))
+        gaps.append(Gap("reminder.missing_location", PROFILE_FIELD.action("location")))
     if producer.kind in TAXED_KINDS and not producer.tax_code:
-        gaps.append(Gap("reminder.missing_tax_code", "profile:field:tax_code"))
+        gaps.append(Gap("reminder.missing_tax_code", PROFILE_FIELD.action("tax_code")))
     return gaps
 
 

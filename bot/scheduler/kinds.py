@@ -13,8 +13,7 @@ INCOMPLETE_PRODUCT = JobKind.INCOMPLETE_PRODUCT
 EXPIRY = JobKind.EXPIRY
 EXPIRY_OFFICER = JobKind.EXPIRY_OFFICER
 
-# The switches on /reminders, and the kinds each one governs.
-PREFERENCES = ("training", "incomplete", "expiry")
+# The kinds each switch on /reminders (storage.states.jobs.PREFERENCES) governs.
 PREFERENCE_OF = {
     INVITE: "training",
     TRAINING: "training",

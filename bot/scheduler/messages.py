@@ -1,8 +1,9 @@
 """What reminders say: each a stored outbox payload (text and buttons) in one language.
 
 Pure functions of a translator and the records; the buttons' actions are
-handled by routes like any other (bot/handlers/trainings.py, products,
-profile), and reach only the message's recipient (dispatcher, "n:").
+built from intents (bot/core/intents.py), handled by routes like any other
+(bot/handlers/trainings.py, products, profile), and reach only the
+message's recipient (dispatcher, "n:").
 """
 
 from __future__ import annotations
@@ -11,6 +12,13 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from bot.core.intents import (
+    PRODUCT,
+    REMINDERS_SWITCH,
+    REVIEW_OPEN,
+    TRAINING_ANSWER,
+    TRAININGS,
+)
 from bot.i18n import N_, Translator
 from bot.scheduler.gaps import Gap
 from storage.jobs import aware
@@ -69,8 +77,8 @@ def time_left(t: Translator, left: dt.timedelta) -> str:
 
 def _going_buttons(t: Translator, training: Training) -> list[list[tuple[str, str]]]:
     return [
-        [(t("training.button_cannot_come"), f"training:not_going:{training.id}")],
-        [(t("training.button_mine"), "trainings")],
+        [(t("training.button_cannot_come"), TRAINING_ANSWER.action("not_going", training.id))],
+        [(t("training.button_mine"), TRAININGS.action())],
     ]
 
 
@@ -79,8 +87,8 @@ def invitation(t: Translator, training: Training) -> dict[str, Any]:
     text += "\n" + t("training.card_seats", capacity=t.number(training.capacity))
     buttons = [
         [
-            (t("training.button_going"), f"training:going:{training.id}"),
-            (t("training.button_not_going"), f"training:not_going:{training.id}"),
+            (t("training.button_going"), TRAINING_ANSWER.action("going", training.id)),
+            (t("training.button_not_going"), TRAINING_ANSWER.action("not_going", training.id)),
         ]
     ]
     return payload(text, buttons)
@@ -99,12 +107,12 @@ def promoted(t: Translator, training: Training) -> dict[str, Any]:
 
 def cancelled(t: Translator, training: Training) -> dict[str, Any]:
     text = t("training.cancelled_notice") + "\n\n" + training_card(t, training)
-    return payload(text, [[(t("training.button_mine"), "trainings")]])
+    return payload(text, [[(t("training.button_mine"), TRAININGS.action())]])
 
 
 def _gap_buttons(t: Translator, gaps: list[Gap]) -> list[list[tuple[str, str]]]:
     rows = [[(t("reminder.fill", field=t(gap.key)), gap.action)] for gap in gaps[:MAX_GAP_BUTTONS]]
-    rows.append([(t("reminder.button_off"), "reminders:off:incomplete")])
+    rows.append([(t("reminder.button_off"), REMINDERS_SWITCH.action("off", "incomplete"))])
     return rows
 
 
@@ -136,8 +144,8 @@ def expiry(
         producer=product.producer_name,
     )
     if officer:
-        buttons = [[(t("reminder.button_open_product"), f"review:open:{product.id}")]]
+        buttons = [[(t("reminder.button_open_product"), REVIEW_OPEN.action(product.id))]]
     else:
-        buttons = [[(t("reminder.button_view_product"), f"product:{product.id}")]]
-    buttons.append([(t("reminder.button_off_expiry"), "reminders:off:expiry")])
+        buttons = [[(t("reminder.button_view_product"), PRODUCT.action(product.id))]]
+    buttons.append([(t("reminder.button_off_expiry"), REMINDERS_SWITCH.action("off", "expiry"))])
     return payload(text, buttons)

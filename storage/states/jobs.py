@@ -11,6 +11,10 @@ class JobStatus(StrEnum):
     DROPPED = "dropped"
 
 
+# The switches on /reminders: the keys of `users.reminders_off` (bot/scheduler/kinds.py).
+PREFERENCES = ("training", "incomplete", "expiry")
+
+
 class JobKind(StrEnum):
     """Which reminder a job sends (bot/scheduler/kinds.py groups them)."""
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 
 import pytest
+from sqlalchemy import text as sa_text
 
 from bot.core.context import Context
 from bot.core.types import Capabilities, Reply
@@ -299,3 +301,58 @@ async def test_two_workers_do_not_both_advance_one_conversation(
     assert "Which product group?" in text_of(loser)
     if not runtime.db.is_sqlite:
         assert "raced" in caplog.text  # the version check caught it and the update was retried
+
+
+# --- the live screen's buttons, as stored ----------------------------------
+
+
+async def _stored_actions(runtime: Runtime, chat: Chat) -> str:
+    """The conversation's `actions` column as the database holds it (JSON text)."""
+    async with runtime.db.transaction() as session:
+        found = await session.scalar(
+            sa_text("SELECT CAST(actions AS TEXT) FROM conversations WHERE chat_id = :chat"),
+            {"chat": chat.user_id},
+        )
+    assert isinstance(found, str)
+    return found
+
+
+async def _store_actions(runtime: Runtime, chat: Chat, raw: str) -> None:
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            sa_text("UPDATE conversations SET actions = :raw WHERE chat_id = :chat"),
+            {"raw": raw, "chat": chat.user_id},
+        )
+
+
+async def test_the_screen_is_stored_in_the_same_json_as_before(runtime: Runtime) -> None:
+    chat = Chat(runtime, CONSOLE)
+    await make_user(runtime, chat, producer=False)
+    await chat.say("/help")
+    stored = json.loads(await _stored_actions(runtime, chat))
+    assert stored == {"list": ["menu"], "numbers": {"1": 0}, "keys": {}}
+    assert list(stored) == ["list", "numbers", "keys"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"list": ["help", "menu"], "numbers": {"1": 0, "2": 1}, "keys": {}}',
+        '{"list": ["help", "menu"], "numbers": {"1": 0, "2": 1}, "free_text": false}',
+    ],
+    ids=["saved-by-the-current-code", "saved-before-keys"],
+)
+async def test_a_conversation_saved_in_the_old_shape_still_answers(
+    runtime: Runtime, raw: str
+) -> None:
+    console, telegram = Chat(runtime, CONSOLE), Chat(runtime, TELEGRAM, user_id="1002")
+    for chat in (console, telegram):
+        await make_user(runtime, chat, producer=False)
+        await chat.say("/menu")
+        await _store_actions(runtime, chat, raw)
+    await console.say("1")  # a typed number picks from the stored menu
+    assert "OCOP Assistant helps you" in console.text
+    stored = await conversation(runtime, telegram)
+    assert stored is not None
+    await telegram.callback(f"{stored.token}:0")  # a button press of the stored screen
+    assert "OCOP Assistant helps you" in telegram.text
