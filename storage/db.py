@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from storage.sqlite_driver import OneHopDBAPI
+from storage.sqlite_driver import OneHopDBAPI, locks_rows
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The execution option that marks a connection of `Database.read()` on SQLite.
@@ -188,7 +188,7 @@ def _create_engine(url: str, *, echo: bool, sqlite: bool) -> AsyncEngine:
                 "attempt to write in a read-only transaction (Database.read())"
             )
         writer: _Writer | None = options.get(WRITER)
-        if writer is not None and not writer.holds and (not reads or _locks_rows(context)):
+        if writer is not None and not writer.holds and (not reads or locks_rows(context)):
             _take_the_writer(connection, writer)
 
     return engine
@@ -213,13 +213,6 @@ def _take_the_writer(connection: Any, writer: _Writer) -> None:
     dbapi_connection.run_async(lambda _raw: writer.lock.acquire())
     writer.holds = True
     dbapi_connection.begin_with_next = "BEGIN IMMEDIATE"
-
-
-def _locks_rows(context: Any) -> bool:
-    """A `SELECT ... FOR UPDATE`: SQLite renders no FOR UPDATE, so it takes the writer."""
-    compiled = getattr(context, "compiled", None)
-    statement = getattr(compiled, "statement", None)
-    return getattr(statement, "_for_update_arg", None) is not None
 
 
 def alembic_config(url: str) -> AlembicConfig:

@@ -9,9 +9,15 @@ transaction holding SQLite's single writer waits with it. This adapter runs
 the whole statement - cursor, execute, fetch, close - in one hand-over;
 nothing else changes (same aiosqlite connections, same SQL, same errors).
 
-Used by storage/db.py for SQLite only; it leans on two internals that
-SQLAlchemy's own adapter uses too (`_execute` and `_conn` of aiosqlite's
-connection), so aiosqlite is pinned to a minor range in pyproject.toml.
+Used by storage/db.py for SQLite only. It is the one module that leans on
+other libraries' internals: SQLAlchemy's aiosqlite adapter classes and their
+private members, aiosqlite's `_execute` and `_conn`, and a statement's
+`_for_update_arg` (`locks_rows`). A version with only public APIs (the stock
+adapter through `async_creator`) cost about 9% more CPU per update in the
+closed-loop bench (BENCHMARKS.md, "SQLite driver"), so instead both libraries
+are pinned exactly in pyproject.toml and tests/storage/test_pins.py fails the
+moment an installed version differs from its pin: an upgrade is a deliberate
+change, made with this module's tests (tests/storage/test_sqlite_driver.py).
 """
 
 from __future__ import annotations
@@ -148,3 +154,10 @@ class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
         adapted = super().connect(*arg, **kw)
         return OneHopConnection(self, adapted._connection)
+
+
+def locks_rows(context: Any) -> bool:
+    """A `SELECT ... FOR UPDATE`: SQLite renders no FOR UPDATE, so it takes the writer."""
+    compiled = getattr(context, "compiled", None)
+    statement = getattr(compiled, "statement", None)
+    return getattr(statement, "_for_update_arg", None) is not None
