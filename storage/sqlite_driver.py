@@ -46,6 +46,12 @@ def _run_statement(
     cursor = raw.cursor()
     try:
         if begin is not None:
+            if raw.in_transaction:
+                # Only a read's deferred BEGIN can be open here (a writing transaction
+                # begins with this statement): one whose awaiting task was cancelled
+                # before the thread ran it, so the pool's ROLLBACK was skipped. It
+                # holds a read snapshot only; end it rather than fail the write.
+                raw.rollback()
             cursor.execute(begin)
         if many:
             cursor.executemany(operation, parameters)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select,
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
+from storage.sqlite_driver import _run_statement
 
 ITEMS = Table(
     "items",
@@ -102,3 +104,15 @@ async def test_driver_errors_keep_their_kind(db: Database) -> None:
             await session.execute(insert(ITEMS).values(name="chè"))
     async with db.read() as session:  # the failed transaction left nothing behind
         assert list(await session.scalars(select(ITEMS.c.name))) == ["chè"]
+
+
+def test_a_read_left_open_on_a_pooled_connection_does_not_fail_the_next_write() -> None:
+    # A read's deferred BEGIN whose task was cancelled before aiosqlite's thread ran it
+    # is still open when the connection goes back to the pool (its ROLLBACK was skipped).
+    raw = sqlite3.connect(":memory:", isolation_level=None)
+    raw.execute("CREATE TABLE notes (body TEXT)")
+    raw.execute("BEGIN")
+    raw.execute("SELECT count(*) FROM notes").fetchall()
+    _run_statement(raw, "INSERT INTO notes VALUES (?)", ("kept",), False, "BEGIN IMMEDIATE")
+    raw.commit()
+    assert raw.execute("SELECT body FROM notes").fetchall() == [("kept",)]
