@@ -17,11 +17,13 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.channels.webhook import InProcess
 from bot.cli import ZaloOARunning, _start_zalo_oa, _stop_zalo_oa
 from bot.config import SendLimits, Settings
 from bot.core.channel_health import ChannelHealth
 from bot.runtime import Runtime, build_runtime
 from bot.web import create_app
+from bot.web.webhooks import Webhooks
 from testkit.fake_zalo_oa import FakeZaloOA, Sent
 from tests.conftest import Clock
 
@@ -60,6 +62,7 @@ class OA:
     runtime: Runtime = field(init=False)
     running: ZaloOARunning = field(init=False)
     health: ChannelHealth = field(init=False)
+    handler: InProcess = field(init=False)
     client: TestClient[Any, Any] = field(init=False)
     _seen: dict[str, int] = field(default_factory=dict)
 
@@ -69,6 +72,10 @@ class OA:
         self.running = await _start_zalo_oa(self.runtime, self.health)
         # Signatures are checked against the test's clock, as the fake signs with it.
         self.running.channel._wall_clock = lambda: self.clock().timestamp()
+        # As `ocop-bot run` does: webhook updates handled in this process.
+        self.handler = InProcess(self.runtime.dispatcher)
+        webhooks = Webhooks(self.handler.receive)
+        webhooks.add(self.running.channel)
         app = self.runtime.app
         web_app = create_app(
             self.settings,
@@ -78,7 +85,7 @@ class OA:
             self.clock,
             cache_seconds=0,
             channels=self.health,
-            webhooks=self.running.webhooks,
+            webhooks=webhooks,
         )
         self.client = TestClient(TestServer(web_app, host="127.0.0.1"))
         await self.client.start_server()
@@ -94,7 +101,7 @@ class OA:
 
     async def post(self, body: bytes, headers: dict[str, str]) -> int:
         response = await self.client.post("/webhook/zalo_oa", data=body, headers=headers)
-        await self.running.handler.drain()
+        await self.handler.drain()
         await self.running.channel.drain()
         return response.status
 
