@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Coroutine
 
+from bot.channels.linked_files import below, file_line, file_name
 from bot.channels.text_split import split_text
-from bot.channels.zalo_bot import CHANNEL, file_line, file_name
+from bot.channels.zalo_bot import CHANNEL
 from bot.channels.zalo_bot_api import ZaloBotApi
 from bot.channels.zalo_bot_errors import outcome_of
 from bot.config import SendLimits
@@ -56,8 +57,7 @@ class ZaloBotSender:
                 calls.append(self.api.send_photo(chat_id, url, text if fits else ""))
                 text = "" if fits else text
             else:
-                line = file_line(attachment.name or "file", url)
-                text = f"{text}\n\n{line}" if text else line
+                text = below(text, file_line(attachment.name or "file", url))
         calls += [
             self.api.send_message(chat_id, piece)
             for piece in split_text(text, self.limits.max_text)
