@@ -38,6 +38,7 @@ from bot.core import channel_health
 from bot.core.channel_health import ChannelHealth
 from bot.core.codes import normalize_code
 from bot.core.errors import Invalid
+from bot.core.file_links import file_links
 from bot.core.listings import MAX_REASON, MIN_REASON, listing_url, needs_reason
 from bot.core.media import MediaStore
 from bot.core.ocop import LISTING_STATUSES
@@ -171,11 +172,14 @@ async def _start_zalo_oa(
     client = ZaloOAClient(settings.zalo_oa, tokens)
     windows = ReplyWindows(runtime.db, settings.zalo_oa, app.clock)
     limiter = RateLimiter.of(settings.zalo_oa.limits)
-    channel = ZaloOAChannel(settings, client, windows, runtime.db, limiter)
+    # Documents the OA's upload refuses go as the web app's expiring links.
+    links = file_links(settings, app.media.root, app.clock)
+    channel = ZaloOAChannel(settings, client, windows, runtime.db, limiter, links)
     sender = ZaloOASender(
         client,
         windows,
         AttachmentStore(app.media),
+        links,
         limiter,
         max_text=settings.zalo_oa.limits.max_text,
     )

@@ -95,6 +95,28 @@ async def notice_action(
     return actions[index] if 0 <= index < len(actions) else None
 
 
+async def notice_after(
+    session: AsyncSession, user_id: int, channel: str, chat_id: str, since: dt.datetime | None
+) -> list[str]:
+    """The button actions of the newest message with buttons delivered to this account's
+    chat after `since` (the chat's last screen); [] when there is none. For channels that
+    show a notice's buttons as a numbered list (docs/zalo.md)."""
+    query = select(OutboxMessage.payload).where(
+        OutboxMessage.user_id == user_id,
+        OutboxMessage.channel == channel,
+        OutboxMessage.chat_id == chat_id,
+        OutboxMessage.status == SENT,
+    )
+    if since is not None:
+        query = query.where(OutboxMessage.sent_at > since)
+    newest = query.order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc()).limit(20)
+    for message in await session.scalars(newest):
+        actions = button_actions(message)
+        if actions:
+            return actions
+    return []
+
+
 # --- delivery: leasing, marking, recovering --------------------------------
 # The worker (bot/outbox/worker.py) moves each row through
 #   pending → leased → sending → sent | failed | blocked | unknown | pending (retry)

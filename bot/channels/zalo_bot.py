@@ -25,6 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from bot.channels.linked_files import file_name, with_link
 from bot.channels.text_split import split_text
 from bot.channels.webhook import Payload
 from bot.channels.zalo_bot_api import MaybeSent, NotSent, ZaloBotApi, ZaloBotError, unwrap
@@ -59,22 +60,6 @@ def capabilities(limits: SendLimits) -> Capabilities:
         max_text=limits.max_text,
         max_caption=limits.max_caption,
     )
-
-
-def file_name(data: bytes, fallback: str = "photo") -> str:
-    """A name with the right extension for the bytes of a picture or PDF we made."""
-    if data.startswith(b"\x89PNG"):
-        return f"{fallback}.png"
-    if data.startswith(b"\xff\xd8"):
-        return f"{fallback}.jpg"
-    if data.startswith(b"%PDF"):
-        return f"{fallback}.pdf"
-    return f"{fallback}.bin"
-
-
-def file_line(name: str, url: str) -> str:
-    """A file offered as a link, below the text it comes with (no words: any language)."""
-    return f"📄 {name}\n{url}"
 
 
 class ZaloBotChannel:
@@ -259,10 +244,7 @@ class ZaloBotChannel:
                 if caption:
                     continue
             if reply.document is not None:
-                name = reply.document_name or file_name(reply.document, "file")
-                url = await self.links.publish(reply.document, name)
-                line = file_line(name, url)
-                text = f"{text}\n\n{line}" if text else line
+                text = await with_link(self.links, text, reply.document, reply.document_name)
             for piece in split_text(text, self.limits.max_text):
                 calls.append(partial(self.api.send_message, chat_id, piece))
         return calls

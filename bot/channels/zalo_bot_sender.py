@@ -3,8 +3,9 @@
 A photo or file goes as an expiring link (bot/core/file_links.py): a photo by
 sendPhoto, then the text; a file as a link under the text. Text over 2,000
 characters goes in pieces. The platform has no buttons and no edits:
-a notice's buttons are left out, and a broadcast's progress report is sent
-once, when it is final (the edits before it have nothing to change).
+a notice's buttons become a numbered list under its text (a typed number
+acts as the button), and a broadcast's progress report is sent once, when
+it is final (the edits before it have nothing to change).
 What each failure means is `outcome_of` (bot/channels/zalo_bot_errors.py).
 """
 
@@ -12,12 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Coroutine
 
+from bot.channels.linked_files import below, file_line, file_name
 from bot.channels.text_split import split_text
-from bot.channels.zalo_bot import CHANNEL, file_line, file_name
+from bot.channels.zalo_bot import CHANNEL
 from bot.channels.zalo_bot_api import ZaloBotApi
 from bot.channels.zalo_bot_errors import outcome_of
 from bot.config import SendLimits
 from bot.core.file_links import FileLinks
+from bot.core.types import menu_line
 from bot.outbox.attachments import AttachmentStore
 from bot.outbox.limiter import BULK, RateLimiter
 from bot.outbox.sender import Attachment, Buttons, Outcome, Outgoing
@@ -56,8 +59,9 @@ class ZaloBotSender:
                 calls.append(self.api.send_photo(chat_id, url, text if fits else ""))
                 text = "" if fits else text
             else:
-                line = file_line(attachment.name or "file", url)
-                text = f"{text}\n\n{line}" if text else line
+                text = below(text, file_line(attachment.name or "file", url))
+        if message.buttons:
+            text = below(text, numbered(message.buttons))
         calls += [
             self.api.send_message(chat_id, piece)
             for piece in split_text(text, self.limits.max_text)
@@ -98,6 +102,14 @@ class ZaloBotSender:
         data = await self.attachments.read(attachment)
         name = attachment.name or file_name(data, attachment.kind)
         return await self.links.publish(data, name)
+
+
+def numbered(buttons: Buttons) -> str:
+    """A notice's buttons as the numbered list the platform can show: typing a number does
+    what the button would (the dispatcher maps it to this notice while it is the newest
+    list in the chat; docs/zalo.md)."""
+    labels = [label for row in buttons for label, _ in row]
+    return "\n".join(menu_line(number, label) for number, label in enumerate(labels, 1))
 
 
 def _close(calls: list[Awaitable[str | None]]) -> None:

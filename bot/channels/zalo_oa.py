@@ -21,12 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from bot.channels import zalo_oa_render as render
+from bot.channels.linked_files import with_link
 from bot.channels.webhook import Payload
 from bot.channels.zalo_oa_api import ZaloOAClient
 from bot.channels.zalo_oa_errors import OutsideWindow, outcome_of
 from bot.channels.zalo_oa_signature import verify
 from bot.channels.zalo_oa_window import ReplyWindows
 from bot.config import Settings
+from bot.core.file_links import FileLinks
 from bot.core.types import Capabilities, FileRef, Incoming, Location, Reply
 from bot.outbox.limiter import RateLimiter
 from bot.outbox.replies import Call, ReplyDelivery
@@ -98,6 +100,7 @@ class ZaloOAChannel:
         windows: ReplyWindows,
         db: Database,
         limiter: RateLimiter,
+        links: FileLinks,
         *,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -112,6 +115,7 @@ class ZaloOAChannel:
         self.windows = windows
         self.db = db
         self.limiter = limiter
+        self.links = links  # documents Zalo's upload refuses go as links (GET /f/...)
         self.delivery = ReplyDelivery(limiter, outcome_of, db, CHANNEL, windows.clock)
         self._wall_clock = wall_clock
         self._seen: OrderedDict[str, float] = OrderedDict()
@@ -214,14 +218,20 @@ class ZaloOAChannel:
             await self.windows.opened(incoming.chat_id)
         except Exception:
             log.exception("Zalo OA: could not record the reply window of %s", incoming.chat_id)
-        calls = [self._call(incoming.chat_id, make) for make in self._messages(replies)]
+        calls = [self._call(incoming.chat_id, make) for make in await self._messages(replies)]
         await self.delivery.deliver(incoming.chat_id, incoming.user_id, calls)
 
-    def _messages(self, replies: list[Reply]) -> list[Callable[[], Awaitable[dict[str, Any]]]]:
-        """Each message the replies make, as a maker (uploads happen when its turn comes)."""
+    async def _messages(
+        self, replies: list[Reply]
+    ) -> list[Callable[[], Awaitable[dict[str, Any]]]]:
+        """Each message the replies make, as a maker (uploads happen when its turn comes).
+
+        A document Zalo's upload refuses (XLSX, CSV, over 5 MB) goes as a link under
+        the text, so it takes no message of its own from the reply window."""
         makers: list[Callable[[], Awaitable[dict[str, Any]]]] = []
         limit = self.capabilities.max_text
         for reply in replies:
+            text = reply.text
             if reply.photo is not None:
                 makers.append(self._image_maker(reply.photo))
             if reply.document is not None:
@@ -229,14 +239,14 @@ class ZaloOAChannel:
                 if upload is not None:
                     makers.append(self._file_maker(upload))
                 else:
-                    log.warning("Zalo OA: %s cannot be sent as a file", reply.document_name)
+                    text = await with_link(self.links, text, reply.document, reply.document_name)
             buttons: render.ButtonRows = []
             if reply.callback_data and self.capabilities.fits_buttons(reply.buttons):
                 buttons = [
                     [(button.label, data) for button, data in zip(row, data_row, strict=True)]
                     for row, data_row in zip(reply.buttons, reply.callback_data, strict=True)
                 ]
-            for message in render.text_messages(reply.text, buttons, limit):
+            for message in render.text_messages(text, buttons, limit):
                 makers.append(_ready(message))
         return makers
 

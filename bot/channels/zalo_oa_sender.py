@@ -3,7 +3,9 @@
 A row's messages (its attachment, its text in pieces, the buttons under the
 last) are taken from the recipient's reply window together, before the
 first is sent: a row the window cannot hold is "outside Zalo's window" and
-never retried, instead of being sent in part. What each answer means is
+never retried, instead of being sent in part. A document Zalo's upload
+refuses (XLSX, CSV, over 5 MB) goes as an expiring link under the text
+(bot/channels/linked_files.py), like on the Zalo Bot. What each answer means is
 `outcome_of`'s rule (bot/channels/zalo_oa_errors.py).
 """
 
@@ -15,9 +17,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.channels import zalo_oa_render as render
+from bot.channels.linked_files import with_link
 from bot.channels.zalo_oa_api import ZaloOAClient
-from bot.channels.zalo_oa_errors import Unsendable, outcome_of
+from bot.channels.zalo_oa_errors import outcome_of
 from bot.channels.zalo_oa_window import ReplyWindows
+from bot.core.file_links import FileLinks
 from bot.outbox.attachments import AttachmentStore
 from bot.outbox.limiter import BULK, RateLimiter
 from bot.outbox.sender import Attachment, Buttons, Outcome, Outgoing
@@ -36,6 +40,7 @@ class ZaloOASender:
         client: ZaloOAClient,
         windows: ReplyWindows,
         attachments: AttachmentStore,
+        links: FileLinks,
         limiter: RateLimiter | None = None,
         *,
         max_text: int = 2000,
@@ -43,17 +48,16 @@ class ZaloOASender:
         self.client = client
         self.windows = windows
         self.attachments = attachments
+        self.links = links
         self.limiter = limiter
         self.max_text = max_text
         self._uploaded: dict[str, dict[str, Any]] = {}  # sha256 → message, once uploaded
 
     async def send(self, chat_id: str, message: Outgoing) -> Outcome:
-        attachment = message.attachment
-        document = attachment is not None and attachment.kind != "photo"
-        if document and attachment is not None and attachment.mime not in render.FILE_TYPES:
-            # Refused before any of the window's allowance is taken.
-            return Outcome.failed(f"Zalo OA takes no {attachment.mime} file")
-        makers = self._makers(message)
+        try:
+            makers = await self._makers(message)
+        except OSError as error:  # read before any of the window's allowance is taken
+            return Outcome.failed(f"attachment unreadable: {error}")
         if not makers:
             return Outcome.failed("nothing Zalo OA can send")
         try:
@@ -82,38 +86,57 @@ class ZaloOASender:
         # Zalo OA cannot edit a sent message; the final report still comes.
         return Outcome.failed("Zalo OA messages cannot be edited")
 
-    def _makers(self, message: Outgoing) -> list[Maker]:
+    async def _makers(self, message: Outgoing) -> list[Maker]:
+        """The row's messages. A document Zalo's upload refuses (XLSX, CSV, over 5 MB)
+        goes as a link under the text: one message fewer from the window."""
         makers: list[Maker] = []
-        if message.attachment is not None:
-            makers.append(self._attachment_maker(message.attachment))
-        for body in render.text_messages(message.text, message.buttons, self.max_text):
+        text, attachment = message.text, message.attachment
+        if attachment is not None and attachment.kind == "photo":
+            makers.append(self._photo_maker(attachment))
+        elif attachment is not None:
+            known = self._uploaded.get(attachment.sha256)
+            if known is not None:
+                makers.append(_ready(known))
+            else:
+                content = await self.attachments.read(attachment)
+                upload = render.file_upload(content, attachment.name, attachment.mime)
+                if upload is None:
+                    text = await with_link(self.links, text, content, attachment.name)
+                else:
+                    makers.append(self._file_maker(attachment.sha256, upload))
+        for body in render.text_messages(text, message.buttons, self.max_text):
             makers.append(_ready(body))
         return makers
 
-    def _attachment_maker(self, attachment: Attachment) -> Maker:
+    def _photo_maker(self, attachment: Attachment) -> Maker:
         async def make() -> dict[str, Any]:
             known = self._uploaded.get(attachment.sha256)
             if known is not None:
                 return known
             content = await self.attachments.read(attachment)
-            if attachment.kind == "photo":
-                upload = await asyncio.to_thread(render.fit_image, content)
-                body = render.image_message(
-                    await self.client.upload_image(upload.content, upload.name, upload.mime)
-                )
-            else:
-                file = render.file_upload(content, attachment.name, attachment.mime)
-                if file is None:  # over 5 MB
-                    raise Unsendable(f"{attachment.name}: larger than Zalo OA takes")
-                body = render.file_message(
-                    await self.client.upload_file(file.content, file.name, file.mime)
-                )
-            if len(self._uploaded) > 64:
-                self._uploaded.clear()
-            self._uploaded[attachment.sha256] = body
-            return body
+            upload = await asyncio.to_thread(render.fit_image, content)
+            body = render.image_message(
+                await self.client.upload_image(upload.content, upload.name, upload.mime)
+            )
+            return self._keep(attachment.sha256, body)
 
         return make
+
+    def _file_maker(self, sha256: str, upload: render.Upload) -> Maker:
+        async def make() -> dict[str, Any]:
+            body = render.file_message(
+                await self.client.upload_file(upload.content, upload.name, upload.mime)
+            )
+            return self._keep(sha256, body)
+
+        return make
+
+    def _keep(self, sha256: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Remembers an uploaded attachment's message: a broadcast uploads it once."""
+        if len(self._uploaded) > 64:
+            self._uploaded.clear()
+        self._uploaded[sha256] = body
+        return body
 
 
 def _ready(body: dict[str, Any]) -> Maker:

@@ -27,11 +27,11 @@ from bot.core.context import App, Context
 from bot.core.flow_actions import FLOW_BACK, FLOW_CANCEL, FLOW_LATER, FLOW_SKIP
 from bot.core.images import Decoder
 from bot.core.scanning import codes_in
-from bot.core.types import NOTICE_PREFIX, Capabilities, Incoming, Reply
+from bot.core.types import NOTICE_PREFIX, Capabilities, Incoming, Reply, menu_line
 from storage import people
 from storage.db import Database
 from storage.models import Conversation, User
-from storage.outbox import notice_action
+from storage.outbox import notice_action, notice_after
 from storage.users import get_or_create_user, user_and_conversation
 
 log = logging.getLogger(__name__)
@@ -258,6 +258,19 @@ async def _resolve_action(ctx: Context) -> None:
     # entry. No step with numbered entries takes a number as a typed answer
     # (the stars' entries are numbered in star order), so this never shadows one.
     # Only messages shown as numbered menus fill `numbers`.
+    if not ctx.caps.inline_buttons and text.isascii() and text.isdigit() and len(text) <= 2:
+        # A notice delivered after the chat's last screen ends with its own numbered
+        # list (the sender writes it): the newest list the user saw is the one meant.
+        notice = await notice_after(
+            ctx.session,
+            conversation.user_id,
+            incoming.channel,
+            incoming.chat_id,
+            conversation.updated_at,
+        )
+        if 1 <= int(text) <= len(notice):
+            ctx.action = notice[int(text) - 1]
+            return
     numbers = conversation.actions.get("numbers", {})
     if text in numbers:
         ctx.action = actions[numbers[text]]
@@ -304,7 +317,7 @@ def _bind_buttons(conversation: Conversation, replies: list[Reply], caps: Capabi
                 else:
                     number = str(len(numbers) + 1)
                     numbers[number] = len(actions)
-                    lines.append(f"{number}. {button.label}")
+                    lines.append(menu_line(int(number), button.label))
                 actions.append(button.action)
             reply.callback_data.append(data_row)
         if numbered and (lines or nav):

@@ -15,6 +15,11 @@ if TYPE_CHECKING:
 NOTICE_PREFIX = "n:"
 
 
+def menu_line(number: int, label: str) -> str:
+    """An entry of a numbered menu, on channels without buttons: the user types the number."""
+    return f"{number}. {label}"
+
+
 @dataclass(frozen=True)
 class FileRef:
     """A file the user sent, as the channel knows it (not yet downloaded)."""

@@ -44,7 +44,9 @@ async def test_broadcast_reaches_producers_on_zalo(zalo: ZaloE2E) -> None:
         await zalo.deliver()
         zalo.clock.advance(seconds=2)
     got = [[output["text"] for output in zalo.api.sent(f"zp{n}")] for n in range(3)]
-    assert got == [[TEXT], [TEXT], []]
+    # The notice's "turn such notices off" button, as a numbered entry (no buttons here).
+    shown = f"{TEXT}\n\n1. 🔕 Không nhận thông báo loại này"
+    assert got == [[shown], [shown], []]
     done = await broadcast(zalo.runtime, 1)
     assert (done.status, done.sent, done.failed, done.blocked) == ("done", 2, 0, 1)
     assert (await user(zalo.runtime, producers[2])).blocked_at is not None
@@ -54,3 +56,9 @@ async def test_broadcast_reaches_producers_on_zalo(zalo: ZaloE2E) -> None:
     assert reports[-1].splitlines()[0] == "✅ Notice #1 is finished.", reports
     assert sum("Notice #1: finished" in r for r in reports) == 1, reports
     zalo.api.errors.clear()  # the 403 was asked for
+
+    # Typing the number does what the button does: no more optional notices for zp0.
+    zalo.clock.advance(seconds=5)
+    screen = await zalo.chat("zp0").send("1")
+    assert "đã tắt các thông báo không bắt buộc" in screen.texts[-1], screen
+    assert (await user(zalo.runtime, producers[0])).notices_opt_out

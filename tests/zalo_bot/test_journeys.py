@@ -95,6 +95,7 @@ async def test_officer_reviews_and_the_producer_is_told_on_zalo(zalo: ZaloE2E) -
     assert [n["text"] for n in notice] == [
         f"✅ Your product “Chè búp Tân Cương đặc biệt” ({code}) has been approved by the OCOP "
         "officer.\nRating: ⭐⭐⭐⭐ OCOP 4 stars · decision 1234/QĐ-UBND, valid until 20/05/2027."
+        "\n\n1. 📦 View product"  # the notice's button, as a numbered entry
     ]
 
 

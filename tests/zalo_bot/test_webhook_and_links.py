@@ -155,7 +155,8 @@ async def test_the_outbox_sends_on_zalo_and_reads_its_errors(zalo: ZaloE2E) -> N
     assert sent[0]["method"] == "sendPhoto" and len(sent) >= 3  # photo, then the text in pieces
     status, _body, mime = await zalo.fetch(sent[0]["photo"])
     assert (status, mime) == (200, "image/jpeg")
-    assert " ".join(" ".join(o["text"] for o in sent[1:]).split()) == " ".join(long.split())
+    text = " ".join(" ".join(o["text"] for o in sent[1:]).split())
+    assert text == " ".join(long.split()) + " 1. Dừng"  # its button as a numbered entry
 
     pdf = await attachments.store_document(b"%PDF-1.4 plan", "ke-hoach.pdf", "application/pdf")
     assert (await sender.send("z2", Outgoing("Kế hoạch", [], pdf))).kind == outcomes.SENT

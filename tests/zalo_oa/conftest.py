@@ -61,8 +61,8 @@ class OA:
     fake: FakeZaloOA
     runtime: Runtime = field(init=False)
     running: ZaloOARunning = field(init=False)
-    handler: InProcess = field(init=False)
     health: ChannelHealth = field(init=False)
+    handler: InProcess = field(init=False)
     client: TestClient[Any, Any] = field(init=False)
     _seen: dict[str, int] = field(default_factory=dict)
 
@@ -70,11 +70,12 @@ class OA:
         self.runtime = await build_runtime(self.settings, migrate=False, clock=self.clock)
         self.health = ChannelHealth()
         self.running = await _start_zalo_oa(self.runtime, self.health)
-        self.handler = InProcess(self.runtime.dispatcher)  # as `run` handles webhooks
-        webhooks = Webhooks(self.handler.receive)
-        webhooks.add(self.running.channel)
         # Signatures are checked against the test's clock, as the fake signs with it.
         self.running.channel._wall_clock = lambda: self.clock().timestamp()
+        # As `ocop-bot run` does: webhook updates handled in this process.
+        self.handler = InProcess(self.runtime.dispatcher)
+        webhooks = Webhooks(self.handler.receive)
+        webhooks.add(self.running.channel)
         app = self.runtime.app
         web_app = create_app(
             self.settings,
