@@ -166,8 +166,11 @@ async def prepare(workdir: Path, producers: list[int]) -> Path:
     return path
 
 
-async def queue_broadcast(db_path: Path, text: str) -> int:
-    """Queues the broadcast exactly as the officer's "Send now" does."""
+async def queue_broadcast(
+    db_path: Path, text: str, channel: str = "telegram", officer: str = str(OFFICER)
+) -> int:
+    """Queues the broadcast exactly as the officer's "Send now" does, from an officer on
+    `channel` (the progress report goes out there too)."""
     from bot.core.context import utc_now
     from bot.i18n import Catalogs
     from bot.outbox.progress import progress_text
@@ -180,12 +183,12 @@ async def queue_broadcast(db_path: Path, text: str) -> int:
     db = Database(f"sqlite+aiosqlite:///{db_path}")
     try:
         async with db.transaction() as session:
-            officer = await get_or_create_user(session, "telegram", str(OFFICER), "Officer")
+            sender = await get_or_create_user(session, channel, officer, "Officer")
             audience = Audience(province=19)
             now = utc_now()
             draft = await outbox.create_draft(
                 session,
-                officer_id=officer.id,
+                officer_id=sender.id,
                 province_code=19,
                 text=text,
                 audience=audience.to_json(),
@@ -197,7 +200,7 @@ async def queue_broadcast(db_path: Path, text: str) -> int:
             stop = (t("broadcast.stop_button"), f"broadcast:cancel:{draft.id}")
             await outbox.enqueue(
                 session,
-                officer,
+                sender,
                 outbox.payload(progress_text(t, draft.id, total, {}, "sending"), [[stop]]),
                 kind=outbox.PROGRESS,
                 broadcast_id=draft.id,

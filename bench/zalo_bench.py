@@ -32,11 +32,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -49,6 +47,7 @@ from typing import Any
 from aiohttp.test_utils import unused_port
 
 import bench  # first: puts the repository root on sys.path
+from bench.broadcast_bench import bench_config, queue_broadcast, row_statuses
 from bench.common import (
     PRODUCT,
     BenchAPI,
@@ -387,79 +386,6 @@ async def closed_loop(args: argparse.Namespace) -> JSONDict:
 # --------------------------------------------------------------------------- broadcast
 
 
-async def queue_broadcast(db_path: Path, text: str) -> int:
-    """Queues the broadcast as the officer's "Send now" does (bench/broadcast_bench.py),
-    from an officer on Zalo, so the progress report goes out on Zalo too."""
-    from bot.core.context import utc_now
-    from bot.i18n import Catalogs
-    from bot.outbox.progress import progress_text
-    from storage import outbox
-    from storage.audience import Audience, count, recipients
-    from storage.db import Database
-    from storage.users import get_or_create_user
-
-    catalogs = Catalogs()
-    db = Database(f"sqlite+aiosqlite:///{db_path}")
-    try:
-        async with db.transaction() as session:
-            officer = await get_or_create_user(session, "zalo_bot", OFFICER, "Officer")
-            audience = Audience(province=19)
-            now = utc_now()
-            draft = await outbox.create_draft(
-                session,
-                officer_id=officer.id,
-                province_code=19,
-                text=text,
-                audience=audience.to_json(),
-                essential=False,
-                now=now,
-            )
-            t = catalogs.translator("vi")
-            total = await count(session, audience)
-            stop = (t("broadcast.stop_button"), f"broadcast:cancel:{draft.id}")
-            await outbox.enqueue(
-                session,
-                officer,
-                outbox.payload(progress_text(t, draft.id, total, {}, "sending"), [[stop]]),
-                kind=outbox.PROGRESS,
-                broadcast_id=draft.id,
-                not_before=now,
-            )
-            messages = {
-                code: outbox.payload(
-                    "", [[(catalogs.translator(code)("notices.off_button"), "notices:off")]]
-                )
-                for code in ("vi", "en")
-            }
-            return await outbox.queue_broadcast(
-                session,
-                draft,
-                recipients(audience),
-                messages,
-                default_language="vi",
-                not_before=now,
-                now=now,
-            )
-    finally:
-        await db.dispose()
-
-
-def row_statuses(db_path: Path) -> dict[str, int]:
-    with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)) as db:
-        found = db.execute(
-            "SELECT status, count(*) FROM outbox WHERE kind = 'broadcast' GROUP BY status"
-        ).fetchall()
-    return {status: int(n) for status, n in found}
-
-
-def bench_config(workdir: Path) -> Path:
-    text = (bench.ROOT / "config.toml").read_text(encoding="utf-8")
-    text = re.sub(r"(?m)^lease_seconds = \d+", f"lease_seconds = {LEASE_SECONDS}", text)
-    path = workdir / "config-broadcast.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 async def broadcast(args: argparse.Namespace) -> JSONDict:
     from bot.config import load_settings
 
@@ -470,7 +396,8 @@ async def broadcast(args: argparse.Namespace) -> JSONDict:
     with tempfile.TemporaryDirectory(prefix="ocop-zalo-broadcast-") as tmp:
         workdir = Path(tmp)
         db_path = await prepare(workdir, [("zalo_bot", p) for p in producers], officer=True)
-        total = await queue_broadcast(db_path, "Thông báo: hội chợ OCOP Thái Nguyên từ 28/11.")
+        text = "Thông báo: hội chợ OCOP Thái Nguyên từ 28/11."
+        total = await queue_broadcast(db_path, text, "zalo_bot", OFFICER)
         audience = set(producers)
         deliveries: list[tuple[float, str]] = []
         report = asyncio.Event()

@@ -9,7 +9,7 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -199,24 +199,53 @@ async def _stop_zalo_oa(running: ZaloOARunning) -> None:
 
 
 async def _connect(channel: TelegramChannel, channels: ChannelHealth, stop: asyncio.Event) -> bool:
-    """Asks Telegram who the bot is (getMe) until it answers; False if told to stop first.
+    """Asks Telegram who the bot is (getMe) until it answers; False if told to stop first."""
 
-    A refused token or an unreachable Bot API is one log line per try, then
-    a wait that doubles up to CONNECT_MAX_WAIT: the process stays up (its
-    web app too, /readyz saying why it is not ready) instead of exiting and
-    being restarted in a loop by its supervisor.
+    def rejected(error: Exception) -> bool | None:
+        return isinstance(error, InvalidToken) if isinstance(error, TelegramError) else None
+
+    return await _connect_until_accepted(
+        TELEGRAM,
+        "Telegram",
+        "OCOP_TELEGRAM_TOKEN",
+        channel.application.initialize,
+        rejected,
+        channels,
+        stop,
+    )
+
+
+async def _connect_until_accepted(
+    name: str,
+    label: str,
+    variable: str,
+    connect: Callable[[], Awaitable[object]],
+    rejected: Callable[[Exception], bool | None],
+    channels: ChannelHealth,
+    stop: asyncio.Event,
+) -> bool:
+    """Calls `connect` (the platform's getMe) until it succeeds; False if told to stop first.
+
+    `rejected` tells a refused token (True) from an unreachable platform (False); None
+    means an error that is neither, raised on. Each failed try is one log line, then a
+    wait that doubles up to CONNECT_MAX_WAIT: the process stays up (its web app too,
+    /readyz saying why it is not ready) instead of exiting and being restarted in a loop
+    by its supervisor.
     """
     wait, attempt = CONNECT_FIRST_WAIT, 1
     while not stop.is_set():
         try:
-            await channel.application.initialize()
-        except TelegramError as error:
-            rejected = isinstance(error, InvalidToken)
-            reason = channel_health.TOKEN_REJECTED if rejected else channel_health.UNREACHABLE
-            channels.failed(TELEGRAM, reason)
-            hint = "check OCOP_TELEGRAM_TOKEN" if rejected else "check the network"
+            await connect()
+        except Exception as error:
+            refused = rejected(error)
+            if refused is None:
+                raise
+            reason = channel_health.TOKEN_REJECTED if refused else channel_health.UNREACHABLE
+            channels.failed(name, reason)
+            hint = f"check {variable}" if refused else "check the network"
             log.error(
-                "Telegram: %s (%s, try %d; %s); trying again in %.0f s",
+                "%s: %s (%s, try %d; %s); trying again in %.0f s",
+                label,
                 reason,
                 type(error).__name__,
                 attempt,
@@ -228,9 +257,9 @@ async def _connect(channel: TelegramChannel, channels: ChannelHealth, stop: asyn
                     await stop.wait()
             wait, attempt = min(wait * 2, CONNECT_MAX_WAIT), attempt + 1
         else:
-            channels.ready(TELEGRAM)
+            channels.ready(name)
             if attempt > 1:
-                log.info("Telegram: the token was accepted on try %d", attempt)
+                log.info("%s: the token was accepted on try %d", label, attempt)
             return True
     return False
 
@@ -274,28 +303,15 @@ async def _connect_zalo_bot(
     channel: ZaloBotChannel, channels: ChannelHealth, stop: asyncio.Event
 ) -> bool:
     """getMe until the platform accepts the token, as `_connect` does for Telegram."""
-    wait, attempt = CONNECT_FIRST_WAIT, 1
-    while not stop.is_set():
-        try:
-            await channel.connect()
-        except (ZaloBotError, NotSent, MaybeSent) as error:
-            rejected = isinstance(error, ZaloBotError) and token_refused(error)
-            reason = channel_health.TOKEN_REJECTED if rejected else channel_health.UNREACHABLE
-            channels.failed(ZALO_BOT, reason)
-            hint = "check OCOP_ZALO_BOT_TOKEN" if rejected else "check the network"
-            log.error(
-                "Zalo Bot: %s (try %d; %s); trying again in %.0f s", reason, attempt, hint, wait
-            )
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
-                    await stop.wait()
-            wait, attempt = min(wait * 2, CONNECT_MAX_WAIT), attempt + 1
-        else:
-            channels.ready(ZALO_BOT)
-            if attempt > 1:
-                log.info("Zalo Bot: the token was accepted on try %d", attempt)
-            return True
-    return False
+
+    def rejected(error: Exception) -> bool | None:
+        if isinstance(error, ZaloBotError):
+            return token_refused(error)
+        return False if isinstance(error, (NotSent, MaybeSent)) else None
+
+    return await _connect_until_accepted(
+        ZALO_BOT, "Zalo Bot", "OCOP_ZALO_BOT_TOKEN", channel.connect, rejected, channels, stop
+    )
 
 
 # --- webhook mode: `run --webhook [--workers N]` and `work` (docs/operations.md) ----------
