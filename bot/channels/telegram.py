@@ -25,6 +25,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 
 from bot.channels.telegram_errors import outcome_of
 from bot.channels.telegram_http import AiohttpRequest, InputUpload
+from bot.channels.text_split import split_text
 from bot.config import Settings
 from bot.core.dispatcher import Dispatcher
 from bot.core.types import Capabilities, Contact, FileRef, Incoming, Location, Reply
@@ -120,17 +121,6 @@ def _markup(reply: Reply) -> Markup | None:
     if reply.remove_keyboard:
         return {"remove_keyboard": True}
     return None
-
-
-def split_text(text: str, limit: int) -> list[str]:
-    """Pieces of at most `limit` characters, cut at line breaks where possible."""
-    pieces: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        cut = cut if cut > 0 else limit
-        pieces.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    return [*pieces, text] if text else pieces
 
 
 def reply_calls(api: Api, chat_id: int, replies: list[Reply]) -> list[Call]:

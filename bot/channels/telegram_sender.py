@@ -14,8 +14,9 @@ from collections.abc import Awaitable, Coroutine
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest
 
-from bot.channels.telegram import CAPABILITIES, split_text
+from bot.channels.telegram import CAPABILITIES
 from bot.channels.telegram_errors import outcome_of
+from bot.channels.text_split import split_text
 from bot.outbox.attachments import AttachmentStore
 from bot.outbox.limiter import BULK, RateLimiter
 from bot.outbox.sender import Attachment, Buttons, Outcome, Outgoing

@@ -15,6 +15,8 @@ from typing import Any
 
 from PIL import Image
 
+from bot.channels.text_split import split_text
+
 BUTTON_PREFIX = "#ocop:"  # payload = prefix + "<token>:<index>" or "n:<outbox id>:<index>"
 MAX_IMAGE_BYTES = 1024 * 1024  # Zalo's upload limit for an image
 MAX_FILE_BYTES = 5 * 1024 * 1024  # and for a file
@@ -30,23 +32,6 @@ ButtonRows = list[list[tuple[str, str]]]  # (label, callback data)
 def callback_of(text: str) -> str | None:
     """The callback data a button's payload carries; None for typed text."""
     return text.removeprefix(BUTTON_PREFIX) if text.startswith(BUTTON_PREFIX) else None
-
-
-def split_text(text: str, limit: int) -> list[str]:
-    """Pieces of at most `limit` characters, cut at a paragraph, else a line, else a space."""
-    pieces: list[str] = []
-    text = text.strip("\n")
-    while len(text) > limit:
-        window = text[: limit + 1]
-        cut = -1
-        for mark in ("\n\n", "\n", " "):
-            cut = window.rfind(mark)
-            if cut > 0:
-                break
-        cut = cut if cut > 0 else limit
-        pieces.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    return [*pieces, text] if text else pieces
 
 
 def text_messages(text: str, buttons: ButtonRows, limit: int) -> list[dict[str, Any]]:
