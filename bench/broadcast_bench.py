@@ -493,10 +493,10 @@ def fmt_rows(rows: dict[str, int]) -> str:
     return ", ".join(f"{status} {n:,}" for status, n in sorted(rows.items()))
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replaces the "## Broadcasts" section of `path`, or appends it (the rest is not ours)."""
+def write_section(path: Path, section: str, heading: str = "Broadcasts") -> None:
+    """Replaces the "## <heading>" section of `path`, or appends it (the rest is not ours)."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    pattern = re.compile(r"(?ms)^## Broadcasts\n.*?(?=^## |\Z)")
+    pattern = re.compile(rf"(?ms)^## {re.escape(heading)}\n.*?(?=^## |\Z)")
     if pattern.search(text):
         text = pattern.sub(lambda _m: section, text, count=1)
     else:

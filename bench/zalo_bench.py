@@ -47,7 +47,7 @@ from typing import Any
 from aiohttp.test_utils import unused_port
 
 import bench  # first: puts the repository root on sys.path
-from bench.broadcast_bench import bench_config, queue_broadcast, row_statuses
+from bench.broadcast_bench import bench_config, queue_broadcast, row_statuses, write_section
 from bench.common import (
     PRODUCT,
     BenchAPI,
@@ -590,17 +590,6 @@ def _commit() -> str:
     return done.stdout.strip()
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replaces the "## Zalo Bot" section of `path`, or appends it (the rest is not ours)."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    pattern = re.compile(r"(?ms)^## Zalo Bot\n.*?(?=^## |\Z)")
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: section, text, count=1)
-    else:
-        text = (text.rstrip("\n") + "\n\n" if text.strip() else "") + section
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.zalo_bench",
@@ -621,7 +610,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": info, **result}, indent=2, default=str))
     if args.markdown:
-        write_section(Path(args.markdown), markdown(result, info, command))
+        write_section(Path(args.markdown), markdown(result, info, command), "Zalo Bot")
     return 0 if result["met"] else 1
 
 
