@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -66,6 +67,9 @@ class Poller:
         concurrency: int,
         on_rejected: Callable[[], None] | None = None,
     ) -> None:
+        # RetryAfter.retry_after as a timedelta, without PTB's deprecation warning (as
+        # bot/channels/telegram_sender.py does).
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
         self.url = url
         self.request = request
         self.handle = handle
