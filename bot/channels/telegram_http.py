@@ -1,4 +1,5 @@
-"""python-telegram-bot's Bot API requests through aiohttp instead of httpx.
+"""Bot API calls through aiohttp: the bot's own (`AiohttpRequest.call`: replies,
+getUpdates, answerCallbackQuery) and python-telegram-bot's, instead of httpx.
 
 PTB makes its HTTP calls through a `BaseRequest`; this one uses aiohttp,
 which the web app already depends on. Per request it costs the event loop
