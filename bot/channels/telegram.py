@@ -333,7 +333,12 @@ class TelegramChannel:
         if isinstance(query, Mapping) and isinstance(query.get("id"), str):
             task = asyncio.create_task(self.acknowledge(payload))
             self._answers.add(task)
-            task.add_done_callback(self._answers.discard)
+            task.add_done_callback(self._answered)
+
+    def _answered(self, task: asyncio.Task[None]) -> None:
+        self._answers.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("callback answer failed", exc_info=task.exception())
 
     # --- webhook mode (bot/channels/webhook.py WebhookChannel) ---------------
 
