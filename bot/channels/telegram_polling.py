@@ -161,11 +161,14 @@ class Poller:
                     log.exception("Telegram getUpdates failed; trying again")
                 await asyncio.sleep(wait)
             else:
-                self._outage.end()
                 if isinstance(updates, list):
+                    self._outage.end()
                     await self._hand_over(updates)
-                else:
-                    log.warning("Telegram getUpdates: a result that is no list, ignored")
+                    continue
+                first, wait = self._outage.failed("no list")
+                if first:
+                    log.warning("Telegram getUpdates: a result that is no list; trying again")
+                await asyncio.sleep(wait)
 
     async def _hand_over(self, updates: list[Any]) -> None:
         for update in updates:

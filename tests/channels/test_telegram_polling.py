@@ -354,3 +354,19 @@ async def test_a_token_rejected_while_polling_stops_it_and_readyz_says_so(
         await channel.stop()
     assert "token rejected by getUpdates" in caplog.text
     assert api.token not in caplog.text and "123456:TEST" not in caplog.text
+
+
+async def test_a_malformed_answer_or_update_does_not_stop_polling(
+    scripted: Scripted, caplog: pytest.LogCaptureFixture
+) -> None:
+    scripted.script = [
+        (200, {"ok": True, "result": {"update_id": 1}}),  # no list
+        (200, {"ok": True, "result": [{"no": "id"}, {"update_id": 8, "message": "?"}]}),
+        (200, {"ok": True, "result": [text_update(9)]}),
+    ]
+    handled = Handled()
+    async with polling(scripted.url, handled):
+        assert await handled.until(2) == [8, 9]
+        await until(lambda: scripted.asked[-1].get("offset") == 10)
+    assert "a result that is no list" in caplog.text
+    assert "an update without an id, ignored" in caplog.text
