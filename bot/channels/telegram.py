@@ -115,7 +115,7 @@ def to_incoming(payload: Mapping[str, Any]) -> Incoming | None:
         if latitude is None or longitude is None:
             return None
         incoming.location = Location(latitude, longitude)
-    elif text is None:
+    elif incoming.text is None:
         incoming.text = ""  # a sticker, voice note…, or a caption alone: empty input
     return incoming
 

@@ -5,8 +5,9 @@ every update was parsed into Update/Message/CallbackQuery objects (a
 pressed button carries its whole message, keyboard included) and went
 through PTB's queue and handler machinery: about 0.2 ms of CPU per update
 (a sixth of the event loop's time under cProfile, which overstates many
-small calls), against some 0.04 ms for what replaced it. Here the raw JSON of each update is handed to `handle` as it is
-(bot/channels/telegram.py parses only what the core reads).
+small calls), against some 0.04 ms for what replaced it. Here the raw JSON
+of each update is handed to `handle` as it is (bot/channels/telegram.py
+parses only what the core reads).
 
 * deleteWebhook first (pending updates kept), as PTB's start_polling did:
   getUpdates does not work while a webhook is set.

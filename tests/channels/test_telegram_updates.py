@@ -319,6 +319,10 @@ MALFORMED: list[tuple[str, Any]] = [
 ]
 
 
+def test_text_that_is_no_text_is_empty_input() -> None:
+    assert to_incoming(message(text=12)) == lan(text="")
+
+
 @pytest.mark.parametrize("payload", [c[1] for c in MALFORMED], ids=[c[0] for c in MALFORMED])
 def test_a_malformed_update_is_ignored_without_an_exception(payload: Any) -> None:
     assert to_incoming(payload) is None
