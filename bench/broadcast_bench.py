@@ -85,7 +85,7 @@ async def child() -> None:
     runtime = await build_runtime(settings, migrate=False)
     limiter = RateLimiter.of(settings.telegram_limits)  # shared, as bot/cli.py does
     channel = TelegramChannel(settings, runtime.dispatcher, limiter)
-    sender = TelegramSender(channel.application.bot, AttachmentStore(runtime.app.media), limiter)
+    sender = TelegramSender(channel.bot, AttachmentStore(runtime.app.media), limiter)
     worker = OutboxWorker(
         runtime.db, sender, settings, catalogs=runtime.app.catalogs, limiter=limiter
     )

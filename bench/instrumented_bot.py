@@ -7,9 +7,11 @@ time, then `bot.cli.main(["run"])` runs as usual. At exit the distribution
 of each stage's wall time is written as JSON:
 
 * queued in the bot: from the getUpdates response that brought the update to
-  the start of the bot's handler (PTB's update queue and task scheduling);
-* handler: TelegramChannel.on_update, all of it;
-* answerCallbackQuery: the HTTP call that stops a button's spinner;
+  the start of the bot's handler (the poller's task scheduling, and its wait
+  for a free slot);
+* handler: TelegramChannel.handle_update, all of it;
+* answerCallbackQuery: the HTTP call that stops a button's spinner (a task
+  of its own beside the handler);
 * Dispatcher.handle: per-chat lock, the transaction(s), error handling;
 * transaction: the body (user, conversation, router, buttons), the exit
   (flush + COMMIT), and the SQLite write lock, which a transaction takes at
@@ -59,42 +61,40 @@ _calls: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("calls
 
 def _install() -> None:
     from sqlalchemy.ext.asyncio import AsyncSession
-    from telegram import CallbackQuery
-    from telegram.ext import ExtBot
 
     from bot.channels import telegram as channel
+    from bot.channels.telegram_polling import Poller
     from bot.core.dispatcher import Dispatcher
     from storage import sqlite_driver
     from storage.db import Database
 
-    get_updates = ExtBot.get_updates
+    hand_over = Poller._hand_over
 
-    async def timed_get_updates(self: Any, *args: Any, **kwargs: Any) -> Any:
-        updates = await get_updates(self, *args, **kwargs)
+    async def timed_hand_over(self: Any, updates: list[Any]) -> None:
         arrived = now()
         for update in updates:
-            _arrived[update.update_id] = arrived
+            _arrived[update["update_id"]] = arrived
         if updates:
             samples["getUpdates batch size"].append(len(updates))
-        return updates
+        await hand_over(self, updates)
 
-    ExtBot.get_updates = timed_get_updates  # type: ignore[method-assign]
+    Poller._hand_over = timed_hand_over  # type: ignore[method-assign]
 
-    on_update = channel.TelegramChannel.on_update
+    handle_update = channel.TelegramChannel.handle_update
 
-    async def timed_on_update(self: Any, update: Any, context: Any) -> None:
+    async def timed_handle_update(self: Any, update: Any) -> None:
         start = now()
-        arrived = _arrived.pop(update.update_id, None)
+        arrived = _arrived.pop(update["update_id"], None)
         if arrived is not None:
             samples["queued in the bot (getUpdates → handler)"].append(start - arrived)
         try:
-            await on_update(self, update, context)
+            await handle_update(self, update)
         finally:
-            samples["handler (on_update)"].append(now() - start)
+            samples["handler (handle_update)"].append(now() - start)
 
-    channel.TelegramChannel.on_update = timed_on_update  # type: ignore[method-assign]
+    channel.TelegramChannel.handle_update = timed_handle_update  # type: ignore[method-assign]
 
-    answer = CallbackQuery.answer
+    answer = channel.TelegramChannel.acknowledge
 
     async def timed_answer(self: Any, *args: Any, **kwargs: Any) -> Any:
         start = now()
@@ -103,7 +103,7 @@ def _install() -> None:
         finally:
             samples["answerCallbackQuery"].append(now() - start)
 
-    CallbackQuery.answer = timed_answer  # type: ignore[method-assign]
+    channel.TelegramChannel.acknowledge = timed_answer  # type: ignore[method-assign]
 
     handle = Dispatcher.handle
 

@@ -51,7 +51,7 @@ COUNTS = ("getUpdates batch", "aiosqlite calls per")
 # first stage whose marker occurs in a sample's stack gets that sample.
 STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("aiosqlite worker thread (SQLite itself)", ("aiosqlite/core.py:_connection_worker_thread",)),
-    ("answerCallbackQuery (HTTP)", ("CallbackQuery.answer",)),
+    ("answerCallbackQuery (HTTP)", ("TelegramChannel.acknowledge", "CallbackQuery.answer")),
     ("send replies (HTTP sendMessage)", ("telegram.py:send_replies",)),
     (
         "dispatcher: user and conversation",
@@ -60,8 +60,16 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("dispatcher: router / flow logic", ("dispatcher.py:_resolve_action", "routes.py:Router.")),
     ("dispatcher: rest of the transaction", ("dispatcher.py:Dispatcher._handle_once",)),
     ("dispatcher: other", ("dispatcher.py:Dispatcher.handle",)),
-    ("getUpdates + Update parsing", ("_updater.py:", "Bot.get_updates")),
-    ("PTB update dispatch", ("_application.py:Application.process_update",)),
+    # The bot's own polling loop and JSON parser (bot/channels/telegram_polling.py,
+    # telegram.py), or PTB's Updater and Update objects (a base from before them).
+    (
+        "getUpdates + update parsing",
+        ("Poller._poll", "telegram.py:to_incoming", "_updater.py:", "Bot.get_updates"),
+    ),
+    (
+        "update dispatch (the poller's tasks, or PTB's Application)",
+        ("Poller._handle", "_application.py:Application.process_update"),
+    ),
     ("event loop / other", ("",)),
 )
 

@@ -114,12 +114,12 @@ async def _run(settings: Settings, demo: bool, stop: asyncio.Event | None = None
         limiter = RateLimiter.of(settings.send_limits(TELEGRAM))
         channel = TelegramChannel(settings, runtime.dispatcher, limiter)
         if not await _connect(channel, channels, stop):
-            await channel.application.bot.shutdown()  # the HTTP sessions opened for getMe
+            await channel.close()  # the HTTP sessions opened for getMe
             return
-        await channel.start()
+        await channel.start(channels)  # a token rejected later: /readyz says so
         # Notices, broadcasts and reminders leave through the outbox worker.
         attachments = AttachmentStore(runtime.app.media)
-        sender = TelegramSender(channel.application.bot, attachments, limiter)
+        sender = TelegramSender(channel.bot, attachments, limiter)
         worker = OutboxWorker(
             runtime.db, sender, settings, catalogs=runtime.app.catalogs, limiter=limiter
         )
@@ -208,7 +208,7 @@ async def _connect(channel: TelegramChannel, channels: ChannelHealth, stop: asyn
         TELEGRAM,
         "Telegram",
         "OCOP_TELEGRAM_TOKEN",
-        channel.application.initialize,
+        channel.connect,
         rejected,
         channels,
         stop,
@@ -407,7 +407,7 @@ class _Opened:
         attachments = AttachmentStore(app.media)
         senders: list[tuple[Sender, RateLimiter]] = []
         if self.telegram is not None:
-            bot, limiter = self.telegram.application.bot, self.telegram.limiter
+            bot, limiter = self.telegram.bot, self.telegram.limiter
             senders.append((TelegramSender(bot, attachments, limiter), limiter))
         if self.zalo_bot is not None:
             zalo, limiter = self.zalo_bot, self.zalo_bot.limiter
@@ -426,7 +426,7 @@ class _Opened:
         for worker in self.outboxes:
             await worker.stop()  # lets messages in flight settle first
         if self.telegram is not None:
-            await self.telegram.application.shutdown()
+            await self.telegram.close()
         if self.zalo_bot is not None:
             await self.zalo_bot.stop()
         if self.zalo_oa is not None:

@@ -1,4 +1,5 @@
-"""python-telegram-bot's Bot API requests through aiohttp instead of httpx.
+"""Bot API calls through aiohttp: the bot's own (`AiohttpRequest.call`: replies,
+getUpdates, answerCallbackQuery) and python-telegram-bot's, instead of httpx.
 
 PTB makes its HTTP calls through a `BaseRequest`; this one uses aiohttp,
 which the web app already depends on. Per request it costs the event loop
@@ -111,14 +112,20 @@ class AiohttpRequest(BaseRequest):
         return await self._exchange(method, url, _body(request_data), read, connect, pool)
 
     async def call(
-        self, url: str, params: Mapping[str, object], files: Mapping[str, InputUpload] | None = None
+        self,
+        url: str,
+        params: Mapping[str, object],
+        files: Mapping[str, InputUpload] | None = None,
+        *,
+        read_timeout: float | None = None,
     ) -> Any:
         """One Bot API method, answered with its raw `result`; failures raise PTB's errors.
 
         The bot's own replies go this way rather than through `telegram.Bot`: no
         keyboard objects built and serialised, and the sent message is not parsed
         back into a `Message` nobody reads (a third of the bot's CPU per update).
-        `params` are JSON values (None left out); `files` are uploads by field name.
+        `params` are JSON values (None left out); `files` are uploads by field name;
+        `read_timeout` replaces this client's (a long poll waits longer for its answer).
         """
         fields = {name: value for name, value in params.items() if value is not None}
         body: aiohttp.FormData | bytes
@@ -134,7 +141,7 @@ class AiohttpRequest(BaseRequest):
             "POST",
             url,
             body,
-            self._read_timeout,
+            self._read_timeout if read_timeout is None else read_timeout,
             self._connect_timeout,
             self._pool_timeout,
             json_body=not files,

@@ -7,12 +7,12 @@ database of the test's parameter. `bot.restart()` is the real "process
 restarted" path: the channel stops, the runtime closes, and fresh ones are
 built on the same database and media folder.
 
-Waiting without sleeping: a PTB handler in group 1 runs after the channel's
-own handler (group 0) has finished with an update, replies sent included,
-and records the update id. A driving helper sends an update, waits for that
-record (with a timeout) and then collects everything the fake recorded for
-the chat since the previous step (`api.settle(chat, quiet=0)`), so each
-helper returns exactly what the user saw in answer to that one update.
+Waiting without sleeping: the channel records each update's id once it has
+finished with the update, replies sent included (`_MarkingChannel`). A
+driving helper sends an update, waits for that record (with a timeout) and
+then collects everything the fake recorded for the chat since the previous
+step (`api.settle(chat, quiet=0)`), so each helper returns exactly what the
+user saw in answer to that one update.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import dataclasses
 import io
 import random
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,11 +30,10 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw
 from sqlalchemy import func, select
-from telegram import Update
-from telegram.ext import ContextTypes, TypeHandler
 
 from bot.channels.telegram import TelegramChannel
 from bot.config import SendLimits, Settings, load_settings
+from bot.core.dispatcher import Dispatcher
 from bot.runtime import Runtime, build_runtime
 from storage.models import Product
 from storage.products import product_by_code
@@ -254,6 +253,25 @@ class Chat:
         return await self.press("✔️ Done")
 
 
+class _MarkingChannel(TelegramChannel):
+    """The production channel, telling the harness when it is done with an update."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        dispatcher: Dispatcher,
+        handled: Callable[[int], Awaitable[None]],
+    ) -> None:
+        super().__init__(settings, dispatcher)
+        self.handled = handled
+
+    async def handle_update(self, payload: Mapping[str, Any]) -> None:
+        try:
+            await super().handle_update(payload)
+        finally:  # failed or ignored updates too
+            await self.handled(int(payload["update_id"]))
+
+
 @dataclass
 class E2E:
     """The bot under test: fake Bot API, runtime and channel, restartable."""
@@ -283,10 +301,8 @@ class E2E:
         if self.api.rate_limit is None:  # a fake without flood limits: none in the bot either
             self.settings = dataclasses.replace(self.settings, telegram_limits=UNLIMITED)
         self.runtime = await build_runtime(self.settings, migrate=False, clock=self.clock)
-        self.channel = TelegramChannel(self.settings, self.runtime.dispatcher)
+        self.channel = _MarkingChannel(self.settings, self.runtime.dispatcher, self._mark_handled)
         self.channel.poll_timeout = 1
-        # Group 1 runs after the channel's handler (group 0) is done with an update.
-        self.channel.application.add_handler(TypeHandler(Update, self._mark_handled), group=1)
         await self.channel.start()
         self.running = True
         self.starts += 1
@@ -302,9 +318,9 @@ class E2E:
         await self.stop()
         await self.start()
 
-    async def _mark_handled(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _mark_handled(self, update_id: int) -> None:
         async with self._progress:
-            self._handled.add(update.update_id)
+            self._handled.add(update_id)
             self._progress.notify_all()
 
     async def handled(self, update: dict[str, Any]) -> None:

@@ -26,7 +26,7 @@ def _timedelta_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def worker_for(bot: E2E) -> OutboxWorker:
     """The worker as `ocop-bot run` wires it: the channel's own Bot, the runtime's database."""
-    sender = TelegramSender(bot.channel.application.bot, AttachmentStore(bot.runtime.app.media))
+    sender = TelegramSender(bot.channel.bot, AttachmentStore(bot.runtime.app.media))
     return OutboxWorker(
         bot.runtime.db, sender, bot.settings, bot.clock, catalogs=bot.runtime.app.catalogs
     )

@@ -120,9 +120,7 @@ async def test_a_crowd_during_a_broadcast_gets_every_reply_and_the_broadcast_los
             await save_producer(session, user.id, {**PRODUCER_FIELDS, "name": f"HTX {chat_id}"})
     channel = bot.channel
     limiter = channel.limiter  # the bot token's one limiter, as bot/cli.py wires it
-    sender = TelegramSender(
-        channel.application.bot, AttachmentStore(bot.runtime.app.media), limiter
-    )
+    sender = TelegramSender(channel.bot, AttachmentStore(bot.runtime.app.media), limiter)
     worker = OutboxWorker(
         bot.runtime.db,
         sender,

@@ -38,9 +38,7 @@ class OfficersE2E(E2E):
 
     async def deliver(self) -> int:
         """One pass of the outbox worker through the Telegram sender; returns messages sent."""
-        sender = TelegramSender(
-            self.channel.application.bot, AttachmentStore(self.runtime.app.media)
-        )
+        sender = TelegramSender(self.channel.bot, AttachmentStore(self.runtime.app.media))
         worker = OutboxWorker(
             self.runtime.db,
             sender,

@@ -59,7 +59,7 @@ async def webhook_bot(database_url: str, tmp_path: Path) -> AsyncIterator[Webhoo
         settings = dataclasses.replace(settings, telegram_limits=UNLIMITED)
         runtime = await build_runtime(settings, migrate=False)
         channel = TelegramChannel(settings, runtime.dispatcher)
-        await channel.application.initialize()
+        await channel.connect()
         worker = InboxWorker(runtime.db, runtime.dispatcher, {"telegram": channel}, settings.inbox)
         webhooks = Webhooks(Intake(runtime.db, worker.wake).receive)
         webhooks.add(channel)
@@ -81,5 +81,5 @@ async def webhook_bot(database_url: str, tmp_path: Path) -> AsyncIterator[Webhoo
         finally:
             await worker.stop()
             await client.close()
-            await channel.application.shutdown()
+            await channel.close()
             await runtime.close()

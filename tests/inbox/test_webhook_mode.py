@@ -113,11 +113,11 @@ async def test_without_a_configured_secret_each_start_draws_its_own(
 ) -> None:
     settings = dataclasses.replace(webhook_bot.runtime.settings, webhook_secret=None)
     first, second = (TelegramChannel(settings, webhook_bot.runtime.dispatcher) for _ in "12")
-    await first.application.initialize()
+    await first.connect()
     try:
         await first.register_webhook(f"{PUBLIC_URL}/webhook/telegram")
     finally:
-        await first.application.shutdown()
+        await first.close()
     drawn = [p for method, p in webhook_bot.api.requests if method == "setWebhook"][-1]
     secret = drawn["secret_token"]
     assert len(secret) >= 32 and secret != SECRET
