@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any
 
+from sqlalchemy import and_, bindparam, inspect, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from storage.db import LAST_WRITE
 from storage.models import Conversation, User
 from storage.states.roles import Role
 
@@ -52,3 +56,52 @@ async def user_and_conversation(
         conversation = await session.get(Conversation, (channel, chat_id))
         return None, conversation
     return row[0], row[1]
+
+
+_CONVERSATIONS = Conversation.__table__
+# The conversation's save (`save_conversation`): the SET clause is the columns
+# passed as parameters, plus the version bump; the WHERE clause is the version check.
+_SAVE_CONVERSATION = (
+    update(_CONVERSATIONS)
+    .where(
+        _CONVERSATIONS.c.channel == bindparam("key_channel"),
+        _CONVERSATIONS.c.chat_id == bindparam("key_chat_id"),
+        _CONVERSATIONS.c.version == bindparam("key_version"),
+    )
+    .values(version=_CONVERSATIONS.c.version + 1)
+    .execution_options(**{LAST_WRITE: True})
+)
+_KEYS = frozenset(("channel", "chat_id", "version"))
+
+
+async def save_conversation(session: AsyncSession, conversation: Conversation) -> None:
+    """Writes a loaded conversation now, in one UPDATE under its version check, and
+    leaves it out of the session's flush; a new one is left to the flush's INSERT.
+
+    Raises `StaleDataError`, as the ORM's own version check would, when another
+    worker saved the conversation since it was loaded. Call it last: later
+    changes to the conversation are not saved.
+    """
+    state = inspect(conversation)
+    if not state.persistent:
+        return
+    unmodified = state.unmodified
+    params: dict[str, Any] = {
+        key: getattr(conversation, key)
+        for key in state.mapper.column_attrs.keys()
+        if key not in unmodified and key not in _KEYS
+    }
+    params.update(
+        key_channel=conversation.channel,
+        key_chat_id=conversation.chat_id,
+        key_version=conversation.version,
+    )
+    session.expunge(conversation)  # written here: nothing left for the flush
+    if session.new or session.dirty or session.deleted:
+        await session.flush()  # everything else first: this is the last write
+    result = await session.execute(_SAVE_CONVERSATION, params)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleDataError(
+            f"conversations row {params['key_channel']}/{params['key_chat_id']} was saved "
+            f"by another worker (version {params['key_version']} no longer current)"
+        )
