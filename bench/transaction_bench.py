@@ -249,7 +249,7 @@ async def _run_one(args: argparse.Namespace) -> dict[str, Any]:
     import storage.db
 
     return {
-        "tree": str(Path(storage.db.__file__).resolve().parents[1]),
+        "tree": os.path.dirname(os.path.dirname(storage.db.__file__)),
         "database": "sqlite" if args.database_url == "sqlite" else "postgresql",
         "updates": n,
         "cpu_ms_per_update": 1000 * cpu / n,

@@ -49,6 +49,7 @@ class _Writer:
 
     lock: asyncio.Lock
     holds: bool = False
+    last_written: bool = False  # a LAST_WRITE went to the driver: no write may follow
 
     def release(self) -> None:
         if self.holds:
@@ -210,10 +211,20 @@ def _create_engine(url: str, *, echo: bool, sqlite: bool) -> AsyncEngine:
                 "attempt to write in a read-only transaction (Database.read())"
             )
         writer: _Writer | None = options.get(WRITER)
-        if writer is not None and not writer.holds and (not reads or locks_rows(context)):
+        if writer is None:
+            return
+        if writer.last_written and not reads:
+            raise sqlite3.ProgrammingError("a write after the transaction's last write")
+        if not writer.holds and (not reads or locks_rows(context)):
             _take_the_writer(connection, writer)
-        if writer is not None and context.execution_options.get(LAST_WRITE):
+        if context.execution_options.get(LAST_WRITE):
+            # Its COMMIT goes to the driver with it: the next writer may go ahead, as
+            # at any COMMIT (see transaction()). Should it change no row (or fail),
+            # the transaction stays open until its ROLLBACK, and a next writer's BEGIN
+            # IMMEDIATE waits that long in SQLite's busy handler.
             connection.connection.dbapi_connection.commit_with_next = True
+            writer.last_written = True
+            writer.release()
 
     return engine
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, inspect, select, update
+from sqlalchemy import Table, and_, bindparam, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -58,7 +58,7 @@ async def user_and_conversation(
     return row[0], row[1]
 
 
-_CONVERSATIONS = Conversation.__table__
+_CONVERSATIONS = cast(Table, Conversation.__table__)
 # The conversation's save (`save_conversation`): the SET clause is the columns
 # passed as parameters, plus the version bump; the WHERE clause is the version check.
 _SAVE_CONVERSATION = (
@@ -71,25 +71,30 @@ _SAVE_CONVERSATION = (
     .values(version=_CONVERSATIONS.c.version + 1)
     .execution_options(**{LAST_WRITE: True})
 )
-_KEYS = frozenset(("channel", "chat_id", "version"))
+# The columns a save may change (the key and the version are in the WHERE clause).
+_CHANGEABLE = tuple(
+    column.key
+    for column in _CONVERSATIONS.columns
+    if column.key not in ("channel", "chat_id", "version")
+)
 
 
 async def save_conversation(session: AsyncSession, conversation: Conversation) -> None:
-    """Writes a loaded conversation now, in one UPDATE under its version check, and
-    leaves it out of the session's flush; a new one is left to the flush's INSERT.
+    """The transaction's last write: the session's pending changes, then the loaded
+    conversation in one UPDATE under its version check (on SQLite, the COMMIT goes
+    to the driver with it). A new conversation is left to the commit's INSERT.
 
     Raises `StaleDataError`, as the ORM's own version check would, when another
-    worker saved the conversation since it was loaded. Call it last: later
-    changes to the conversation are not saved.
+    worker saved the conversation since it was loaded; the caller's transaction
+    then rolls back. The conversation leaves the session (it is saved), and the
+    transaction must write nothing more (on SQLite it is already committed).
     """
     state = inspect(conversation)
     if not state.persistent:
         return
     unmodified = state.unmodified
     params: dict[str, Any] = {
-        key: getattr(conversation, key)
-        for key in state.mapper.column_attrs.keys()
-        if key not in unmodified and key not in _KEYS
+        key: getattr(conversation, key) for key in _CHANGEABLE if key not in unmodified
     }
     params.update(
         key_channel=conversation.channel,

@@ -185,6 +185,7 @@ class Dispatcher:
             conversation.updated_at = self.app.clock()
             if queue is not None:
                 await queue(session, replies)
+            # The last write: the version check raises StaleDataError (retried above).
             await save_conversation(session, conversation)
         for reply in replies:
             if reply.make_document is not None:
