@@ -97,6 +97,8 @@ class Database:
         covers the moment in between (the next `BEGIN IMMEDIATE` waits for
         it in SQLite's busy handler), so the wait for the COMMIT's result
         on a busy event loop, and a WAL checkpoint after it, hold nobody up.
+        A statement with the LAST_WRITE option takes the COMMIT along to
+        the driver (the lock passes on as it goes); nothing may follow it.
         """
         writer = None
         if self._write_lock is None:
