@@ -13,8 +13,9 @@ the measured updates see the steady-state mix of steps, saves included; then
 `--updates` updates are handled, one user after another in turn, and the
 process CPU time (the event loop and aiosqlite's thread) and the event-loop
 thread's own CPU time are divided by the updates. A second, shorter pass
-counts what one update costs the database layer: statements (by kind) and
-greenlet switches (SQLAlchemy's asyncio bridge).
+counts what one update costs the database layer: statements (by kind),
+greenlet switches (SQLAlchemy's asyncio bridge) and, on SQLite, hand-overs
+to aiosqlite's thread.
 
 With `--trees A,B` each round runs every tree's code in a process of its
 own (bot/ and storage/ of that tree, this tree's bench/), alternating the
@@ -232,14 +233,26 @@ async def _run_one(args: argparse.Namespace) -> dict[str, Any]:
                     if what in ("switch", "throw"):
                         switches += 1
 
+                import aiosqlite
+
+                handovers = 0
+                original = aiosqlite.Connection._execute
+
+                async def counted(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+                    nonlocal handovers
+                    handovers += 1
+                    return await original(self, fn, *args, **kwargs)
+
                 engine = runtime.db.engine.sync_engine
                 event.listen(engine, "before_cursor_execute", count)
+                aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
                 previous = greenlet.settrace(trace)
                 try:
                     for user_id in order[: args.count_updates]:
                         await walker.step(user_id)
                 finally:
                     greenlet.settrace(previous)
+                    aiosqlite.Connection._execute = original  # type: ignore[method-assign]
                     event.remove(engine, "before_cursor_execute", count)
             finally:
                 await runtime.close()
@@ -258,6 +271,7 @@ async def _run_one(args: argparse.Namespace) -> dict[str, Any]:
         "statements_per_update": sum(statements.values()) / counted,
         "statements_by_kind": {k: v / counted for k, v in sorted(statements.items())},
         "greenlet_switches_per_update": switches / counted,
+        "aiosqlite_handovers_per_update": handovers / counted,
     }
 
 
@@ -300,7 +314,8 @@ def _compare(args: argparse.Namespace) -> dict[str, Any]:
                 f"round {round_ + 1} {tree}: {result['cpu_ms_per_update']:.3f} CPU-ms "
                 f"(loop {result['loop_cpu_ms_per_update']:.3f}), "
                 f"{result['statements_per_update']:.2f} statements, "
-                f"{result['greenlet_switches_per_update']:.1f} switches",
+                f"{result['greenlet_switches_per_update']:.1f} switches, "
+                f"{result['aiosqlite_handovers_per_update']:.2f} aiosqlite hand-overs",
                 flush=True,
             )
     summary: dict[str, Any] = {}
@@ -313,6 +328,7 @@ def _compare(args: argparse.Namespace) -> dict[str, Any]:
                 "wall_ms_per_update",
                 "statements_per_update",
                 "greenlet_switches_per_update",
+                "aiosqlite_handovers_per_update",
             )
         }
         summary[tree]["statements_by_kind"] = results[-1]["statements_by_kind"]
@@ -323,12 +339,22 @@ def _compare(args: argparse.Namespace) -> dict[str, Any]:
             f"(event loop {figures['loop_cpu_ms_per_update']:.3f}), "
             f"{figures['statements_per_update']:.2f} statements "
             f"{figures['statements_by_kind']}, "
-            f"{figures['greenlet_switches_per_update']:.1f} greenlet switches"
+            f"{figures['greenlet_switches_per_update']:.1f} greenlet switches, "
+            f"{figures['aiosqlite_handovers_per_update']:.2f} aiosqlite hand-overs"
         )
+    ratios: dict[str, float] = {}
     if len(trees) == 2:
         a, b = (summary[t]["cpu_ms_per_update"] for t in trees)
-        print(f"  {trees[1]} / {trees[0]}: {b / a:.3f}")
-    return {"rounds": runs, "medians": summary}
+        per_round = statistics.median(
+            second["cpu_ms_per_update"] / first["cpu_ms_per_update"]
+            for first, second in zip(runs[trees[0]], runs[trees[1]], strict=True)
+        )
+        ratios = {"of_medians": b / a, "median_per_round": per_round}
+        print(
+            f"  CPU {trees[1]} / {trees[0]}: {b / a:.3f} (ratio of the medians), "
+            f"{per_round:.3f} (median of the rounds' ratios)"
+        )
+    return {"rounds": runs, "medians": summary, "ratios": ratios}
 
 
 def main(argv: list[str] | None = None) -> int:
