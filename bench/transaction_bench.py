@@ -53,6 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--updates", type=int, default=1500, help="measured updates")
     parser.add_argument("--count-updates", type=int, default=300, help="updates counted")
     parser.add_argument(
+        "--concurrency", type=int, default=1, help="users whose updates are handled at once"
+    )
+    parser.add_argument(
         "--database-url",
         default="sqlite",
         help="'sqlite' (a fresh file) or a PostgreSQL URL (a fresh database on that server)",
@@ -175,6 +178,25 @@ class Walker:
         raise AssertionError(f"no button {label!r}")
 
 
+async def _walk(walker: Walker, order: list[str], concurrency: int) -> None:
+    """The updates of `order`, `concurrency` users at a time (each user's in turn)."""
+    if concurrency <= 1:
+        for user_id in order:
+            await walker.step(user_id)
+        return
+
+    async def lane(lane_order: list[str]) -> None:
+        for user_id in lane_order:
+            await walker.step(user_id)
+
+    users = sorted(set(order))
+    lane_of = {user_id: i % concurrency for i, user_id in enumerate(users)}
+    lanes: list[list[str]] = [[] for _ in range(concurrency)]
+    for user_id in order:
+        lanes[lane_of[user_id]].append(user_id)
+    await asyncio.gather(*(lane(lane_order) for lane_order in lanes))
+
+
 async def _run_one(args: argparse.Namespace) -> dict[str, Any]:
     import greenlet
     from sqlalchemy import event
@@ -210,8 +232,7 @@ async def _run_one(args: argparse.Namespace) -> dict[str, Any]:
                 wall = time.perf_counter()
                 if profiler is not None:
                     profiler.enable()
-                for user_id in order:
-                    await walker.step(user_id)
+                await _walk(walker, order, args.concurrency)
                 if profiler is not None:
                     profiler.disable()
                 cpu, thread = time.process_time() - cpu, time.thread_time() - thread
@@ -294,6 +315,8 @@ def _child(tree: str, args: argparse.Namespace) -> dict[str, Any]:
         str(args.count_updates),
         "--database-url",
         args.database_url,
+        "--concurrency",
+        str(args.concurrency),
     ]
     here = Path(__file__).resolve().parents[1]
     done = subprocess.run(command, cwd=here, capture_output=True, text=True, check=False)

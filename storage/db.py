@@ -98,7 +98,7 @@ class Database:
         it in SQLite's busy handler), so the wait for the COMMIT's result
         on a busy event loop, and a WAL checkpoint after it, hold nobody up.
         A statement with the LAST_WRITE option takes the COMMIT along to
-        the driver (the lock passes on as it goes); nothing may follow it.
+        the driver, in one hand-over; nothing may follow it.
         """
         writer = None
         if self._write_lock is None:
@@ -220,13 +220,12 @@ def _create_engine(url: str, *, echo: bool, sqlite: bool) -> AsyncEngine:
         if not writer.holds and (not reads or locks_rows(context)):
             _take_the_writer(connection, writer)
         if context.execution_options.get(LAST_WRITE):
-            # Its COMMIT goes to the driver with it: the next writer may go ahead, as
-            # at any COMMIT (see transaction()). Should it change no row (or fail),
-            # the transaction stays open until its ROLLBACK, and a next writer's BEGIN
-            # IMMEDIATE waits that long in SQLite's busy handler.
+            # Its COMMIT goes to the driver with it. The in-process lock passes on
+            # when it is back (_on_end): handed on sooner, the next writer's BEGIN
+            # IMMEDIATE would mostly meet this UPDATE still running, and sleep in
+            # SQLite's busy handler.
             connection.connection.dbapi_connection.commit_with_next = True
             writer.last_written = True
-            writer.release()
 
     return engine
 
