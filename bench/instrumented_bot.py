@@ -58,13 +58,13 @@ _calls: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("calls
 
 
 def _install() -> None:
-    import aiosqlite.core
     from sqlalchemy.ext.asyncio import AsyncSession
     from telegram import CallbackQuery
     from telegram.ext import ExtBot
 
     from bot.channels import telegram as channel
     from bot.core.dispatcher import Dispatcher
+    from storage import sqlite_driver
     from storage.db import Database
 
     get_updates = ExtBot.get_updates
@@ -116,19 +116,19 @@ def _install() -> None:
 
     Dispatcher.handle = timed_handle  # type: ignore[method-assign]
 
-    execute = aiosqlite.core.Connection._execute
+    execute = sqlite_driver._hand_over
 
-    async def timed_execute(self: Any, *args: Any, **kwargs: Any) -> Any:
+    async def timed_execute(connection: Any, *args: Any) -> Any:
         start = now()
         try:
-            return await execute(self, *args, **kwargs)
+            return await execute(connection, *args)
         finally:
             samples["aiosqlite call round trip"].append(now() - start)
             calls = _calls.get()
             if calls is not None:
                 calls[0] += 1
 
-    aiosqlite.core.Connection._execute = timed_execute  # type: ignore[method-assign]
+    sqlite_driver._hand_over = timed_execute
 
     class TimedLock(asyncio.Lock):
         """The SQLite write lock, timed: the wait for it and how long it is held."""

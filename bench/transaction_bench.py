@@ -256,8 +256,16 @@ async def _run_one(args: argparse.Namespace) -> dict[str, Any]:
 
                 import aiosqlite
 
+                from storage import sqlite_driver
+
+                # Every trip to aiosqlite's thread: the driver's own hand-over where it
+                # has one, else aiosqlite's (the same arguments).
+                owner: Any = sqlite_driver
+                name = "_hand_over"
+                if not hasattr(sqlite_driver, name):
+                    owner, name = aiosqlite.Connection, "_execute"
                 handovers = 0
-                original = aiosqlite.Connection._execute
+                original = getattr(owner, name)
 
                 async def counted(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
                     nonlocal handovers
@@ -266,14 +274,14 @@ async def _run_one(args: argparse.Namespace) -> dict[str, Any]:
 
                 engine = runtime.db.engine.sync_engine
                 event.listen(engine, "before_cursor_execute", count)
-                aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
+                setattr(owner, name, counted)
                 previous = greenlet.settrace(trace)
                 try:
                     for user_id in order[: args.count_updates]:
                         await walker.step(user_id)
                 finally:
                     greenlet.settrace(previous)
-                    aiosqlite.Connection._execute = original  # type: ignore[method-assign]
+                    setattr(owner, name, original)
                     event.remove(engine, "before_cursor_execute", count)
             finally:
                 await runtime.close()

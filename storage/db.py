@@ -232,7 +232,7 @@ def _create_engine(url: str, *, echo: bool, sqlite: bool) -> AsyncEngine:
 
 def _run(connection: Any, sql: str) -> None:
     """Runs `sql` on the driver's connection in one hand-over to aiosqlite's thread."""
-    connection.connection.dbapi_connection.run_async(lambda raw: raw.execute(sql))
+    connection.connection.dbapi_connection.execute_now(sql)
 
 
 def _take_the_writer(connection: Any, writer: _Writer) -> None:

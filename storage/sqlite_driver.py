@@ -11,7 +11,9 @@ nothing else changes (same aiosqlite connections, same SQL, same errors).
 
 Used by storage/db.py for SQLite only. It is the one module that leans on
 other libraries' internals: SQLAlchemy's aiosqlite adapter classes and their
-private members, aiosqlite's `_execute` and `_conn`, and a statement's
+private members, aiosqlite's thread queue `_tx`, `_conn` and its stop
+sentinel (to hand work over without tying it to a loop that may have closed
+at shutdown: see `_hand_over`), and a statement's
 `_for_update_arg` (`locks_rows`). A version with only public APIs (the stock
 adapter through `async_creator`) cost about 9% more CPU per update in the
 closed-loop bench (BENCHMARKS.md, "SQLite driver"), so instead both libraries
@@ -22,10 +24,12 @@ change, made with this module's tests (tests/storage/test_sqlite_driver.py).
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import contextlib
 import sqlite3
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -36,6 +40,58 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util import await_only
 
 Outcome = tuple[Any, list[Any], int, int | None]
+T = TypeVar("T")
+
+
+async def _hand_over(connection: aiosqlite.Connection, function: Callable[..., T], *args: Any) -> T:
+    """Runs `function(*args)` in the connection's thread and waits for its result.
+
+    What aiosqlite's `_execute` does, except that the thread hands the result
+    back only to a loop that is still open: when the awaiting task is cancelled
+    at shutdown and the loop closes before the statement ends, aiosqlite's
+    thread would raise `RuntimeError: Event loop is closed` into nowhere.
+    Every trip to the thread goes through here (tests count them here).
+    """
+    if not connection._running or connection._connection is None:
+        raise ValueError("Connection closed")
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def run() -> None:
+        try:
+            outcome: tuple[Any, BaseException | None] = (function(*args), None)
+        except BaseException as error:  # handed to the awaiting task, as aiosqlite does
+            outcome = (None, error)
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
+            loop.call_soon_threadsafe(_settle, future, *outcome)
+
+    connection._tx.put_nowait((None, run))
+    return await future
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():  # the awaiting task was cancelled
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)
+
+
+def _stop(connection: aiosqlite.Connection) -> None:
+    """Closes the SQLite connection and ends its thread, waiting for neither:
+    `aiosqlite.Connection.stop()` ties a future to `get_event_loop()`, which
+    outside a running loop (the pool's clean-up of a connection lost at
+    shutdown) may be a closed one, and the thread would raise on it."""
+    raw, connection._connection = connection._connection, None
+    connection._running = False
+
+    def close_and_stop() -> object:
+        if raw is not None:
+            raw.close()  # a second close is a no-op
+        return aiosqlite.core._STOP_RUNNING_SENTINEL
+
+    connection._tx.put_nowait((None, close_and_stop))
 
 
 def _run_statement(
@@ -127,9 +183,10 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
             raise sqlite3.ProgrammingError(
                 "a statement after the transaction's last one, which committed it"
             )
+        raw = connection._conn
         async with adapted._execute_mutex:
-            outcome: Outcome = await connection._execute(  # type: ignore[no-untyped-call]
-                _run_statement, connection._conn, operation, parameters, many, begin, commit
+            outcome = await _hand_over(
+                connection, _run_statement, raw, operation, parameters, many, begin, commit
             )
         adapted.committed = commit and outcome[2] == 1
         self._description, rows, self._rowcount, self._lastrowid = outcome
@@ -153,12 +210,41 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     def commit(self) -> None:
         self.committed = False
         if self._transaction_open():
-            super().commit()
+            self._call(self._connection._conn.commit)
 
     def rollback(self) -> None:
         self.begin_with_next, self.commit_with_next, self.committed = None, False, False
         if self._transaction_open():
-            super().rollback()
+            self._call(self._connection._conn.rollback)
+
+    def close(self) -> None:
+        try:
+            await_only(self._terminate_graceful_close())
+        except Exception as error:
+            self._handle_exception(error)
+
+    async def _terminate_graceful_close(self) -> None:
+        connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        raw = connection._connection
+        if raw is None:
+            return
+        try:
+            await _hand_over(connection, raw.close)
+        finally:
+            _stop(connection)
+
+    def _terminate_force_close(self) -> None:
+        _stop(self._connection)  # type: ignore[arg-type]
+
+    def execute_now(self, sql: str) -> None:
+        """Runs `sql` (a BEGIN) on the connection itself, outside any cursor."""
+        self._call(self._connection._conn.execute, sql)
+
+    def _call(self, function: Callable[..., object], *args: Any) -> None:
+        try:
+            await_only(_hand_over(self._connection, function, *args))  # type: ignore[arg-type]
+        except Exception as error:
+            self._handle_exception(error)
 
     def _transaction_open(self) -> bool:
         """Whether COMMIT or ROLLBACK has anything to end. When not (the pool's

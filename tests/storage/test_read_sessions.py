@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from bot.runtime import Runtime
+from storage import sqlite_driver
 from storage.db import Database
 from storage.models import Base, Producer
 
@@ -222,9 +223,9 @@ async def test_sqlite_next_writer_goes_ahead_while_commit_runs(
     assert lock is not None
     committing, disk = asyncio.Event(), threading.Event()
     loop = asyncio.get_running_loop()
-    original = aiosqlite.Connection._execute
+    original = sqlite_driver._hand_over
 
-    async def slow_first_commit(self: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def slow_first_commit(connection: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         if getattr(fn, "__name__", "") == "commit" and not disk.is_set():
             commit = fn
 
@@ -233,9 +234,9 @@ async def test_sqlite_next_writer_goes_ahead_while_commit_runs(
                 disk.wait(5)
                 return commit(*args, **kwargs)
 
-        return await original(self, fn, *args, **kwargs)
+        return await original(connection, fn, *args, **kwargs)
 
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", slow_first_commit)
+    monkeypatch.setattr(sqlite_driver, "_hand_over", slow_first_commit)
 
     async def write(name: str) -> None:
         async with db.transaction() as session:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from storage import sqlite_driver
 from storage.db import LAST_WRITE, Database
 from storage.sqlite_driver import _run_statement
 
@@ -36,13 +38,13 @@ async def test_each_statement_is_one_trip_to_the_thread(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     trips: list[str] = []
-    original = aiosqlite.Connection._execute
+    original = sqlite_driver._hand_over
 
-    async def counted(self: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def counted(connection: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         trips.append(getattr(fn, "__name__", repr(fn)))
-        return await original(self, fn, *args, **kwargs)
+        return await original(connection, fn, *args, **kwargs)
 
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    monkeypatch.setattr(sqlite_driver, "_hand_over", counted)
     async with db.read() as session:
         await session.execute(text("SELECT 1"))  # opens the read (BEGIN: one trip)
         trips.clear()
@@ -59,13 +61,13 @@ async def test_a_transaction_is_its_statements_and_one_commit(
     async with db.transaction() as session:  # open the pool's connection first
         await session.execute(select(ITEMS.c.id))
     trips: list[str] = []
-    original = aiosqlite.Connection._execute
+    original = sqlite_driver._hand_over
 
-    async def counted(self: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def counted(connection: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         trips.append(getattr(fn, "__name__", repr(fn)))
-        return await original(self, fn, *args, **kwargs)
+        return await original(connection, fn, *args, **kwargs)
 
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    monkeypatch.setattr(sqlite_driver, "_hand_over", counted)
     async with db.transaction() as session:
         await session.execute(select(ITEMS.c.id))
         await session.execute(insert(ITEMS).values(name="chè"))
@@ -119,6 +121,45 @@ def test_a_read_left_open_on_a_pooled_connection_does_not_fail_the_next_write() 
     assert raw.execute("SELECT body FROM notes").fetchall() == [("kept",)]
 
 
+SLOW_COUNT = (
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) "
+    "SELECT count(*) FROM c"
+)
+
+
+def test_a_statement_still_running_when_its_loop_closes_raises_nothing(tmp_path: Path) -> None:
+    """At shutdown a task can be cancelled while SQLite still runs its statement, and
+    the loop closed before the statement ends: the driver's thread must then drop the
+    result quietly (aiosqlite's own hand-over raised "Event loop is closed" from its
+    thread) and still end when the connection is closed."""
+    errors: list[BaseException | None] = []
+    previous = threading.excepthook
+    threading.excepthook = lambda args: errors.append(args.exc_value)
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'slow.db'}")
+    try:
+        loop = asyncio.new_event_loop()
+
+        async def count() -> None:
+            async with database.read() as session:
+                await session.execute(text(SLOW_COUNT))
+
+        task = loop.create_task(count())
+        loop.run_until_complete(asyncio.sleep(0.2))  # the count is running in the thread
+        workers = [t for t in threading.enumerate() if "_connection_worker_thread" in t.name]
+        assert workers and not task.done()
+        while not task.done():  # a shutdown that does not wait: cancelled until it gives up
+            task.cancel()
+            loop.run_until_complete(asyncio.sleep(0.05))
+        loop.close()  # the count is still running in the thread
+        asyncio.run(database.dispose())
+        for worker in workers:
+            worker.join(timeout=30)
+        assert not any(worker.is_alive() for worker in workers)
+        assert errors == []
+    finally:
+        threading.excepthook = previous
+
+
 async def test_a_last_write_takes_its_commit_along(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -127,13 +168,13 @@ async def test_a_last_write_takes_its_commit_along(
     async with db.transaction() as session:
         await session.execute(insert(ITEMS).values(name="chè"))
     trips: list[str] = []
-    original = aiosqlite.Connection._execute
+    original = sqlite_driver._hand_over
 
-    async def counted(self: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def counted(connection: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         trips.append(getattr(fn, "__name__", repr(fn)))
-        return await original(self, fn, *args, **kwargs)
+        return await original(connection, fn, *args, **kwargs)
 
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    monkeypatch.setattr(sqlite_driver, "_hand_over", counted)
     last = update(ITEMS).where(ITEMS.c.id == 1).execution_options(**{LAST_WRITE: True})
     async with db.transaction() as session:
         await session.execute(insert(ITEMS).values(name="mật ong"))
