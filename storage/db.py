@@ -32,6 +32,10 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 READ_ONLY = "ocop_read_only"
 # The execution option that carries a `Database.transaction()`'s `_Writer` on SQLite.
 WRITER = "ocop_writer"
+# The execution option of a transaction's last statement, a write that must change
+# exactly one row (storage/users.py `save_conversation`): on SQLite the COMMIT goes to
+# the driver together with it, in one hand-over, when it does.
+LAST_WRITE = "ocop_last_write"
 # What a read may run on SQLite: queries, and the BEGIN that opens them.
 _READ_STATEMENTS = ("SELECT", "WITH", "BEGIN", "EXPLAIN", "VALUES")
 # Connections per engine. On SQLite a transaction keeps its connection while
@@ -45,6 +49,7 @@ class _Writer:
 
     lock: asyncio.Lock
     holds: bool = False
+    last_written: bool = False  # a LAST_WRITE went to the driver: no write may follow
 
     def release(self) -> None:
         if self.holds:
@@ -92,18 +97,23 @@ class Database:
         covers the moment in between (the next `BEGIN IMMEDIATE` waits for
         it in SQLite's busy handler), so the wait for the COMMIT's result
         on a busy event loop, and a WAL checkpoint after it, hold nobody up.
+        A statement with the LAST_WRITE option takes the COMMIT along to
+        the driver, in one hand-over; nothing may follow it.
         """
+        writer = None
         if self._write_lock is None:
-            async with self._sessions() as session, session.begin():
-                yield session
-            return
-        writer = _Writer(self._write_lock)
+            session = self._sessions()
+        else:
+            # The session hands the option to the connection it begins with.
+            writer = _Writer(self._write_lock)
+            session = self._sessions(execution_options={WRITER: writer})
         try:
-            async with self._sessions() as session, session.begin():
-                await session.connection(execution_options={WRITER: writer})
+            async with session.begin():
                 yield session
         finally:
-            writer.release()  # if COMMIT or ROLLBACK did not already (see _on_end)
+            if writer is not None:
+                writer.release()  # if COMMIT or ROLLBACK did not already (see _on_end)
+            await _close(session)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -130,6 +140,21 @@ class Database:
         Alembic's env.py runs its own event loop, so it goes to a thread.
         """
         await asyncio.to_thread(upgrade, self.url)
+
+
+async def _close(session: AsyncSession) -> None:
+    """Closes a session whose transaction has ended.
+
+    Once COMMIT or ROLLBACK has returned the connection to the pool, closing
+    is plain Python (forgetting the loaded objects): done here directly,
+    without the trip through SQLAlchemy's asyncio bridge that
+    `AsyncSession.close()` takes. A session still holding a connection (the
+    transaction's end itself failed) is closed the asynchronous way.
+    """
+    if session.sync_session.in_transaction():
+        await session.close()
+    else:
+        session.sync_session.close()
 
 
 def _create_engine(url: str, *, echo: bool, sqlite: bool) -> AsyncEngine:
@@ -188,8 +213,19 @@ def _create_engine(url: str, *, echo: bool, sqlite: bool) -> AsyncEngine:
                 "attempt to write in a read-only transaction (Database.read())"
             )
         writer: _Writer | None = options.get(WRITER)
-        if writer is not None and not writer.holds and (not reads or locks_rows(context)):
+        if writer is None:
+            return
+        if writer.last_written and not reads:
+            raise sqlite3.ProgrammingError("a write after the transaction's last write")
+        if not writer.holds and (not reads or locks_rows(context)):
             _take_the_writer(connection, writer)
+        if context.execution_options.get(LAST_WRITE):
+            # Its COMMIT goes to the driver with it. The in-process lock passes on
+            # when it is back (_on_end): handed on sooner, the next writer's BEGIN
+            # IMMEDIATE would mostly meet this UPDATE still running, and sleep in
+            # SQLite's busy handler.
+            connection.connection.dbapi_connection.commit_with_next = True
+            writer.last_written = True
 
     return engine
 

@@ -95,10 +95,16 @@ def _stop(connection: aiosqlite.Connection) -> None:
 
 
 def _run_statement(
-    raw: sqlite3.Connection, operation: str, parameters: Any, many: bool, begin: str | None
+    raw: sqlite3.Connection,
+    operation: str,
+    parameters: Any,
+    many: bool,
+    begin: str | None,
+    commit: bool = False,
 ) -> Outcome:
     """In aiosqlite's thread: `begin` if given, then the statement and its rows, with the
-    cursor closed again."""
+    cursor closed again; then, if `commit` and the statement changed exactly one row,
+    COMMIT (otherwise the transaction stays open for the caller to roll back)."""
     cursor = raw.cursor()
     try:
         if begin is not None:
@@ -116,6 +122,8 @@ def _run_statement(
         else:
             cursor.execute(operation, parameters)
         rows = cursor.fetchall() if cursor.description else []
+        if commit and cursor.rowcount == 1:
+            raw.commit()
         return cursor.description, rows, cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
@@ -169,30 +177,43 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         adapted: OneHopConnection = self._adapt_connection  # type: ignore[assignment]
         begin, adapted.begin_with_next = adapted.begin_with_next, None
+        commit, adapted.commit_with_next = adapted.commit_with_next, False
+        if adapted.committed:
+            # It would run outside the transaction, which its caller believes open.
+            raise sqlite3.ProgrammingError(
+                "a statement after the transaction's last one, which committed it"
+            )
         raw = connection._conn
         async with adapted._execute_mutex:
             outcome = await _hand_over(
-                connection, _run_statement, raw, operation, parameters, many, begin
+                connection, _run_statement, raw, operation, parameters, many, begin, commit
             )
+        adapted.committed = commit and outcome[2] == 1
         self._description, rows, self._rowcount, self._lastrowid = outcome
         self._rows = collections.deque(rows)
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    """`begin_with_next`: a BEGIN to run in the same hand-over as the next statement."""
+    """`begin_with_next`: a BEGIN to run in the same hand-over as the next statement;
+    `commit_with_next`: a COMMIT to run in the same hand-over after it, if it changes
+    exactly one row (a transaction's last statement: `committed` then refuses any
+    other until SQLAlchemy's own COMMIT or ROLLBACK, which finds nothing to end)."""
 
-    __slots__ = ("begin_with_next",)
+    __slots__ = ("begin_with_next", "commit_with_next", "committed")
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self.begin_with_next: str | None = None
+        self.commit_with_next = False
+        self.committed = False
 
     def commit(self) -> None:
+        self.committed = False
         if self._transaction_open():
             self._call(self._connection._conn.commit)
 
     def rollback(self) -> None:
-        self.begin_with_next = None
+        self.begin_with_next, self.commit_with_next, self.committed = None, False, False
         if self._transaction_open():
             self._call(self._connection._conn.rollback)
 

@@ -32,7 +32,7 @@ from storage import people
 from storage.db import Database
 from storage.models import Conversation, User
 from storage.outbox import notice_action, notice_after
-from storage.users import get_or_create_user, user_and_conversation
+from storage.users import get_or_create_user, save_conversation, user_and_conversation
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +185,8 @@ class Dispatcher:
             conversation.updated_at = self.app.clock()
             if queue is not None:
                 await queue(session, replies)
+            # The last write: the version check raises StaleDataError (retried above).
+            await save_conversation(session, conversation)
         for reply in replies:
             if reply.make_document is not None:
                 reply.document = await asyncio.to_thread(reply.make_document)

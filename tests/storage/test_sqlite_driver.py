@@ -11,10 +11,10 @@ from pathlib import Path
 import aiosqlite
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from storage import sqlite_driver
-from storage.db import Database
+from storage.db import LAST_WRITE, Database
 from storage.sqlite_driver import _run_statement
 
 ITEMS = Table(
@@ -158,3 +158,50 @@ def test_a_statement_still_running_when_its_loop_closes_raises_nothing(tmp_path:
         assert errors == []
     finally:
         threading.excepthook = previous
+
+
+async def test_a_last_write_takes_its_commit_along(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transaction's last write (LAST_WRITE, one row changed) and its COMMIT are one
+    trip; nothing may run after it, as it would run outside the transaction."""
+    async with db.transaction() as session:
+        await session.execute(insert(ITEMS).values(name="chè"))
+    trips: list[str] = []
+    original = sqlite_driver._hand_over
+
+    async def counted(connection: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        trips.append(getattr(fn, "__name__", repr(fn)))
+        return await original(connection, fn, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite_driver, "_hand_over", counted)
+    last = update(ITEMS).where(ITEMS.c.id == 1).execution_options(**{LAST_WRITE: True})
+    async with db.transaction() as session:
+        await session.execute(insert(ITEMS).values(name="mật ong"))
+        assert (await session.execute(last.values(name="chè xanh"))).rowcount == 1  # type: ignore[attr-defined]
+    assert trips == ["_run_statement", "_run_statement"]  # no trip of its own for COMMIT
+    async with db.read() as session:
+        assert list(await session.scalars(select(ITEMS.c.name))) == ["chè xanh", "mật ong"]
+    for after in (select(ITEMS.c.name), insert(ITEMS).values(name="nước mắm")):
+        with pytest.raises(DBAPIError, match="last"):
+            async with db.transaction() as session:
+                await session.execute(last.values(name="chè"))
+                await session.execute(after)
+    async with db.read() as session:  # each last write committed; nothing after it ran
+        assert list(await session.scalars(select(ITEMS.c.name))) == ["chè", "mật ong"]
+
+
+async def test_a_last_write_that_changes_no_row_is_rolled_back(db: Database) -> None:
+    """Its transaction stays open (the caller's version check raises), and the rollback
+    undoes it with the writes before it; the next writer goes ahead."""
+    last = update(ITEMS).where(ITEMS.c.id == 99).execution_options(**{LAST_WRITE: True})
+    with pytest.raises(LookupError):
+        async with db.transaction() as session:
+            await session.execute(insert(ITEMS).values(name="chè"))
+            if (await session.execute(last.values(name="x"))).rowcount != 1:  # type: ignore[attr-defined]
+                raise LookupError("stale")
+    async with asyncio.timeout(5):
+        async with db.transaction() as session:
+            await session.execute(insert(ITEMS).values(name="mật ong"))
+    async with db.read() as session:
+        assert list(await session.scalars(select(ITEMS.c.name))) == ["mật ong"]
