@@ -35,7 +35,6 @@ is profiled the same way, for comparison.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import contextvars
 import cProfile
@@ -48,7 +47,7 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, Literal
+from typing import Any
 
 import bench
 from bench.common import percentile
@@ -130,30 +129,31 @@ def _install() -> None:
 
     sqlite_driver._hand_over = timed_execute
 
-    class TimedLock(asyncio.Lock):
-        """The SQLite write lock, timed: the wait for it and how long it is held."""
+    class TimedWriter(sqlite_driver.WriterLock):
+        """SQLite's writer, timed in the driver's threads: the wait for it and how long
+        it is held (BEGIN IMMEDIATE → COMMIT or ROLLBACK)."""
 
         since = 0.0
 
-        async def acquire(self) -> Literal[True]:
+        def acquire(self, owner: object) -> None:
             start = now()
-            await super().acquire()
+            super().acquire(owner)
             self.since = now()
-            samples["write lock: wait (at the first write)"].append(self.since - start)
-            return True
+            samples["writer: wait (at the first write, in the thread)"].append(self.since - start)
 
-        def release(self) -> None:
-            samples["write lock: held (BEGIN IMMEDIATE → COMMIT)"].append(now() - self.since)
-            super().release()
+        def release(self, owner: object) -> None:
+            held = self._owner is owner
+            super().release(owner)
+            if held:
+                samples["writer: held (BEGIN IMMEDIATE → COMMIT)"].append(now() - self.since)
 
-    init = Database.__init__
+    dbapi_init = sqlite_driver.OneHopDBAPI.__init__
 
-    def timed_init(self: Any, *args: Any, **kwargs: Any) -> None:
-        init(self, *args, **kwargs)
-        if self._write_lock is not None:
-            self._write_lock = TimedLock()
+    def timed_dbapi_init(self: Any) -> None:
+        dbapi_init(self)
+        self.writer = TimedWriter()
 
-    Database.__init__ = timed_init  # type: ignore[method-assign]
+    sqlite_driver.OneHopDBAPI.__init__ = timed_dbapi_init  # type: ignore[method-assign]
 
     transaction = Database.transaction
 

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from storage.sqlite_driver import OneHopDBAPI, locks_rows
+from storage.sqlite_driver import OneHopConnection, OneHopDBAPI, WriterLock, locks_rows
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The execution option that marks a connection of `Database.read()` on SQLite.
@@ -45,16 +45,15 @@ SQLITE_POOL = {"pool_size": 20, "max_overflow": 40}
 
 @dataclass
 class _Writer:
-    """One SQLite transaction's hold on the single writer."""
+    """One SQLite transaction's claim on the single writer (storage/sqlite_driver.py
+    `WriterLock`, taken in the driver's thread with its `BEGIN IMMEDIATE`)."""
 
-    lock: asyncio.Lock
-    holds: bool = False
+    connection: OneHopConnection | None = None  # set at the first write
     last_written: bool = False  # a LAST_WRITE went to the driver: no write may follow
 
-    def release(self) -> None:
-        if self.holds:
-            self.holds = False
-            self.lock.release()
+    @property
+    def holds(self) -> bool:
+        return self.connection is not None
 
 
 class Database:
@@ -66,9 +65,11 @@ class Database:
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         self.engine: AsyncEngine = _create_engine(url, echo=echo, sqlite=self.is_sqlite)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite has one writer at a time; queueing writers here, in-process,
-        # is cheaper and fairer than letting them spin on the busy timeout.
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        # SQLite has one writer at a time; writers queue for it in the driver's
+        # threads (storage/sqlite_driver.py WriterLock), not in SQLite's busy handler.
+        self._writer_lock: WriterLock | None = (
+            self.engine.dialect.dbapi.writer if self.is_sqlite else None  # type: ignore[union-attr]
+        )
         # Reads share the engine's pool. On SQLite the option tells the hooks
         # below to BEGIN deferred and refuse writes (a WAL read is one snapshot
         # anyway); on PostgreSQL the transaction is READ ONLY and REPEATABLE
@@ -87,32 +88,31 @@ class Database:
         """One unit of work: commits on success, rolls back on any error.
 
         On PostgreSQL it is a READ COMMITTED transaction. On SQLite, which has
-        one writer at a time, it takes the write lock (queued in-process,
-        then `BEGIN IMMEDIATE`) only at its first write or its first
-        `SELECT ... FOR UPDATE`, and holds it until the commit; the plain
-        reads before that see the latest committed data, as they would on
-        PostgreSQL. So writers queue only for the short part that writes.
-        The in-process lock passes to the next writer as soon as COMMIT is
-        on its way to the driver, not when it returns: SQLite's own lock
-        covers the moment in between (the next `BEGIN IMMEDIATE` waits for
-        it in SQLite's busy handler), so the wait for the COMMIT's result
-        on a busy event loop, and a WAL checkpoint after it, hold nobody up.
-        A statement with the LAST_WRITE option takes the COMMIT along to
-        the driver, in one hand-over; nothing may follow it.
+        one writer at a time, it takes the writer (queued in the driver's
+        thread, then `BEGIN IMMEDIATE`) only at its first write or its first
+        `SELECT ... FOR UPDATE`, and holds it until its COMMIT or ROLLBACK
+        is done in that thread; the plain reads before that see the latest
+        committed data, as they would on PostgreSQL. So writers queue only
+        for the short part that writes, and the next one goes on as soon as
+        SQLite has committed, whatever the event loop is busy with. A
+        statement with the LAST_WRITE option takes the COMMIT along to the
+        driver, in one hand-over; nothing may follow it.
         """
         writer = None
-        if self._write_lock is None:
+        if self._writer_lock is None:
             session = self._sessions()
         else:
             # The session hands the option to the connection it begins with.
-            writer = _Writer(self._write_lock)
+            writer = _Writer()
             session = self._sessions(execution_options={WRITER: writer})
+        ended = False
         try:
             async with session.begin():
                 yield session
+            ended = True
         finally:
-            if writer is not None:
-                writer.release()  # if COMMIT or ROLLBACK did not already (see _on_end)
+            if not ended and writer is not None and writer.connection is not None:
+                writer.connection.give_back_writer()
             await _close(session)
 
     @asynccontextmanager
@@ -194,14 +194,6 @@ def _create_engine(url: str, *, echo: bool, sqlite: bool) -> AsyncEngine:
         if connection.get_execution_options().get(READ_ONLY):
             _run(connection, "BEGIN")
 
-    @event.listens_for(engine.sync_engine, "commit")
-    @event.listens_for(engine.sync_engine, "rollback")
-    def _on_end(connection: Any) -> None:
-        # Fired just before the driver's COMMIT / ROLLBACK: see transaction().
-        writer: _Writer | None = connection.get_execution_options().get(WRITER)
-        if writer is not None:
-            writer.release()
-
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _before_statement(
         connection: Any, _cursor: Any, statement: str, _parameters: Any, context: Any, *_: Any
@@ -220,10 +212,8 @@ def _create_engine(url: str, *, echo: bool, sqlite: bool) -> AsyncEngine:
         if not writer.holds and (not reads or locks_rows(context)):
             _take_the_writer(connection, writer)
         if context.execution_options.get(LAST_WRITE):
-            # Its COMMIT goes to the driver with it. The in-process lock passes on
-            # when it is back (_on_end): handed on sooner, the next writer's BEGIN
-            # IMMEDIATE would mostly meet this UPDATE still running, and sleep in
-            # SQLite's busy handler.
+            # Its COMMIT goes to the driver with it, and the writer is given back
+            # in the same hand-over.
             connection.connection.dbapi_connection.commit_with_next = True
             writer.last_written = True
 
@@ -236,18 +226,11 @@ def _run(connection: Any, sql: str) -> None:
 
 
 def _take_the_writer(connection: Any, writer: _Writer) -> None:
-    """Queues for the in-process lock; SQLite's follows with the statement.
-
-    Called from a synchronous event inside SQLAlchemy's asyncio bridge, so it
-    awaits through `run_async`. `holds` is set as soon as the lock is ours,
-    so `Database.transaction()` releases it whatever happens next. The
-    `BEGIN IMMEDIATE` goes to aiosqlite's thread together with the statement
-    about to run (storage/sqlite_driver.py): one hand-over fewer while the
-    lock is held.
-    """
-    dbapi_connection = connection.connection.dbapi_connection
-    dbapi_connection.run_async(lambda _raw: writer.lock.acquire())
-    writer.holds = True
+    """Marks the statement about to run as the transaction's first write: it goes to
+    the driver's thread with `BEGIN IMMEDIATE`, and the thread takes the writer
+    before it (storage/sqlite_driver.py), all in one hand-over."""
+    dbapi_connection: OneHopConnection = connection.connection.dbapi_connection
+    writer.connection = dbapi_connection
     dbapi_connection.begin_with_next = "BEGIN IMMEDIATE"
 
 

@@ -28,7 +28,9 @@ import asyncio
 import collections
 import contextlib
 import sqlite3
+import threading
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -78,7 +80,7 @@ def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | Non
         future.set_exception(error)
 
 
-def _stop(connection: aiosqlite.Connection) -> None:
+def _stop(connection: aiosqlite.Connection, writer: WriterLock, owner: object) -> None:
     """Closes the SQLite connection and ends its thread, waiting for neither:
     `aiosqlite.Connection.stop()` ties a future to `get_event_loop()`, which
     outside a running loop (the pool's clean-up of a connection lost at
@@ -88,10 +90,56 @@ def _stop(connection: aiosqlite.Connection) -> None:
 
     def close_and_stop() -> object:
         if raw is not None:
-            raw.close()  # a second close is a no-op
+            _end(raw.close, writer, owner)  # a second close is a no-op
         return aiosqlite.core._STOP_RUNNING_SENTINEL
 
     connection._tx.put_nowait((None, close_and_stop))
+
+
+class WriterLock:
+    """SQLite's one writer, taken and given back in the drivers' threads.
+
+    A transaction takes it in the hand-over that carries its `BEGIN IMMEDIATE`
+    (blocking that connection's thread while another transaction writes), and
+    gives it back in the hand-over of its COMMIT or ROLLBACK, the moment SQLite
+    is done. The next writer, blocked in its own thread, goes on at once. An
+    asyncio lock, passed on through the event loop, left the database idle at
+    every hand-over until a busy loop came round to the next writer's task;
+    in the closed-loop bench that, not CPU, capped the bot's updates per
+    second (BENCHMARKS.md). Queueing here rather than in SQLite's busy
+    handler keeps writers from sleeping and polling.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._guard = threading.Lock()  # makes release's check-and-release one step
+        self._owner: object | None = None
+
+    def acquire(self, owner: object) -> None:
+        if self._owner is owner:  # only its own thread sets it to itself
+            return
+        self._lock.acquire()
+        with self._guard:
+            self._owner = owner
+
+    def release(self, owner: object) -> None:
+        """Gives the writer back if `owner` holds it; otherwise does nothing."""
+        with self._guard:
+            if self._owner is not owner:
+                return
+            self._owner = None
+            self._lock.release()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+
+def _end(end: Callable[[], None], writer: WriterLock, owner: object) -> None:
+    """In the driver's thread: COMMIT or ROLLBACK, then the writer goes back."""
+    try:
+        end()
+    finally:
+        writer.release(owner)
 
 
 def _run_statement(
@@ -101,10 +149,13 @@ def _run_statement(
     many: bool,
     begin: str | None,
     commit: bool = False,
+    writer: WriterLock | None = None,
+    owner: object = None,
 ) -> Outcome:
-    """In aiosqlite's thread: `begin` if given, then the statement and its rows, with the
-    cursor closed again; then, if `commit` and the statement changed exactly one row,
-    COMMIT (otherwise the transaction stays open for the caller to roll back)."""
+    """In aiosqlite's thread: `begin` if given (taking `writer` first, for `owner`), then
+    the statement and its rows, with the cursor closed again; then, if `commit` and the
+    statement changed exactly one row, COMMIT and give the writer back (otherwise the
+    transaction stays open for the caller to roll back)."""
     cursor = raw.cursor()
     try:
         if begin is not None:
@@ -114,7 +165,14 @@ def _run_statement(
                 # before the thread ran it, so the pool's ROLLBACK was skipped. It
                 # holds a read snapshot only; end it rather than fail the write.
                 raw.rollback()
-            cursor.execute(begin)
+            if writer is not None:
+                writer.acquire(owner)
+            try:
+                cursor.execute(begin)
+            except BaseException:
+                if writer is not None:
+                    writer.release(owner)
+                raise
         if many:
             cursor.executemany(operation, parameters)
         elif parameters is None:
@@ -123,7 +181,10 @@ def _run_statement(
             cursor.execute(operation, parameters)
         rows = cursor.fetchall() if cursor.description else []
         if commit and cursor.rowcount == 1:
-            raw.commit()
+            if writer is None:
+                raw.commit()
+            else:
+                _end(raw.commit, writer, owner)
         return cursor.description, rows, cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
@@ -186,7 +247,16 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         raw = connection._conn
         async with adapted._execute_mutex:
             outcome = await _hand_over(
-                connection, _run_statement, raw, operation, parameters, many, begin, commit
+                connection,
+                _run_statement,
+                raw,
+                operation,
+                parameters,
+                many,
+                begin,
+                commit,
+                adapted.writer,
+                adapted,
             )
         adapted.committed = commit and outcome[2] == 1
         self._description, rows, self._rowcount, self._lastrowid = outcome
@@ -199,23 +269,33 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     exactly one row (a transaction's last statement: `committed` then refuses any
     other until SQLAlchemy's own COMMIT or ROLLBACK, which finds nothing to end)."""
 
-    __slots__ = ("begin_with_next", "commit_with_next", "committed")
+    __slots__ = ("begin_with_next", "commit_with_next", "committed", "writer")
 
-    def __init__(self, dbapi: Any, connection: Any) -> None:
+    def __init__(self, dbapi: Any, connection: Any, writer: WriterLock) -> None:
         super().__init__(dbapi, connection)
         self.begin_with_next: str | None = None
         self.commit_with_next = False
         self.committed = False
+        self.writer = writer
 
     def commit(self) -> None:
         self.committed = False
         if self._transaction_open():
-            self._call(self._connection._conn.commit)
+            self._call(_end, self._connection._conn.commit, self.writer, self)
 
     def rollback(self) -> None:
         self.begin_with_next, self.commit_with_next, self.committed = None, False, False
         if self._transaction_open():
-            self._call(self._connection._conn.rollback)
+            self._call(_end, self._connection._conn.rollback, self.writer, self)
+
+    def give_back_writer(self) -> None:
+        """Queues, without waiting, a hand-over that gives the writer back if this
+        connection still holds it: after a transaction ended by an error or a
+        cancellation, a statement that took the writer may still be on its way to
+        the thread, with its ROLLBACK skipped (it had not begun when it was due)."""
+        connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        if connection._running:
+            connection._tx.put_nowait((None, partial(self.writer.release, self)))
 
     def close(self) -> None:
         try:
@@ -229,12 +309,12 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         if raw is None:
             return
         try:
-            await _hand_over(connection, raw.close)
+            await _hand_over(connection, _end, raw.close, self.writer, self)
         finally:
-            _stop(connection)
+            _stop(connection, self.writer, self)
 
     def _terminate_force_close(self) -> None:
-        _stop(self._connection)  # type: ignore[arg-type]
+        _stop(self._connection, self.writer, self)  # type: ignore[arg-type]
 
     def execute_now(self, sql: str) -> None:
         """Runs `sql` (a BEGIN) on the connection itself, outside any cursor."""
@@ -263,10 +343,11 @@ class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
 
     def __init__(self) -> None:
         super().__init__(aiosqlite, sqlite3)
+        self.writer = WriterLock()  # one per engine: SQLite has one writer per file
 
     def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
         adapted = super().connect(*arg, **kw)
-        return OneHopConnection(self, adapted._connection)
+        return OneHopConnection(self, adapted._connection, self.writer)
 
 
 def locks_rows(context: Any) -> bool:

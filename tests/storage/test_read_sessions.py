@@ -209,30 +209,31 @@ async def test_sqlite_writers_queue_and_an_error_frees_the_lock(runtime: Runtime
     assert await _names(db) == ["second", "B"]
 
 
-async def test_sqlite_next_writer_goes_ahead_while_commit_runs(
+async def test_sqlite_next_writer_waits_in_its_thread_not_on_the_event_loop(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The in-process lock passes on once COMMIT is handed to the driver: a slow
-    COMMIT (a WAL checkpoint, a busy disk) holds up only its own transaction, and
-    the next writer's BEGIN IMMEDIATE waits in SQLite until the COMMIT is done."""
+    """While a slow COMMIT (a WAL checkpoint, a busy disk) holds the writer, the next
+    writer waits for it in its own connection's thread: the event loop goes on serving
+    reads, and the next write goes ahead as soon as the COMMIT is done."""
     db = runtime.db
     if not db.is_sqlite:
         return
     producer_id = await _add_producer(db, "A")
-    lock = db._write_lock
+    lock = db._writer_lock
     assert lock is not None
     committing, disk = asyncio.Event(), threading.Event()
     loop = asyncio.get_running_loop()
     original = sqlite_driver._hand_over
 
     async def slow_first_commit(connection: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if getattr(fn, "__name__", "") == "commit" and not disk.is_set():
-            commit = fn
+        committing_now = fn is sqlite_driver._end and args[0].__name__ == "commit"
+        if committing_now and not disk.is_set():
+            end = fn
 
             def fn(*args, **kwargs):  # type: ignore[no-untyped-def]  # in the driver's thread
                 loop.call_soon_threadsafe(committing.set)
                 disk.wait(5)
-                return commit(*args, **kwargs)
+                return end(*args, **kwargs)
 
         return await original(connection, fn, *args, **kwargs)
 
@@ -247,27 +248,66 @@ async def test_sqlite_next_writer_goes_ahead_while_commit_runs(
     first = asyncio.create_task(write("first"))
     async with asyncio.timeout(5):
         await committing.wait()
-    assert not lock.locked()  # the first's COMMIT is still running
     second = asyncio.create_task(write("second"))
     await asyncio.sleep(0.1)
-    assert not first.done() and not second.done()  # the second waits in SQLite
-    assert lock.locked()  # ... holding the in-process lock: it is next
+    assert not first.done() and not second.done()  # the second waits for the writer
+    assert lock.locked()
+    async with asyncio.timeout(5):  # ... and the loop is free meanwhile
+        assert await _names(db) == ["A"]
     disk.set()
     async with asyncio.timeout(5):
         await asyncio.gather(first, second)
     assert await _names(db) == ["second"]
+    assert not lock.locked()
 
 
-async def test_sqlite_reads_skip_the_in_process_write_lock(runtime: Runtime) -> None:
+async def test_sqlite_reads_never_wait_for_the_writer(runtime: Runtime) -> None:
     db = runtime.db
     if not db.is_sqlite:
         return
     await _add_producer(db, "A")
-    lock = db._write_lock
+    lock = db._writer_lock
     assert lock is not None
-    async with lock:  # a writer holds the lock (say, waiting on its own I/O)
+    holder = object()  # another transaction writing (say, waiting on its own I/O)
+    lock.acquire(holder)
+    try:
         async with asyncio.timeout(5):
             assert await _names(db) == ["A"]
+    finally:
+        lock.release(holder)
+
+
+async def test_sqlite_a_cancelled_writer_gives_the_writer_back(runtime: Runtime) -> None:
+    """A transaction cancelled while its first write waits for the writer (or is on its
+    way to the thread) leaves nothing held: the next writers go ahead."""
+    db = runtime.db
+    if not db.is_sqlite:
+        return
+    producer_id = await _add_producer(db, "A")
+    lock = db._writer_lock
+    assert lock is not None
+    holder = object()
+    lock.acquire(holder)  # the cancelled one queues behind this
+
+    async def write(name: str) -> None:
+        async with db.transaction() as session:
+            await session.execute(
+                update(Producer).where(Producer.id == producer_id).values(name=name)
+            )
+
+    waiting = asyncio.create_task(write("cancelled"))
+    await asyncio.sleep(0.1)
+    waiting.cancel()
+    await asyncio.sleep(0.1)
+    lock.release(holder)  # its statement now runs in the thread, then gives the writer back
+    async with asyncio.timeout(10):
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+    async with asyncio.timeout(10):
+        await write("next")
+        await write("after")
+    assert await _names(db) == ["after"]
+    assert not lock.locked()
 
 
 async def test_postgresql_read_is_a_read_only_transaction(runtime: Runtime) -> None:

@@ -41,7 +41,7 @@ async def test_each_statement_is_one_trip_to_the_thread(
     original = sqlite_driver._hand_over
 
     async def counted(connection: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        trips.append(getattr(fn, "__name__", repr(fn)))
+        trips.append(args[0].__name__ if fn is sqlite_driver._end else fn.__name__)
         return await original(connection, fn, *args, **kwargs)
 
     monkeypatch.setattr(sqlite_driver, "_hand_over", counted)
@@ -64,7 +64,7 @@ async def test_a_transaction_is_its_statements_and_one_commit(
     original = sqlite_driver._hand_over
 
     async def counted(connection: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        trips.append(getattr(fn, "__name__", repr(fn)))
+        trips.append(args[0].__name__ if fn is sqlite_driver._end else fn.__name__)
         return await original(connection, fn, *args, **kwargs)
 
     monkeypatch.setattr(sqlite_driver, "_hand_over", counted)
@@ -171,7 +171,7 @@ async def test_a_last_write_takes_its_commit_along(
     original = sqlite_driver._hand_over
 
     async def counted(connection: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        trips.append(getattr(fn, "__name__", repr(fn)))
+        trips.append(args[0].__name__ if fn is sqlite_driver._end else fn.__name__)
         return await original(connection, fn, *args, **kwargs)
 
     monkeypatch.setattr(sqlite_driver, "_hand_over", counted)
