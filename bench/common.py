@@ -281,42 +281,48 @@ async def prepare_database(workdir: Path, api: FakeBotAPI, producer_ids: Iterabl
     the project's own storage functions (users.language = 'vi'), so every
     simulated user can start right at /newproduct.
     """
-    from bot.core import places
     from storage.db import Database
-    from storage.producers import save_producer
-    from storage.users import get_or_create_user
 
     db_path = workdir / "template.db"
     env = bot_env(api, workdir, db_path)
     await run_quiet([*bot_command()[:-1], "migrate"], env)
-    province = places.provinces()[0]
-    ward = places.wards(province.code)[0]
     db = Database(f"sqlite+aiosqlite:///{db_path}")
     try:
         async with db.transaction() as session:
-            for user_id in producer_ids:
-                user = await get_or_create_user(session, "telegram", str(user_id), "Bench")
-                user.language = "vi"
-                await save_producer(
-                    session,
-                    user.id,
-                    {
-                        "name": f"HTX Bench {user_id}",
-                        "kind": "cooperative",
-                        "representative": "Nguyễn Văn Bench",
-                        "phone": "+84912345678",
-                        "province_code": province.code,
-                        "ward_code": ward.code,
-                        "address": "",
-                        "latitude": None,
-                        "longitude": None,
-                        "tax_code": None,
-                        "show_phone": False,
-                    },
-                )
+            await add_producers(session, (str(user_id) for user_id in producer_ids))
     finally:
         await db.dispose()  # the last connection checkpoints the WAL into the file
     return db_path
+
+
+async def add_producers(session: Any, user_ids: Iterable[str]) -> None:
+    """Makes each Telegram user a producer (language vi) in `session`'s transaction."""
+    from bot.core import places
+    from storage.producers import save_producer
+    from storage.users import get_or_create_user
+
+    province = places.provinces()[0]
+    ward = places.wards(province.code)[0]
+    for user_id in user_ids:
+        user = await get_or_create_user(session, "telegram", user_id, "Bench")
+        user.language = "vi"
+        await save_producer(
+            session,
+            user.id,
+            {
+                "name": f"HTX Bench {user_id}",
+                "kind": "cooperative",
+                "representative": "Nguyễn Văn Bench",
+                "phone": "+84912345678",
+                "province_code": province.code,
+                "ward_code": ward.code,
+                "address": "",
+                "latitude": None,
+                "longitude": None,
+                "tax_code": None,
+                "show_phone": False,
+            },
+        )
 
 
 def copy_database(template: Path, target: Path) -> Path:

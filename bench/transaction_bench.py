@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import bench  # noqa: F401  (puts the repository root on sys.path)
+from bench.common import add_producers
 
 NAME = "transaction"
 POSTGRES_URL = os.environ.get(
@@ -105,36 +106,6 @@ async def _fresh_url(spec: str, workdir: Path) -> tuple[str, Any]:
             await connection.close()
 
     return url, drop
-
-
-async def _seed(runtime: Any, user_ids: list[str]) -> None:
-    from bot.core import places
-    from storage.producers import save_producer
-    from storage.users import get_or_create_user
-
-    province = places.provinces()[0]
-    ward = places.wards(province.code)[0]
-    async with runtime.db.transaction() as session:
-        for user_id in user_ids:
-            user = await get_or_create_user(session, "telegram", user_id, "Bench")
-            user.language = "vi"
-            await save_producer(
-                session,
-                user.id,
-                {
-                    "name": f"HTX Bench {user_id}",
-                    "kind": "cooperative",
-                    "representative": "Nguyễn Văn Bench",
-                    "phone": "+84912345678",
-                    "province_code": province.code,
-                    "ward_code": ward.code,
-                    "address": "",
-                    "latitude": None,
-                    "longitude": None,
-                    "tax_code": None,
-                    "show_phone": False,
-                },
-            )
 
 
 class Walker:
@@ -214,7 +185,8 @@ async def _run_one(args: argparse.Namespace) -> dict[str, Any]:
             runtime = await build_runtime(settings, migrate=False)
             try:
                 user_ids = [str(7_000_001 + i) for i in range(args.users)]
-                await _seed(runtime, user_ids)
+                async with runtime.db.transaction() as session:
+                    await add_producers(session, user_ids)
                 walker = Walker(runtime)
                 for i, user_id in enumerate(user_ids):  # spread over the steps
                     for _ in range(i % len(walker.steps)):
