@@ -36,6 +36,11 @@ async def _add_producer(db: Database, name: str = "HTX") -> int:
         return producer.id
 
 
+async def _rename(db: Database, producer_id: int, name: str) -> None:
+    async with db.transaction() as session:
+        await session.execute(update(Producer).where(Producer.id == producer_id).values(name=name))
+
+
 async def _names(db: Database) -> list[str]:
     async with db.read() as session:
         return list(await session.scalars(select(Producer.name).order_by(Producer.id)))
@@ -239,16 +244,10 @@ async def test_sqlite_next_writer_waits_in_its_thread_not_on_the_event_loop(
 
     monkeypatch.setattr(sqlite_driver, "_hand_over", slow_first_commit)
 
-    async def write(name: str) -> None:
-        async with db.transaction() as session:
-            await session.execute(
-                update(Producer).where(Producer.id == producer_id).values(name=name)
-            )
-
-    first = asyncio.create_task(write("first"))
+    first = asyncio.create_task(_rename(db, producer_id, "first"))
     async with asyncio.timeout(5):
         await committing.wait()
-    second = asyncio.create_task(write("second"))
+    second = asyncio.create_task(_rename(db, producer_id, "second"))
     await asyncio.sleep(0.1)
     assert not first.done() and not second.done()  # the second waits for the writer
     assert lock.locked()
@@ -289,13 +288,7 @@ async def test_sqlite_a_cancelled_writer_gives_the_writer_back(runtime: Runtime)
     holder = object()
     lock.acquire(holder)  # the cancelled one queues behind this
 
-    async def write(name: str) -> None:
-        async with db.transaction() as session:
-            await session.execute(
-                update(Producer).where(Producer.id == producer_id).values(name=name)
-            )
-
-    waiting = asyncio.create_task(write("cancelled"))
+    waiting = asyncio.create_task(_rename(db, producer_id, "cancelled"))
     await asyncio.sleep(0.1)
     waiting.cancel()
     await asyncio.sleep(0.1)
@@ -304,8 +297,8 @@ async def test_sqlite_a_cancelled_writer_gives_the_writer_back(runtime: Runtime)
         with pytest.raises(asyncio.CancelledError):
             await waiting
     async with asyncio.timeout(10):
-        await write("next")
-        await write("after")
+        await _rename(db, producer_id, "next")
+        await _rename(db, producer_id, "after")
     assert await _names(db) == ["after"]
     assert not lock.locked()
 

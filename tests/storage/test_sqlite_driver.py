@@ -34,9 +34,8 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.dispose()
 
 
-async def test_each_statement_is_one_trip_to_the_thread(
-    db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def count_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, the name of each call handed to a driver thread, in order."""
     trips: list[str] = []
     original = sqlite_driver._hand_over
 
@@ -45,6 +44,13 @@ async def test_each_statement_is_one_trip_to_the_thread(
         return await original(connection, fn, *args, **kwargs)
 
     monkeypatch.setattr(sqlite_driver, "_hand_over", counted)
+    return trips
+
+
+async def test_each_statement_is_one_trip_to_the_thread(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trips = count_trips(monkeypatch)
     async with db.read() as session:
         await session.execute(text("SELECT 1"))  # opens the read (BEGIN: one trip)
         trips.clear()
@@ -60,14 +66,7 @@ async def test_a_transaction_is_its_statements_and_one_commit(
     read (it never began), and a read ends with its ROLLBACK alone."""
     async with db.transaction() as session:  # open the pool's connection first
         await session.execute(select(ITEMS.c.id))
-    trips: list[str] = []
-    original = sqlite_driver._hand_over
-
-    async def counted(connection: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        trips.append(args[0].__name__ if fn is sqlite_driver._end else fn.__name__)
-        return await original(connection, fn, *args, **kwargs)
-
-    monkeypatch.setattr(sqlite_driver, "_hand_over", counted)
+    trips = count_trips(monkeypatch)
     async with db.transaction() as session:
         await session.execute(select(ITEMS.c.id))
         await session.execute(insert(ITEMS).values(name="chè"))
@@ -167,14 +166,7 @@ async def test_a_last_write_takes_its_commit_along(
     trip; nothing may run after it, as it would run outside the transaction."""
     async with db.transaction() as session:
         await session.execute(insert(ITEMS).values(name="chè"))
-    trips: list[str] = []
-    original = sqlite_driver._hand_over
-
-    async def counted(connection: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        trips.append(args[0].__name__ if fn is sqlite_driver._end else fn.__name__)
-        return await original(connection, fn, *args, **kwargs)
-
-    monkeypatch.setattr(sqlite_driver, "_hand_over", counted)
+    trips = count_trips(monkeypatch)
     last = update(ITEMS).where(ITEMS.c.id == 1).execution_options(**{LAST_WRITE: True})
     async with db.transaction() as session:
         await session.execute(insert(ITEMS).values(name="mật ong"))
