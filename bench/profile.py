@@ -55,7 +55,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("send replies (HTTP sendMessage)", ("telegram.py:send_replies",)),
     (
         "dispatcher: user and conversation",
-        ("users.py:user_and_conversation", "users.py:get_or_create_user"),
+        ("users.py:load_chat", "users.py:get_or_create_user"),
     ),
     ("dispatcher: router / flow logic", ("dispatcher.py:_resolve_action", "routes.py:Router.")),
     ("dispatcher: rest of the transaction", ("dispatcher.py:Dispatcher._handle_once",)),

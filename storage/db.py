@@ -12,18 +12,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import Connection, Executable, Result, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import greenlet_spawn
 
 from storage.sqlite_driver import OneHopConnection, OneHopDBAPI, WriterLock, locks_rows
 
@@ -56,9 +58,137 @@ class _Writer:
         return self.connection is not None
 
 
+class Executes(Protocol):
+    """What runs a statement in a transaction: an `AsyncSession`, or a `Unit` (whose
+    statements skip the ORM session). For storage functions that write with Core
+    statements only, so either kind of caller can use them."""
+
+    async def execute(
+        self, statement: Executable, params: dict[str, Any] | None = None, /
+    ) -> Result[Any]: ...
+
+
+class Unit:
+    """One update's unit of work (`Database.unit()`): Core statements on its
+    connection, and an ORM session joined to the same transaction, opened at its
+    first use. Most steps of a conversation read and write only the chat's two
+    rows, which go as Core statements: such an update never pays for a session.
+
+    Each trip through SQLAlchemy's asyncio bridge does as much as it can: the
+    first statement connects and begins with it, the last write commits and
+    gives the connection back with it.
+    """
+
+    def __init__(self, engine: AsyncEngine, options: dict[str, Any]) -> None:
+        self._engine = engine
+        self._options = options
+        self._connection: Connection | None = None
+        self._session: AsyncSession | None = None
+        self._adopted: list[object] = []
+        self.finished = False  # committed and given back by `last_write`
+
+    async def connect(self) -> None:
+        """Connects and begins now, as the first statement would (for a caller that
+        wants the session before any statement of its own)."""
+        await greenlet_spawn(self._connect)
+
+    async def execute(
+        self, statement: Executable, params: dict[str, Any] | None = None
+    ) -> Result[Any]:
+        """A Core statement in the unit's transaction (the first connects and begins)."""
+        return await greenlet_spawn(self._execute, statement, params)
+
+    async def last_write(self, statement: Executable, params: dict[str, Any]) -> int:
+        """The transaction's last statement, a write meant to change one row: when it
+        does, the transaction commits and the connection goes back, in the same trip;
+        otherwise the unit stays open (to be rolled back). Its row count."""
+        await self.flush()  # everything else first
+        return await greenlet_spawn(self._last_write, statement, params)
+
+    @property
+    def session(self) -> AsyncSession:
+        """The session, opened now if it is not yet, with the adopted objects in it
+        (after the unit's first statement, which connects it)."""
+        if self._session is None:
+            if self._connection is None:
+                raise RuntimeError("Unit.session before the unit's first statement or connect()")
+            connection = AsyncConnection(self._engine, self._connection)
+            self._session = AsyncSession(bind=connection, expire_on_commit=False)
+            self._session.add_all(self._adopted)
+        return self._session
+
+    def adopt(self, *instances: object) -> None:
+        """Detached mapped objects (loaded by Core) that belong in the session: added
+        now if it is open, else when it opens."""
+        self._adopted.extend(instances)
+        if self._session is not None:
+            self._session.add_all(instances)
+
+    def release(self, instance: object) -> None:
+        """Takes an adopted object out of the unit: the session never writes it."""
+        self._adopted.remove(instance)
+        if self._session is not None and instance in self._session:
+            self._session.expunge(instance)
+
+    async def flush(self) -> None:
+        """Writes the session's pending changes, if it is open and has any; also the
+        adopted objects changed while it was not (opening it for them)."""
+        if self._session is None and not any(_changed(o) for o in self._adopted):
+            return
+        session = self.session
+        if session.new or session.dirty or session.deleted:
+            await session.flush()
+
+    def _connect(self) -> Connection:
+        if self._connection is None:
+            connection = self._engine.sync_engine.connect()
+            if self._options:
+                connection.execution_options(**self._options)
+            connection.begin()
+            self._connection = connection
+        return self._connection
+
+    def _execute(self, statement: Executable, params: dict[str, Any] | None) -> Result[Any]:
+        return self._connect().execute(statement, params)
+
+    def _last_write(self, statement: Executable, params: dict[str, Any]) -> int:
+        connection = self._connect()
+        rowcount: int = connection.execute(statement, params).rowcount
+        if rowcount == 1:
+            self._end(commit=True)
+        return rowcount
+
+    def _end(self, *, commit: bool) -> None:
+        """Commits or rolls back, then gives the connection back (in a greenlet)."""
+        self.finished = True
+        self._close_session()
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            if commit:
+                connection.commit()
+            else:
+                connection.rollback()
+        finally:
+            connection.close()
+
+    def _close_session(self) -> None:
+        # The transaction is the connection's: closing the joined session only
+        # forgets its objects (no I/O), whether it committed or not.
+        if self._session is not None:
+            self._session.sync_session.close()
+            self._session = None
+
+
+def _changed(instance: object) -> bool:
+    state = inspect(instance)
+    return state.modified or not state.has_identity
+
+
 class Database:
     """Owns the engine; `transaction()` is the one way code gets a session to write with,
-    `read()` a session that only reads."""
+    `unit()` the dispatcher's per-update unit of work, `read()` a session that only reads."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
@@ -114,6 +244,27 @@ class Database:
             if not ended and writer is not None and writer.connection is not None:
                 writer.connection.give_back_writer()
             await _close(session)
+
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[Unit]:
+        """Like `transaction()` (the same commit, rollback and SQLite writer rules),
+        but yielding a `Unit`: a connection, and a session only if something asks."""
+        writer = _Writer() if self._writer_lock is not None else None
+        unit = Unit(self.engine, {WRITER: writer} if writer is not None else {})
+        ended = False
+        try:
+            yield unit
+            if not unit.finished:
+                await unit.flush()
+                await greenlet_spawn(unit._end, commit=True)
+            ended = True
+        except BaseException:
+            await greenlet_spawn(unit._end, commit=False)
+            raise
+        finally:
+            unit._close_session()
+            if not ended and writer is not None and writer.connection is not None:
+                writer.connection.give_back_writer()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -35,6 +35,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage.db import Executes
 from storage.models import InboxUpdate, utcnow
 
 PENDING = "pending"
@@ -161,7 +162,7 @@ async def lease_next(
 
 
 async def mark_handled(
-    session: AsyncSession, row_id: int, worker: str, replies: dict[str, Any], now: dt.datetime
+    session: Executes, row_id: int, worker: str, replies: dict[str, Any], now: dt.datetime
 ) -> bool:
     """Records the update as handled with the replies it queued; False if the row is no
     longer this worker's (its lease ran out and another took it, or it was handled)."""

@@ -21,6 +21,7 @@ import hashlib
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import Unit
 from storage.models import LinkAttempt, LinkCode, Producer, User
 
 SEEN_EVERY = dt.timedelta(minutes=1)  # last_seen_at is written at most this often
@@ -32,7 +33,7 @@ def is_linked(user: User) -> bool:
     return user.person_id is not None or user.deliver_to_id is not None
 
 
-async def arrived(session: AsyncSession, account: User, now: dt.datetime) -> User:
+async def arrived(unit: Unit, account: User, now: dt.datetime) -> User:
     """Records that `account` wrote now; returns the person's primary account.
 
     An unlinked account is its own person and costs at most one small
@@ -45,7 +46,7 @@ async def arrived(session: AsyncSession, account: User, now: dt.datetime) -> Use
         return account
     primary = account
     if account.person_id is not None:
-        found = await session.get(User, account.person_id)
+        found = await unit.session.get(User, account.person_id)
         if found is None:  # the primary was deleted: this account stands alone again
             account.person_id = None
             return account

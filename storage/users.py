@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Sequence
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, and_, bindparam, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
-from storage.db import LAST_WRITE
+from storage.db import LAST_WRITE, Unit
 from storage.models import Conversation, User
 from storage.states.roles import Role
+
+_T = TypeVar("_T")
 
 
 async def get_or_create_user(
@@ -31,34 +35,70 @@ async def get_or_create_user(
     return user
 
 
-# Built once: every update runs it, and building the expression is most of its
-# Python cost (the values go in as bound parameters).
-_USER_AND_CONVERSATION = (
-    select(User, Conversation)
+_USERS = cast(Table, User.__table__)
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+# One Core query for the chat's two rows, built once (the values go in as bound
+# parameters): a user's columns, then the conversation's (None when it has none).
+_CHAT = (
+    select(*_USERS.columns, *_CONVERSATIONS.columns)
+    .select_from(_USERS)
     .outerjoin(
-        Conversation,
+        _CONVERSATIONS,
         and_(
-            Conversation.channel == bindparam("channel"),
-            Conversation.chat_id == bindparam("chat_id"),
+            _CONVERSATIONS.c.channel == bindparam("channel"),
+            _CONVERSATIONS.c.chat_id == bindparam("chat_id"),
         ),
     )
-    .where(User.channel == bindparam("channel"), User.external_id == bindparam("external_id"))
+    .where(
+        _USERS.c.channel == bindparam("channel"), _USERS.c.external_id == bindparam("external_id")
+    )
+)
+_CONVERSATION = select(*_CONVERSATIONS.columns).where(
+    _CONVERSATIONS.c.channel == bindparam("channel"),
+    _CONVERSATIONS.c.chat_id == bindparam("chat_id"),
 )
 
 
-async def user_and_conversation(
-    session: AsyncSession, channel: str, external_id: str, chat_id: str
+def _attribute_keys(cls: type[Any], table: Table) -> tuple[str, ...]:
+    mapper = inspect(cls)
+    return tuple(mapper.get_property_by_column(column).key for column in table.columns)
+
+
+_USER_KEYS = _attribute_keys(User, _USERS)
+_CONVERSATION_KEYS = _attribute_keys(Conversation, _CONVERSATIONS)
+
+
+def _detached(cls: type[_T], keys: tuple[str, ...], values: Sequence[Any]) -> _T:
+    """A mapped object from its row's values, detached (as if loaded by a session now
+    closed): what the ORM's loading does, without its per-query machinery."""
+    instance: _T = inspect(cls).class_manager.new_instance()
+    instance.__dict__.update(zip(keys, values, strict=True))
+    make_transient_to_detached(instance)
+    return instance
+
+
+async def load_chat(
+    unit: Unit, channel: str, external_id: str, chat_id: str
 ) -> tuple[User | None, Conversation | None]:
-    """A user and the conversation of one of their chats, in one query; either may be missing."""
+    """A user and the conversation of one of their chats, in one Core query, as
+    detached objects the unit adopts (they join its session if one opens); either
+    may be missing."""
     params = {"channel": channel, "chat_id": chat_id, "external_id": external_id}
-    row = (await session.execute(_USER_AND_CONVERSATION, params)).first()
+    row = (await unit.execute(_CHAT, params)).first()
+    values: Sequence[Any] | None
     if row is None:
-        conversation = await session.get(Conversation, (channel, chat_id))
-        return None, conversation
-    return row[0], row[1]
+        user, values = None, (await unit.execute(_CONVERSATION, params)).first()
+    else:
+        user = _detached(User, _USER_KEYS, row[: len(_USER_KEYS)])
+        values = row[len(_USER_KEYS) :]
+        unit.adopt(user)
+    if values is None or values[0] is None:  # no conversation (its key is never NULL)
+        return user, None
+    conversation = _detached(Conversation, _CONVERSATION_KEYS, values)
+    unit.adopt(conversation)
+    return user, conversation
 
 
-_CONVERSATIONS = cast(Table, Conversation.__table__)
 # The conversation's save (`save_conversation`): the SET clause is the columns
 # passed as parameters, plus the version bump; the WHERE clause is the version check.
 _SAVE_CONVERSATION = (
@@ -79,18 +119,18 @@ _CHANGEABLE = tuple(
 )
 
 
-async def save_conversation(session: AsyncSession, conversation: Conversation) -> None:
-    """The transaction's last write: the session's pending changes, then the loaded
+async def save_conversation(unit: Unit, conversation: Conversation) -> None:
+    """The transaction's last write: the unit's pending changes, then the loaded
     conversation in one UPDATE under its version check (on SQLite, the COMMIT goes
-    to the driver with it). A new conversation is left to the commit's INSERT.
+    to the driver with it). A new conversation is left to the unit's flush (an INSERT).
 
     Raises `StaleDataError`, as the ORM's own version check would, when another
     worker saved the conversation since it was loaded; the caller's transaction
-    then rolls back. The conversation leaves the session (it is saved), and the
+    then rolls back. The conversation leaves the unit (it is saved), and the
     transaction must write nothing more (on SQLite it is already committed).
     """
     state = inspect(conversation)
-    if not state.persistent:
+    if not state.has_identity:
         return
     unmodified = state.unmodified
     params: dict[str, Any] = {
@@ -101,11 +141,8 @@ async def save_conversation(session: AsyncSession, conversation: Conversation) -
         key_chat_id=conversation.chat_id,
         key_version=conversation.version,
     )
-    session.expunge(conversation)  # written here: nothing left for the flush
-    if session.new or session.dirty or session.deleted:
-        await session.flush()  # everything else first: this is the last write
-    result = await session.execute(_SAVE_CONVERSATION, params)
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    unit.release(conversation)  # written here: nothing left for the flush
+    if await unit.last_write(_SAVE_CONVERSATION, params) != 1:
         raise StaleDataError(
             f"conversations row {params['key_channel']}/{params['key_chat_id']} was saved "
             f"by another worker (version {params['key_version']} no longer current)"

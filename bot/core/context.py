@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.core.types import Capabilities, Incoming, Reply
 from bot.i18n import Catalogs, Translator
+from storage.db import Unit
 from storage.models import Conversation, User
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ class Context:
     """One update being handled, inside one database transaction."""
 
     app: App
-    session: AsyncSession
+    unit: Unit  # the update's unit of work; `session` opens its ORM session on first use
     incoming: Incoming
     caps: Capabilities
     user: User
@@ -47,6 +48,10 @@ class Context:
     notes: list[str] = field(default_factory=list)  # for logs
     # Resolves an action to its screen (set by the router; see bot/core/intents.py).
     navigate: Callable[[Context, str], Awaitable[list[Reply]]] | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.unit.session
 
     @property
     def settings(self) -> Settings:

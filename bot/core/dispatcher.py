@@ -19,7 +19,6 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot import metrics
@@ -29,10 +28,10 @@ from bot.core.images import Decoder
 from bot.core.scanning import codes_in
 from bot.core.types import NOTICE_PREFIX, Capabilities, Incoming, Reply, menu_line
 from storage import people
-from storage.db import Database
+from storage.db import Database, Unit
 from storage.models import Conversation, User
 from storage.outbox import notice_action, notice_after
-from storage.users import get_or_create_user, save_conversation, user_and_conversation
+from storage.users import get_or_create_user, load_chat, save_conversation
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,7 @@ FileFetcher = Callable[[str], Awaitable[bytes]]
 Sender = Callable[[list[Reply]], Awaitable[object]]
 # Called inside the update's transaction with its replies, before the commit: the
 # inbox marks its row handled and queues the replies there (bot/inbox/worker.py).
-QueueReplies = Callable[[AsyncSession, list[Reply]], Awaitable[None]]
+QueueReplies = Callable[[Unit, list[Reply]], Awaitable[None]]
 
 
 class Abandon(Exception):
@@ -154,23 +153,23 @@ class Dispatcher:
     ) -> tuple[list[Reply], str]:
         """The replies, and the outcome the metrics count: "ok", or "stale" for a press
         on a screen that is no longer shown."""
-        async with self.db.transaction() as session:
-            user, conversation = await user_and_conversation(
-                session, incoming.channel, incoming.user_id, incoming.chat_id
+        async with self.db.unit() as unit:
+            user, conversation = await load_chat(
+                unit, incoming.channel, incoming.user_id, incoming.chat_id
             )
             if user is None:  # first contact
                 user = await get_or_create_user(
-                    session, incoming.channel, incoming.user_id, incoming.user_name
+                    unit.session, incoming.channel, incoming.user_id, incoming.user_name
                 )
             if user.blocked_at is not None:
                 user.blocked_at = None  # writing to the bot means it is unblocked
             if conversation is None:
-                conversation = _new_conversation(session, incoming, user)
+                conversation = _new_conversation(unit, incoming, user)
             # A linked account acts as its person (storage/people.py).
-            user = await people.arrived(session, user, self.app.clock())
+            user = await people.arrived(unit, user, self.app.clock())
             ctx = Context(
                 app=self.app,
-                session=session,
+                unit=unit,
                 incoming=incoming,
                 caps=caps,
                 user=user,
@@ -184,9 +183,9 @@ class Dispatcher:
             # changed, so a second worker holding the same version fails.
             conversation.updated_at = self.app.clock()
             if queue is not None:
-                await queue(session, replies)
+                await queue(unit, replies)
             # The last write: the version check raises StaleDataError (retried above).
-            await save_conversation(session, conversation)
+            await save_conversation(unit, conversation)
         for reply in replies:
             if reply.make_document is not None:
                 reply.document = await asyncio.to_thread(reply.make_document)
@@ -216,7 +215,7 @@ class Dispatcher:
         return Reply(t("error.unexpected", reference=reference))
 
 
-def _new_conversation(session: AsyncSession, incoming: Incoming, user: User) -> Conversation:
+def _new_conversation(unit: Unit, incoming: Incoming, user: User) -> Conversation:
     conversation = Conversation(
         channel=incoming.channel,
         chat_id=incoming.chat_id,
@@ -226,7 +225,7 @@ def _new_conversation(session: AsyncSession, incoming: Incoming, user: User) -> 
         actions={},
         token="",
     )
-    session.add(conversation)
+    unit.adopt(conversation)  # inserted by the unit's flush
     return conversation
 
 

@@ -51,16 +51,23 @@ class Intent:
     role: str = ANYONE
     regex: re.Pattern[str] = field(init=False, compare=False, repr=False)
     name: str = field(init=False, compare=False, repr=False)
+    # The action without arguments, when the pattern takes it: checked once, as
+    # screens ask for it (Back, Skip, Save...) on every update.
+    bare: str | None = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "regex", re.compile(self.pattern))
         literal = _LITERAL.match(self.pattern)
         if literal is None:
             raise ValueError(f"an intent's pattern starts with its name: {self.pattern!r}")
-        object.__setattr__(self, "name", literal.group().rstrip(":"))
+        name = literal.group().rstrip(":")
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "bare", name if self.regex.fullmatch(name) else None)
 
     def action(self, *args: object) -> str:
         """The action string for these arguments; raises when the pattern refuses it."""
+        if not args and self.bare is not None:
+            return self.bare
         built = ":".join([self.name, *(str(arg) for arg in args)])
         if self.regex.fullmatch(built) is None:
             raise ValueError(f"{built!r} is not an action of {self.pattern!r}")

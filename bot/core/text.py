@@ -32,6 +32,10 @@ def visible(text: str, *, multiline: bool = False) -> str:
     Tabs and line breaks of a one-line field become spaces; every other
     control or format character is dropped.
     """
+    # Most answers have nothing to remove: printable excludes every control,
+    # format and line-break character (both checks run in C).
+    if text.isprintable() and unicodedata.is_normalized("NFC", text):
+        return text
     text = _LINE_BREAKS.sub("\n", nfc(text))
     kept: list[str] = []
     for ch in text:

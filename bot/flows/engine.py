@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 from bot.core.context import Context
@@ -112,12 +112,21 @@ class Flow:
     exit: Exit  # what to show after cancel or "later"
     summary: Callable[[Context, dict[str, Any]], str] | None = None  # confirm before saving
 
+    # The steps by name, for the lookups every update makes.
+    by_name: dict[str, Step] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by_name = {step.name: step for step in self.steps}
+        if len(by_name) != len(self.steps):
+            raise ValueError(f"flow {self.name!r} has two steps of one name")
+        object.__setattr__(self, "by_name", by_name)
+
     def step(self, name: str) -> Step:
-        return next(step for step in self.steps if step.name == name)
+        return self.by_name[name]
 
     def has(self, name: str | None) -> bool:
         """True for the confirmation and for a step this version of the flow still has."""
-        return name == CONFIRM or any(step.name == name for step in self.steps)
+        return name == CONFIRM or name in self.by_name
 
 
 # --- starting ----------------------------------------------------------

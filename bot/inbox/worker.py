@@ -28,8 +28,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.channels.webhook import WebhookChannel
 from bot.config import InboxSettings
 from bot.core.context import utc_now
@@ -37,7 +35,7 @@ from bot.core.dispatcher import Abandon, Dispatcher
 from bot.core.types import Incoming, Reply
 from bot.inbox import replies as stored_replies
 from storage import inbox
-from storage.db import Database
+from storage.db import Database, Unit
 from storage.models import InboxUpdate
 
 log = logging.getLogger(__name__)
@@ -220,7 +218,7 @@ class InboxWorker:
         turned out not to be this worker's."""
         queued: list[list[Reply]] = []
 
-        async def queue(session: AsyncSession, replies: list[Reply]) -> None:
+        async def queue(unit: Unit, replies: list[Reply]) -> None:
             for reply in replies:
                 # Made here, not after the commit as the dispatcher otherwise does:
                 # the queued replies must be complete when the transaction ends.
@@ -228,7 +226,7 @@ class InboxWorker:
                     reply.document = await asyncio.to_thread(reply.make_document)
                     reply.make_document = None
             if not await inbox.mark_handled(
-                session, row.id, self.id, stored_replies.dump(replies), self.clock()
+                unit, row.id, self.id, stored_replies.dump(replies), self.clock()
             ):
                 raise Abandon(f"inbox row {row.id} is no longer {self.id}'s")
             queued.append(replies)

@@ -17,6 +17,7 @@ from bot.i18n.translator import Translator, load_catalog
 from bot.runtime import Runtime
 from bot.scheduler import gaps
 from bot.web.facts import facts_json, product_facts
+from storage.db import Unit
 from storage.kpis import ProductRow
 from storage.models import Conversation, Product
 from storage.origin import origin_row
@@ -127,11 +128,11 @@ def translator(runtime: Runtime) -> Translator:
     return Translator("en", english, load_catalog("vi"), runtime.app.catalogs.tz)
 
 
-async def context(runtime: Runtime, chat: Chat, session: Any) -> Context:
-    user = await get_or_create_user(session, chat.channel, chat.user_id, "")
+async def context(runtime: Runtime, chat: Chat, unit: Unit) -> Context:
+    user = await get_or_create_user(unit.session, chat.channel, chat.user_id, "")
     return Context(
         app=runtime.app,
-        session=session,
+        unit=unit,
         incoming=chat.incoming(text=None),
         caps=TELEGRAM,
         user=user,
@@ -161,8 +162,9 @@ async def test_a_new_field_shows_in_the_summary_the_facts_and_completeness(
     assert to_columns(answers)["growing_area_code"] == "Làng chè Tân Cương"
     flow = product_flow()
     assert flow.summary is not None
-    async with runtime.db.transaction() as session:
-        summary = flow.summary(await context(runtime, chat, session), answers)
+    async with runtime.db.unit() as unit:
+        await unit.connect()
+        summary = flow.summary(await context(runtime, chat, unit), answers)
     assert "Craft village: Làng chè Tân Cương" in summary
 
     # The origin page's facts list it, and the JSON API carries it.

@@ -357,13 +357,15 @@ async def dispatch_action(bot: E2E, chat: Chat, action: str) -> list[Reply]:
     """What the router answers `chat`'s user for `action`, as if a button had carried it."""
     router = bot.runtime.dispatcher.router
     assert isinstance(router, Router)
-    async with bot.runtime.db.transaction() as session:
+    async with bot.runtime.db.unit() as unit:
+        await unit.connect()
+        session = unit.session
         user = await get_or_create_user(session, "telegram", str(chat.id), "Tâm")
         conversation = await session.get(Conversation, ("telegram", str(chat.id)))
         assert conversation is not None
         ctx = Context(
             app=bot.runtime.app,
-            session=session,
+            unit=unit,
             incoming=Incoming("telegram", str(chat.id), str(chat.id), callback="crafted"),
             caps=telegram.CAPABILITIES,
             user=user,

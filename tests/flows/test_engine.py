@@ -544,11 +544,12 @@ async def test_another_producers_product_cannot_be_reached(runtime: Runtime) -> 
         f"photos:{product_id}",
         f"photos:add:{product_id}",
     ):
-        async with runtime.db.transaction() as session:
-            user = await get_or_create_user(session, intruder.channel, intruder.user_id, "")
+        async with runtime.db.unit() as unit:
+            await unit.connect()
+            user = await get_or_create_user(unit.session, intruder.channel, intruder.user_id, "")
             ctx = Context(
                 app=runtime.app,
-                session=session,
+                unit=unit,
                 incoming=intruder.incoming(text=None),
                 caps=TELEGRAM,
                 user=user,

@@ -119,7 +119,9 @@ async def context(chat: Chat, **incoming: Any) -> AsyncIterator[Context]:
     runtime = chat.runtime
     router = runtime.dispatcher.router
     assert isinstance(router, Router)
-    async with runtime.db.transaction() as session:
+    async with runtime.db.unit() as unit:
+        await unit.connect()
+        session = unit.session
         user = await get_or_create_user(session, chat.channel, chat.user_id, "Test User")
         if runtime.settings.is_admin(chat.channel, chat.user_id):
             user.role = "admin"
@@ -131,7 +133,7 @@ async def context(chat: Chat, **incoming: Any) -> AsyncIterator[Context]:
             session.add(conversation)
         yield Context(
             app=runtime.app,
-            session=session,
+            unit=unit,
             incoming=chat.incoming(**incoming),
             caps=chat.caps,
             user=user,

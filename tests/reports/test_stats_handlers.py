@@ -84,11 +84,12 @@ async def test_officer_cannot_open_another_province(
         f"export:sheet:shopee:{PROVINCE_B}",
     ]
     for action in actions:
-        async with runtime.db.transaction() as session:
-            user = await get_or_create_user(session, "telegram", officer.user_id, "")
+        async with runtime.db.unit() as unit:
+            await unit.connect()
+            user = await get_or_create_user(unit.session, "telegram", officer.user_id, "")
             ctx = Context(
                 app=runtime.app,
-                session=session,
+                unit=unit,
                 incoming=officer.incoming(text=None),
                 caps=TELEGRAM,
                 user=user,
