@@ -46,6 +46,7 @@ from bench import profile
 from bench.common import (
     ECHO,
     PRODUCT,
+    ROOT,
     BenchAPI,
     BotProcess,
     CpuMeter,
@@ -134,6 +135,7 @@ class Side:
     command: list[str]
     extra_env: dict[str, str]
     cpus: set[int] | None = None
+    cwd: Path = ROOT
     persistent: bool = False
     proc: BotProcess | None = None
     windows: int = 0
@@ -148,6 +150,7 @@ class Side:
             self.db_path,
             self.extra_env,
             cpus=self.cpus,
+            cwd=self.cwd,
         )
         await self.proc.start()
         return self.proc
@@ -179,6 +182,7 @@ async def _make_side(
     template: Path,
     args: argparse.Namespace,
     diag: str | None = None,
+    cpus: set[int] | None = None,
 ) -> Side:
     api = await stack.enter_async_context(BenchAPI())
     db_path = copy_database(template, workdir / f"{kind}-{diag or 'counted'}.db")
@@ -191,6 +195,7 @@ async def _make_side(
         command = aiogram_command()
     elif kind == "base":
         base = args.closed_base  # made absolute by the argument parser
+        # Run from its own tree: `python -m` imports from the working directory first.
         command = [f"{base}/.venv/bin/python", "-m", "bot.cli", "run"]
         extra_env["PYTHONPATH"] = base
     else:
@@ -210,7 +215,6 @@ async def _make_side(
     driver = Driver(api, ECHO if kind == "echo" else PRODUCT, closed=True)
     for i in range(args.closed_users):
         driver.add(FIRST_ID + i)
-    pins = _pinning(args)
     side = Side(
         kind,
         api,
@@ -219,7 +223,8 @@ async def _make_side(
         workdir,
         command,
         extra_env,
-        cpus=pins[1] if pins else None,
+        cpus=cpus,
+        cwd=Path(args.closed_base) if kind == "base" else ROOT,
         persistent=kind == "aiogram",
     )
     stack.push_async_callback(side.stop, 60 if diag else 3)
@@ -270,6 +275,7 @@ async def _window(
     return {
         "kind": side.kind,
         "rep": rep,
+        "bot_cpus": sorted(proc.ps.cpu_affinity()),  # where it was allowed to run
         "updates_per_s": len(window) / seconds,
         "updates": len(window),
         "handled": len(driver.records),  # in this process, warm-up and drain included
@@ -290,7 +296,8 @@ def _line(result: dict[str, Any]) -> str:
     return (
         f"{result['updates_per_s']:7.1f} updates/s, {result['cpu_ms_per_update']:5.1f} "
         f"CPU-ms/update, p50 {fmt_ms(result['p50'])}, p99 {fmt_ms(result['p99'])}; "
-        f"cores: {result['kind']} {result['cpu']['bot']:.2f}, bench "
+        f"cores: {result['kind']} {result['cpu']['bot']:.2f} (on CPU "
+        f"{','.join(map(str, result['bot_cpus']))}), bench "
         f"{result['cpu']['bench']:.2f}, others {result['cpu']['others']:.2f}; "
         f"errors {result['error_count']}"
     )
@@ -299,6 +306,10 @@ def _line(result: dict[str, Any]) -> str:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     runs: list[dict[str, Any]] = []
     problems: list[str] = []
+    # Read once, before this process keeps to its own CPU: read after, the machine
+    # would seem to have one CPU, and the bots would share the benchmark's.
+    pins = _pinning(args)
+    bot_cpus = pins[1] if pins else None
     with tempfile.TemporaryDirectory(prefix="ocop-bench-closed-") as tmp:
         workdir = Path(tmp)
         async with BenchAPI() as setup_api:  # only for the environment of `migrate`
@@ -307,7 +318,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             )
         for kind, diag in args.diagnostic_runs:  # each in a process of its own
             async with AsyncExitStack() as stack:
-                side = await _make_side(stack, kind, workdir, template, args, diag)
+                side = await _make_side(stack, kind, workdir, template, args, diag, bot_cpus)
                 if kind != "echo":
                     await _spread(side, args)
                 result = await _window(side, 0, args, diag)
@@ -330,13 +341,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if (kind != "base" or args.closed_base)
             and (kind != "aiogram" or not args.closed_no_aiogram)
         ]
-        pins = _pinning(args)
         pinned_from = os.sched_getaffinity(0)
         if pins:
             os.sched_setaffinity(0, pins[0])
         async with AsyncExitStack() as stack:
             stack.callback(os.sched_setaffinity, 0, pinned_from)
-            sides = [await _make_side(stack, kind, workdir, template, args) for kind in kinds]
+            sides = [
+                await _make_side(stack, kind, workdir, template, args, cpus=bot_cpus)
+                for kind in kinds
+            ]
             for side in sides:
                 if side.kind == "echo":
                     continue

@@ -166,9 +166,12 @@ class BotProcess:
         extra_env: dict[str, str] | None = None,
         *,
         cpus: set[int] | None = None,
+        cwd: Path = ROOT,
     ) -> None:
         self.name = name
         self.cpus = cpus  # kept to these CPUs from before exec, every thread included
+        # `python -m` imports from its working directory first: the tree whose code runs.
+        self.cwd = cwd
         self.extra_env = extra_env or {}
         self.command = list(command)
         self.api = api
@@ -194,7 +197,7 @@ class BotProcess:
         with self.log_path.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 *self.command,
-                cwd=str(ROOT),
+                cwd=str(self.cwd),
                 env={**bot_env(self.api, self.workdir, self.db_path), **self.extra_env},
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=log,
