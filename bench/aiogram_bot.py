@@ -111,7 +111,12 @@ async def main() -> None:
     base = os.environ["OCOP_TELEGRAM_API_URL"]  # …/bot: the token and method follow
     api = TelegramAPIServer(base=f"{base}{{token}}/{{method}}", file=f"{base}{{token}}/{{path}}")
     bot = Bot(token, session=AiohttpSession(api=api))
-    await build().start_polling(bot, polling_timeout=30)  # stops on SIGTERM / SIGINT
+    # Updates handled at once (aiogram's default: no limit); bench/closed_loop.py
+    # sets it with --closed-aiogram-concurrency.
+    limit = os.environ.get("BENCH_AIOGRAM_CONCURRENT")
+    await build().start_polling(  # stops on SIGTERM / SIGINT
+        bot, polling_timeout=30, tasks_concurrency_limit=int(limit) if limit else None
+    )
 
 
 if __name__ == "__main__":

@@ -8,10 +8,11 @@ database. Its HTTP client is PTB's default (httpx), as in a bare bot;
 BENCH_ECHO_TRANSPORT=aiohttp gives it the bot's own
 (bot/channels/telegram_http.py) for a like-for-like comparison.
 
-It handles 16 updates at a time (BENCH_ECHO_CONCURRENT; PTB's default is 1),
+It handles 4 updates at a time (BENCH_ECHO_CONCURRENT; PTB's default is 1),
 not the bot's 256: with ~200 requests in flight httpx's pool costs several
 times the CPU per request (BENCHMARKS.md, "What was wrong with the echo
-baseline"), which made this baseline slower than PTB really is.
+baseline"), which made this baseline slower than PTB really is; 4 was its
+ceiling on a core of its own (2, 4, 8 and 16 measured).
 BENCH_ECHO_POOL sets httpx's pool size (PTB's default 256). Runs until
 SIGTERM / SIGINT:
 
@@ -59,7 +60,7 @@ async def main() -> None:
     settings = load_settings()
     if not settings.telegram_token:
         raise SystemExit("OCOP_TELEGRAM_TOKEN is not set")
-    concurrent = int(os.environ.get("BENCH_ECHO_CONCURRENT", "16"))
+    concurrent = int(os.environ.get("BENCH_ECHO_CONCURRENT", "4"))
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_token)

@@ -89,6 +89,8 @@ class Dispatcher:
         self.db = db
         self.router = router
         self.locks = ChatLocks()
+        # Transactions at once: beyond a few, they only take turns on the CPU.
+        self.turns = asyncio.Semaphore(app.settings.database_concurrent_transactions)
         self.decoder = Decoder(app.settings.media, codes_in)
 
     async def handle(
@@ -121,7 +123,8 @@ class Dispatcher:
             await self._download(incoming, fetch)
             for attempt in range(MAX_ATTEMPTS):
                 try:
-                    replies, outcome = await self._handle_once(incoming, caps, queue)
+                    async with self.turns:
+                        replies, outcome = await self._handle_once(incoming, caps, queue)
                     return replies
                 except (StaleDataError, IntegrityError):
                     # Another worker saved this conversation (or created this

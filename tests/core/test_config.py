@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.config import PROJECT_ROOT, load_settings
 
 TOKEN = "123456:AAH-secret-token-value"
@@ -20,6 +22,15 @@ def test_defaults_from_the_project_config() -> None:
     assert settings.media.thumbnail_side == 320
     assert settings.limits.max_price_vnd == 1_000_000_000
     assert settings.telegram_token is None
+    assert settings.database_concurrent_transactions == 4
+
+
+@pytest.mark.parametrize("value", ["0", "-2", '"many"', "2.5", "true"])
+def test_a_transaction_limit_that_is_no_whole_number_says_so(tmp_path: Path, value: str) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f"[database]\nconcurrent_transactions = {value}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"\[database\] concurrent_transactions must be a whole"):
+        load_settings(config, environ={})
 
 
 def test_environment_overrides(tmp_path: Path) -> None:

@@ -244,6 +244,39 @@ async def test_error_leaves_the_conversation_as_it_was(
     assert (after.step, after.data["values"]) == ("group", before.data["values"])
 
 
+# --- transactions at once ---------------------------------------------------
+
+
+async def test_at_most_the_configured_transactions_run_at_once(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twelve producers at once: their transactions take turns, four at a time (the
+    shipped `[database] concurrent_transactions`), and every chat is answered. (Their
+    accounts exist: a first contact writes before the handler runs, and on SQLite the
+    one writer would be what makes them take turns.)"""
+    assert runtime.settings.database_concurrent_transactions == 4
+    router = runtime.dispatcher.router
+    inside, most = 0, 0
+
+    async def counting(ctx: Context) -> list[Reply]:
+        nonlocal inside, most
+        inside += 1
+        most = max(most, inside)
+        try:
+            await asyncio.sleep(0.01)  # a handler waiting on something, in its transaction
+            return await router(ctx)
+        finally:
+            inside -= 1
+
+    monkeypatch.setattr(runtime.dispatcher, "router", counting)
+    chats = [Chat(runtime, TELEGRAM, user_id=str(3_000 + n)) for n in range(12)]
+    for chat in chats:
+        await make_user(runtime, chat)
+    screens = await asyncio.gather(*(chat.say("/menu") for chat in chats))
+    assert most == 4
+    assert all(screen and screen[0].buttons for screen in screens)
+
+
 # --- two workers, one conversation ------------------------------------------
 
 
