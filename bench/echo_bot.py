@@ -9,7 +9,7 @@ BENCH_ECHO_TRANSPORT=aiohttp gives it the bot's own
 (bot/channels/telegram_http.py) for a like-for-like comparison.
 
 It handles 4 updates at a time (BENCH_ECHO_CONCURRENT; PTB's default is 1),
-not the bot's 256: with ~200 requests in flight httpx's pool costs several
+not the bot's 64: with many requests in flight httpx's pool costs several
 times the CPU per request (BENCHMARKS.md, "What was wrong with the echo
 baseline"), which made this baseline slower than PTB really is; 4 was its
 ceiling on a core of its own (2, 4, 8 and 16 measured).

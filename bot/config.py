@@ -284,7 +284,7 @@ class Settings:
     telegram_api_url: str = TELEGRAM_API
     telegram_file_url: str = TELEGRAM_FILE
     telegram_poll_timeout: int = 30
-    telegram_concurrent_updates: int = 256
+    telegram_concurrent_updates: int = 64
     # Updates whose transaction runs at once, per process ([database]
     # concurrent_transactions): the rest wait their turn before their transaction
     # (not while fetching files or sending), so the CPU is not spent switching.
@@ -425,7 +425,7 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
             "OCOP_TELEGRAM_FILE_URL", telegram.get("file_url", TELEGRAM_FILE)
         ),
         telegram_poll_timeout=int(telegram.get("poll_timeout", 30)),
-        telegram_concurrent_updates=int(telegram.get("concurrent_updates", 256)),
+        telegram_concurrent_updates=int(telegram.get("concurrent_updates", 64)),
         database_concurrent_transactions=_at_least_one(
             raw.get("database", {}).get("concurrent_transactions", 4),
             "[database] concurrent_transactions",
