@@ -10,7 +10,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.runtime import Runtime
 from storage.models import Conversation, Producer, User
+from storage.producers import save_producer
 from storage.users import get_or_create_user, load_chat, save_conversation
+from tests.helpers import PRODUCER_FIELDS
 
 
 async def _start(runtime: Runtime) -> None:
@@ -97,18 +99,7 @@ async def test_the_session_takes_in_the_chat_and_sees_what_the_step_changed(
         assert user is not None and conversation is not None
         user.display_name = "Hoa Nguyễn"
         assert await unit.session.get(User, user.id) is user
-        unit.session.add(
-            Producer(
-                user_id=user.id,
-                name="HTX Chè Tân Cương",
-                name_folded="htx che tan cuong",
-                kind="cooperative",
-                representative="Nguyễn Thị Hoa",
-                phone="+84912345678",
-                province_code=19,
-                ward_code=5500,
-            )
-        )
+        await save_producer(unit.session, user.id, dict(PRODUCER_FIELDS, name="HTX Chè Tân Cương"))
         conversation.step = "group"
         await save_conversation(unit, conversation)
     stored, user = await _stored(runtime)
