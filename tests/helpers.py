@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -31,6 +32,11 @@ CONSOLE = console.CAPABILITIES
 TELEGRAM = telegram.CAPABILITIES
 
 # A producer in Xã Tân Cương, Thái Nguyên (codes from `vietnam-provinces`).
+# Tests of one engine's own behaviour run on that engine only (the `database_url`
+# fixture is parametrized over both).
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+POSTGRESQL_ONLY = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
 PRODUCER_FIELDS: dict[str, Any] = {
     "name": "HTX Chè Tân Cương",
     "kind": "cooperative",

@@ -24,7 +24,7 @@ from bot.channels import telegram_polling
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_polling import Poller
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.core import channel_health
 from bot.core.channel_health import ChannelHealth
 from bot.core.dispatcher import ChatLocks, Dispatcher
@@ -47,6 +47,17 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 async def api() -> AsyncIterator[FakeBotAPI]:
     async with FakeBotAPI() as fake:
         yield fake
+
+
+def _settings(api: FakeBotAPI) -> Settings:
+    """The project's settings, with the bot pointed at the loopback fake."""
+    return load_settings(
+        environ={
+            "OCOP_TELEGRAM_TOKEN": api.token,
+            "OCOP_TELEGRAM_API_URL": api.base_url,
+            "OCOP_TELEGRAM_FILE_URL": api.file_base_url,
+        }
+    )
 
 
 class Handled:
@@ -210,13 +221,7 @@ async def test_a_button_and_a_text_in_one_batch_are_handled_in_their_order(
     asked = api.send_text(lan, "/start")
     api.press_data(lan, asked["message"], "lang:en")  # all wait for the first getUpdates
     last = api.send_text(lan, "HTX Chè Xanh")
-    settings = load_settings(
-        environ={
-            "OCOP_TELEGRAM_TOKEN": api.token,
-            "OCOP_TELEGRAM_API_URL": api.base_url,
-            "OCOP_TELEGRAM_FILE_URL": api.file_base_url,
-        }
-    )
+    settings = _settings(api)
     dispatcher = RecordingDispatcher()
     channel = TelegramChannel(settings, cast(Dispatcher, dispatcher))
     channel.poll_timeout = 1
@@ -332,13 +337,7 @@ async def test_network_errors_are_retried_and_logged_once(
 async def test_a_token_rejected_while_polling_stops_it_and_readyz_says_so(
     api: FakeBotAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = load_settings(
-        environ={
-            "OCOP_TELEGRAM_TOKEN": api.token,
-            "OCOP_TELEGRAM_API_URL": api.base_url,
-            "OCOP_TELEGRAM_FILE_URL": api.file_base_url,
-        }
-    )
+    settings = _settings(api)
     health = ChannelHealth()
     health.ready("telegram")  # getMe accepted the token
     channel = TelegramChannel(settings, cast(Dispatcher, RecordingDispatcher()))

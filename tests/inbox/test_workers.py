@@ -21,6 +21,7 @@ from storage import inbox
 from testkit.fake_bot_api import FakeBotAPI, FakeUser, button_texts
 from testkit.webhook_processes import SCRIPT, BotProcess
 from tests.conftest import _asyncpg_dsn
+from tests.helpers import POSTGRESQL_ONLY
 
 CHATS = 500
 TWICE = 0.1  # the share of updates delivered a second time
@@ -67,7 +68,7 @@ def matches(got: list[Seen], expected: list[list[Seen]], cut: list[bool]) -> boo
     return any(got[:n] == head[:n] and matches(got[n:], rest, cut[1:]) for n in lengths)
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@POSTGRESQL_ONLY
 async def test_three_workers_one_killed_every_update_once_and_in_order(
     api: FakeBotAPI, database_url: str, tmp_path: Path
 ) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 
 from bot.runtime import Runtime
 from storage.models import Base
+from tests.helpers import SQLITE_ONLY
 
 
 async def test_migrations_match_models(runtime: Runtime) -> None:
@@ -20,9 +21,8 @@ async def test_migrations_match_models(runtime: Runtime) -> None:
     assert differences == []
 
 
+@SQLITE_ONLY
 async def test_sqlite_pragmas(runtime: Runtime) -> None:
-    if not runtime.db.is_sqlite:
-        return
     async with runtime.db.engine.connect() as connection:
         journal = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
         foreign_keys = (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar()

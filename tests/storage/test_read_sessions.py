@@ -16,6 +16,7 @@ from bot.runtime import Runtime
 from storage import sqlite_driver
 from storage.db import Database
 from storage.models import Base, Producer
+from tests.helpers import POSTGRESQL_ONLY, SQLITE_ONLY
 
 PRODUCER = {
     "name": "HTX Chè Tân Cương Xanh",
@@ -137,14 +138,13 @@ def _other_writer_can_begin(db: Database) -> bool:
         other.close()
 
 
+@SQLITE_ONLY
 async def test_sqlite_transaction_takes_the_write_lock_at_its_first_write(
     runtime: Runtime,
 ) -> None:
     """read() never takes SQLite's write lock; transaction() takes it at its first
     write (or SELECT ... FOR UPDATE) and holds it until the commit."""
     db = runtime.db
-    if not db.is_sqlite:
-        return
     producer_id = await _add_producer(db)
 
     async with db.read() as session:
@@ -164,12 +164,11 @@ async def test_sqlite_transaction_takes_the_write_lock_at_its_first_write(
     assert await _names(db) == ["changed"]
 
 
+@SQLITE_ONLY
 async def test_sqlite_writers_queue_and_an_error_frees_the_lock(runtime: Runtime) -> None:
     """A second writer waits at its first write until the first commits; a transaction
     that fails after writing rolls back and lets the next writer in."""
     db = runtime.db
-    if not db.is_sqlite:
-        return
     producer_id = await _add_producer(db, "A")
     first_wrote, finish_first = asyncio.Event(), asyncio.Event()
     order: list[str] = []
@@ -214,6 +213,7 @@ async def test_sqlite_writers_queue_and_an_error_frees_the_lock(runtime: Runtime
     assert await _names(db) == ["second", "B"]
 
 
+@SQLITE_ONLY
 async def test_sqlite_next_writer_waits_in_its_thread_not_on_the_event_loop(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -221,8 +221,6 @@ async def test_sqlite_next_writer_waits_in_its_thread_not_on_the_event_loop(
     writer waits for it in its own connection's thread: the event loop goes on serving
     reads, and the next write goes ahead as soon as the COMMIT is done."""
     db = runtime.db
-    if not db.is_sqlite:
-        return
     producer_id = await _add_producer(db, "A")
     lock = db._writer_lock
     assert lock is not None
@@ -260,10 +258,9 @@ async def test_sqlite_next_writer_waits_in_its_thread_not_on_the_event_loop(
     assert not lock.locked()
 
 
+@SQLITE_ONLY
 async def test_sqlite_reads_never_wait_for_the_writer(runtime: Runtime) -> None:
     db = runtime.db
-    if not db.is_sqlite:
-        return
     await _add_producer(db, "A")
     lock = db._writer_lock
     assert lock is not None
@@ -276,12 +273,11 @@ async def test_sqlite_reads_never_wait_for_the_writer(runtime: Runtime) -> None:
         lock.release(holder)
 
 
+@SQLITE_ONLY
 async def test_sqlite_a_cancelled_writer_gives_the_writer_back(runtime: Runtime) -> None:
     """A transaction cancelled while its first write waits for the writer (or is on its
     way to the thread) leaves nothing held: the next writers go ahead."""
     db = runtime.db
-    if not db.is_sqlite:
-        return
     producer_id = await _add_producer(db, "A")
     lock = db._writer_lock
     assert lock is not None
@@ -303,10 +299,9 @@ async def test_sqlite_a_cancelled_writer_gives_the_writer_back(runtime: Runtime)
     assert not lock.locked()
 
 
+@POSTGRESQL_ONLY
 async def test_postgresql_read_is_a_read_only_transaction(runtime: Runtime) -> None:
     db = runtime.db
-    if db.is_sqlite:
-        return
     for _ in range(12):  # the pooled connections come back as they were
         async with db.read() as session:
             assert await session.scalar(text("SHOW transaction_read_only")) == "on"

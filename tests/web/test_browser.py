@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.helpers import SQLITE_ONLY
 from tests.web.conftest import Site, seed
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+pytestmark = SQLITE_ONLY
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE = (360, 800)

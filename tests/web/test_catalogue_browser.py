@@ -28,10 +28,11 @@ from bot.web import create_app
 from storage.models import Photo, Product
 from testkit.webhook_processes import free_port
 from tests.conftest import Clock
+from tests.helpers import SQLITE_ONLY
 from tests.web.conftest import seed
 from tests.web.test_browser import SCREENSHOTS, assert_looks_like_a_page, browse, chromium
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+pytestmark = SQLITE_ONLY
 
 # (producer, province, commune, lat, lon, product, stars, group, subgroup, shop)
 ITEMS = [
