@@ -7,10 +7,8 @@ else speaks portable SQLAlchemy.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,35 +25,24 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.util import greenlet_spawn
 
-from storage.sqlite_driver import OneHopConnection, OneHopDBAPI, WriterLock, locks_rows
+from storage.sqlite_driver import (
+    DIALECT_DRIVER,
+    READ_ONLY,
+    WRITER,
+    OneHopDBAPI,
+    WriterClaim,
+    WriterLock,
+)
+
+# LAST_WRITE marks a transaction's last statement, a write that must change
+# exactly one row (storage/users.py `save_conversation`); on SQLite its COMMIT
+# goes to the driver with it. Re-exported: callers need not know the driver.
+from storage.sqlite_driver import LAST_WRITE as LAST_WRITE
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-# The execution option that marks a connection of `Database.read()` on SQLite.
-READ_ONLY = "ocop_read_only"
-# The execution option that carries a `Database.transaction()`'s `_Writer` on SQLite.
-WRITER = "ocop_writer"
-# The execution option of a transaction's last statement, a write that must change
-# exactly one row (storage/users.py `save_conversation`): on SQLite the COMMIT goes to
-# the driver together with it, in one hand-over, when it does.
-LAST_WRITE = "ocop_last_write"
-# What a read may run on SQLite: queries, and the BEGIN that opens them.
-_READ_STATEMENTS = ("SELECT", "WITH", "BEGIN", "EXPLAIN", "VALUES")
 # Connections per engine. On SQLite a transaction keeps its connection while
 # it queues for the write lock, so the pool is sized for a busy chat.
 SQLITE_POOL = {"pool_size": 20, "max_overflow": 40}
-
-
-@dataclass
-class _Writer:
-    """One SQLite transaction's claim on the single writer (storage/sqlite_driver.py
-    `WriterLock`, taken in the driver's thread with its `BEGIN IMMEDIATE`)."""
-
-    connection: OneHopConnection | None = None  # set at the first write
-    last_written: bool = False  # a LAST_WRITE went to the driver: no write may follow
-
-    @property
-    def holds(self) -> bool:
-        return self.connection is not None
 
 
 class Executes(Protocol):
@@ -233,7 +220,7 @@ class Database:
             session = self._sessions()
         else:
             # The session hands the option to the connection it begins with.
-            writer = _Writer()
+            writer = WriterClaim()
             session = self._sessions(execution_options={WRITER: writer})
         ended = False
         try:
@@ -249,7 +236,7 @@ class Database:
     async def unit(self) -> AsyncIterator[Unit]:
         """Like `transaction()` (the same commit, rollback and SQLite writer rules),
         but yielding a `Unit`: a connection, and a session only if something asks."""
-        writer = _Writer() if self._writer_lock is not None else None
+        writer = WriterClaim() if self._writer_lock is not None else None
         unit = Unit(self.engine, {WRITER: writer} if writer is not None else {})
         ended = False
         try:
@@ -311,22 +298,24 @@ async def _close(session: AsyncSession) -> None:
 def _create_engine(url: str, *, echo: bool, sqlite: bool) -> AsyncEngine:
     if not sqlite:
         return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20)
-    database = make_url(url).database
+    parsed = make_url(url)
+    database = parsed.database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
-        url, echo=echo, connect_args={"timeout": 30}, module=OneHopDBAPI(), **SQLITE_POOL
+        parsed.set(drivername=DIALECT_DRIVER),
+        echo=echo,
+        connect_args={"timeout": 30},
+        module=OneHopDBAPI(),
+        **SQLITE_POOL,
     )
 
     # --- SQLite only ---------------------------------------------------
-    # Statements go through storage/sqlite_driver.py: one hand-over to
-    # aiosqlite's thread each instead of three or four. WAL lets readers run
-    # beside the writer; foreign keys are off by default in SQLite. The
-    # driver begins nothing by itself (isolation_level None, the pysqlite
-    # recipe from SQLAlchemy's documentation): reads open with a deferred
-    # BEGIN, and a transaction opens with BEGIN IMMEDIATE at its first
-    # write, so it never has to upgrade a read snapshot (which fails
-    # outright when another writer committed since).
+    # WAL lets readers run beside the writer; foreign keys are off by default
+    # in SQLite. The driver begins nothing by itself (isolation_level None,
+    # the pysqlite recipe from SQLAlchemy's documentation): the dialect of
+    # storage/sqlite_driver.py sends each transaction's BEGIN with its first
+    # statement, by the rules of `Database.transaction()` and `read()`.
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -337,52 +326,7 @@ def _create_engine(url: str, *, echo: bool, sqlite: bool) -> AsyncEngine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        # Database.read(): a deferred BEGIN takes a WAL snapshot at the first
-        # SELECT and never the write lock. Database.transaction() begins
-        # nothing yet: see _take_the_writer.
-        if connection.get_execution_options().get(READ_ONLY):
-            _run(connection, "BEGIN")
-
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def _before_statement(
-        connection: Any, _cursor: Any, statement: str, _parameters: Any, context: Any, *_: Any
-    ) -> None:
-        options = connection.get_execution_options()
-        reads = statement.lstrip()[:7].upper().startswith(_READ_STATEMENTS)
-        if options.get(READ_ONLY) and not reads:
-            raise sqlite3.OperationalError(
-                "attempt to write in a read-only transaction (Database.read())"
-            )
-        writer: _Writer | None = options.get(WRITER)
-        if writer is None:
-            return
-        if writer.last_written and not reads:
-            raise sqlite3.ProgrammingError("a write after the transaction's last write")
-        if not writer.holds and (not reads or locks_rows(context)):
-            _take_the_writer(connection, writer)
-        if context.execution_options.get(LAST_WRITE):
-            # Its COMMIT goes to the driver with it, and the writer is given back
-            # in the same hand-over.
-            connection.connection.dbapi_connection.commit_with_next = True
-            writer.last_written = True
-
     return engine
-
-
-def _run(connection: Any, sql: str) -> None:
-    """Runs `sql` on the driver's connection in one hand-over to aiosqlite's thread."""
-    connection.connection.dbapi_connection.execute_now(sql)
-
-
-def _take_the_writer(connection: Any, writer: _Writer) -> None:
-    """Marks the statement about to run as the transaction's first write: it goes to
-    the driver's thread with `BEGIN IMMEDIATE`, and the thread takes the writer
-    before it (storage/sqlite_driver.py), all in one hand-over."""
-    dbapi_connection: OneHopConnection = connection.connection.dbapi_connection
-    writer.connection = dbapi_connection
-    dbapi_connection.begin_with_next = "BEGIN IMMEDIATE"
 
 
 def alembic_config(url: str) -> AlembicConfig:

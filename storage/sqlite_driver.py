@@ -9,7 +9,9 @@ transaction holding SQLite's single writer waits with it. This adapter runs
 the whole statement - cursor, execute, fetch, close - in one hand-over;
 nothing else changes (same aiosqlite connections, same SQL, same errors).
 
-Used by storage/db.py for SQLite only. It is the one module that leans on
+`OneHopDialect` (SQLAlchemy's aiosqlite dialect with this adapter) also applies
+the transaction rules of storage/db.py's `Database` to each statement on its way
+to the driver. Used by storage/db.py for SQLite only. It is the one module that leans on
 other libraries' internals: SQLAlchemy's aiosqlite adapter classes and their
 private members, aiosqlite's thread queue `_tx`, `_conn` and its stop
 sentinel (to hand work over without tying it to a loop that may have closed
@@ -30,18 +32,34 @@ import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
 import aiosqlite
+from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
+    SQLiteDialect_aiosqlite,
 )
 from sqlalchemy.util import await_only
 
 Outcome = tuple[Any, list[Any], int, int | None]
+# The BEGIN of a transaction that writes: the driver's thread takes the writer first.
+IMMEDIATE = "BEGIN IMMEDIATE"
+# The execution option that marks a connection of `Database.read()` on SQLite.
+READ_ONLY = "ocop_read_only"
+# The execution option that carries a `Database.transaction()`'s `WriterClaim` on SQLite.
+WRITER = "ocop_writer"
+# The execution option of a transaction's last statement, a write that must change
+# exactly one row (storage/users.py `save_conversation`): on SQLite the COMMIT goes to
+# the driver together with it, in one hand-over, when it does.
+LAST_WRITE = "ocop_last_write"
+# What a read may run on SQLite: queries, and the BEGIN that opens them.
+_READ_STATEMENTS = ("SELECT", "WITH", "BEGIN", "EXPLAIN", "VALUES")
+
 T = TypeVar("T")
 
 
@@ -245,6 +263,9 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
                 "a statement after the transaction's last one, which committed it"
             )
         raw = connection._conn
+        # Only a writing transaction takes the writer (a read's deferred BEGIN never
+        # does); its last write gives it back with the COMMIT.
+        writer = adapted.writer if begin == IMMEDIATE or commit else None
         async with adapted._execute_mutex:
             outcome = await _hand_over(
                 connection,
@@ -255,7 +276,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
                 many,
                 begin,
                 commit,
-                adapted.writer,
+                writer,
                 adapted,
             )
         adapted.committed = commit and outcome[2] == 1
@@ -264,7 +285,8 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    """`begin_with_next`: a BEGIN to run in the same hand-over as the next statement;
+    """`begin_with_next`: a BEGIN to run in the same hand-over as the next statement
+    (`IMMEDIATE` takes the writer first);
     `commit_with_next`: a COMMIT to run in the same hand-over after it, if it changes
     exactly one row (a transaction's last statement: `committed` then refuses any
     other until SQLAlchemy's own COMMIT or ROLLBACK, which finds nothing to end)."""
@@ -280,12 +302,12 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
 
     def commit(self) -> None:
         self.committed = False
-        if self._transaction_open():
+        if self.in_transaction():
             self._call(_end, self._connection._conn.commit, self.writer, self)
 
     def rollback(self) -> None:
         self.begin_with_next, self.commit_with_next, self.committed = None, False, False
-        if self._transaction_open():
+        if self.in_transaction():
             self._call(_end, self._connection._conn.rollback, self.writer, self)
 
     def give_back_writer(self) -> None:
@@ -316,17 +338,13 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     def _terminate_force_close(self) -> None:
         _stop(self._connection, self.writer, self)  # type: ignore[arg-type]
 
-    def execute_now(self, sql: str) -> None:
-        """Runs `sql` (a BEGIN) on the connection itself, outside any cursor."""
-        self._call(self._connection._conn.execute, sql)
-
     def _call(self, function: Callable[..., object], *args: Any) -> None:
         try:
             await_only(_hand_over(self._connection, function, *args))  # type: ignore[arg-type]
         except Exception as error:
             self._handle_exception(error)
 
-    def _transaction_open(self) -> bool:
+    def in_transaction(self) -> bool:
         """Whether COMMIT or ROLLBACK has anything to end. When not (the pool's
         rollback of a connection whose transaction committed, a transaction
         that only read and never began), the trip to the thread is skipped.
@@ -355,3 +373,87 @@ def locks_rows(context: Any) -> bool:
     compiled = getattr(context, "compiled", None)
     statement = getattr(compiled, "statement", None)
     return getattr(statement, "_for_update_arg", None) is not None
+
+
+@dataclass
+class WriterClaim:
+    """One transaction's claim on the single writer (`WriterLock`, taken in the
+    driver's thread with its `BEGIN IMMEDIATE`), carried by the WRITER option."""
+
+    connection: OneHopConnection | None = None  # set at the first write
+    last_written: bool = False  # a LAST_WRITE went to the driver: no write may follow
+
+    @property
+    def holds(self) -> bool:
+        return self.connection is not None
+
+
+class OneHopDialect(SQLiteDialect_aiosqlite):
+    """SQLAlchemy's aiosqlite dialect, with statements going through
+    storage/sqlite_driver.py (one hand-over to aiosqlite's thread each instead of
+    three or four) and the transaction rules of `Database` applied as each
+    statement goes to the driver:
+
+    * `Database.read()`: a deferred BEGIN goes with the first statement (a WAL
+      snapshot, never the write lock), and a statement that would write raises;
+    * `Database.transaction()` and `unit()`: nothing begins until the first write
+      or `SELECT ... FOR UPDATE`, which goes with `BEGIN IMMEDIATE` (the thread
+      takes the writer first), so a transaction never has to upgrade a read
+      snapshot, which fails outright when another writer committed since; a
+      LAST_WRITE takes its COMMIT along.
+
+    Done here rather than in engine event listeners: with one listener, every
+    statement goes through SQLAlchemy's engine event dispatch.
+    """
+
+    supports_statement_cache = True  # it compiles as its parent does
+
+    def do_execute(self, cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
+        _gate(cursor, statement, context)
+        cursor.execute(statement, parameters)
+
+    def do_execute_no_params(self, cursor: Any, statement: str, context: Any = None) -> None:
+        _gate(cursor, statement, context)
+        cursor.execute(statement)
+
+    def do_executemany(
+        self, cursor: Any, statement: str, parameters: Any, context: Any = None
+    ) -> None:
+        _gate(cursor, statement, context)
+        cursor.executemany(statement, parameters)
+
+
+# What storage/db.py puts in the engine's URL to get the dialect above (the
+# operator's URL stays sqlite+aiosqlite).
+DIALECT_DRIVER = "sqlite+ocop_onehop"
+registry.register("sqlite.ocop_onehop", __name__, "OneHopDialect")
+
+
+def _gate(cursor: Any, statement: str, context: Any) -> None:
+    """`OneHopDialect`'s check of a statement about to go to the driver: see there."""
+    options = context.execution_options if context is not None else {}
+    reads = statement.lstrip()[:7].upper().startswith(_READ_STATEMENTS)
+    connection: OneHopConnection = cursor._adapt_connection
+    if options.get(READ_ONLY):
+        if not reads:
+            raise sqlite3.OperationalError(
+                "attempt to write in a read-only transaction (Database.read())"
+            )
+        if not connection.in_transaction():
+            connection.begin_with_next = "BEGIN"  # deferred: a snapshot at this read
+        return
+    writer: WriterClaim | None = options.get(WRITER)
+    if writer is None:
+        return
+    if writer.last_written and not reads:
+        raise sqlite3.ProgrammingError("a write after the transaction's last write")
+    if not writer.holds and (not reads or locks_rows(context)):
+        # The transaction's first write: it goes to the driver's thread with
+        # BEGIN IMMEDIATE, and the thread takes the writer before it.
+        writer.connection = connection
+        connection.begin_with_next = IMMEDIATE
+    if options.get(LAST_WRITE):
+        # Its COMMIT goes to the driver with it, and the writer is given back
+        # in the same hand-over.
+        connection.commit_with_next = True
+        writer.last_written = True

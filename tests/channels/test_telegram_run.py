@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import socket
 from typing import Any
 
@@ -66,3 +67,15 @@ async def test_run_polls_answers_and_reports_a_revoked_token(settings: Settings)
         finally:
             stop.set()
             await run
+
+
+def test_a_started_process_takes_its_start_up_heap_out_of_collections() -> None:
+    """`ocop-bot run` and `work`, once started, freeze what start-up built: later full
+    collections walk only what updates made since."""
+    gc.unfreeze()
+    try:
+        cli._settle_heap()
+        assert gc.get_freeze_count() > 10_000  # the modules, the ORM, the catalogs
+        assert gc.get_count()[0] < 100  # and what was garbage went first
+    finally:
+        gc.unfreeze()

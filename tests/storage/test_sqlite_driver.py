@@ -63,7 +63,7 @@ async def test_a_transaction_is_its_statements_and_one_commit(
 ) -> None:
     """A committed transaction costs one trip per statement plus the COMMIT: no
     ROLLBACK when its connection goes back to the pool, nothing to end when it only
-    read (it never began), and a read ends with its ROLLBACK alone."""
+    read (it never began), and a read's BEGIN goes with its first statement."""
     async with db.transaction() as session:  # open the pool's connection first
         await session.execute(select(ITEMS.c.id))
     trips = count_trips(monkeypatch)
@@ -78,7 +78,7 @@ async def test_a_transaction_is_its_statements_and_one_commit(
     trips.clear()
     async with db.read() as session:
         assert list(await session.scalars(select(ITEMS.c.name))) == ["chè"]
-    assert trips == ["execute", "_run_statement", "rollback"]  # BEGIN, SELECT, ROLLBACK
+    assert trips == ["_run_statement", "rollback"]  # BEGIN with the SELECT, ROLLBACK
     trips.clear()
     with pytest.raises(IntegrityError):
         async with db.transaction() as session:
@@ -197,3 +197,10 @@ async def test_a_last_write_that_changes_no_row_is_rolled_back(db: Database) -> 
             await session.execute(insert(ITEMS).values(name="mật ong"))
     async with db.read() as session:
         assert list(await session.scalars(select(ITEMS.c.name))) == ["mật ong"]
+
+
+async def test_no_engine_event_listeners(db: Database) -> None:
+    """The transaction rules live in the dialect: with no engine event listener,
+    SQLAlchemy skips its event dispatch on every statement."""
+    assert not db.engine.sync_engine._has_events
+    assert db.engine.dialect.name == "sqlite"
