@@ -170,7 +170,6 @@ async def _walk(walker: Walker, order: list[str], concurrency: int) -> None:
 
 async def _run_one(args: argparse.Namespace) -> dict[str, Any]:
     import greenlet
-    from sqlalchemy import event
 
     from bot.config import load_settings
     from bot.runtime import build_runtime
@@ -216,10 +215,33 @@ async def _run_one(args: argparse.Namespace) -> dict[str, Any]:
                 statements: Counter[str] = Counter()
                 switches = 0
 
-                def count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+                def count(statement: str) -> None:
                     statements[statement.lstrip().split(None, 1)[0].upper()] += 1
                     if os.environ.get("TXBENCH_SQL"):
                         print(" ".join(statement.split())[:150], file=sys.stderr)
+
+                # Statements as they reach the DBAPI cursor: those SQLAlchemy executes
+                # and those a unit runs there itself (storage/db.py `Prepared`).
+                from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_cursor
+
+                from storage import sqlite_driver
+
+                cursor_classes: list[Any] = [AsyncAdapt_asyncpg_cursor]
+                if hasattr(sqlite_driver, "OneHopCursor"):
+                    cursor_classes.append(sqlite_driver.OneHopCursor)
+                patched: list[tuple[Any, str, Any]] = []
+                for cls in cursor_classes:
+                    for method in ("execute", "executemany"):
+                        original_method = cls.__dict__.get(method) or getattr(cls, method)
+
+                        def counting(
+                            self: Any, sql: Any, *rest: Any, _o: Any = original_method
+                        ) -> Any:
+                            count(str(sql))
+                            return _o(self, sql, *rest)
+
+                        patched.append((cls, method, cls.__dict__.get(method)))
+                        setattr(cls, method, counting)
 
                 def trace(what: str, _targets: Any) -> None:
                     nonlocal switches
@@ -227,8 +249,6 @@ async def _run_one(args: argparse.Namespace) -> dict[str, Any]:
                         switches += 1
 
                 import aiosqlite
-
-                from storage import sqlite_driver
 
                 # Every trip to aiosqlite's thread: the driver's own hand-over where it
                 # has one, else aiosqlite's (the same arguments).
@@ -244,8 +264,6 @@ async def _run_one(args: argparse.Namespace) -> dict[str, Any]:
                     handovers += 1
                     return await original(self, fn, *args, **kwargs)
 
-                engine = runtime.db.engine.sync_engine
-                event.listen(engine, "before_cursor_execute", count)
                 setattr(owner, name, counted)
                 previous = greenlet.settrace(trace)
                 try:
@@ -254,7 +272,11 @@ async def _run_one(args: argparse.Namespace) -> dict[str, Any]:
                 finally:
                     greenlet.settrace(previous)
                     setattr(owner, name, original)
-                    event.remove(engine, "before_cursor_execute", count)
+                    for cls, method, before in patched:
+                        if before is None:
+                            delattr(cls, method)
+                        else:
+                            setattr(cls, method, before)
             finally:
                 await runtime.close()
         finally:

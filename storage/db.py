@@ -7,14 +7,15 @@ else speaks portable SQLAlchemy.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Executable, Result, event, inspect
+from sqlalchemy import Connection, Dialect, Executable, Result, Select, Update, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -23,15 +24,18 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
 
 from storage.sqlite_driver import (
     DIALECT_DRIVER,
     READ_ONLY,
     WRITER,
+    OneHopConnection,
     OneHopDBAPI,
     WriterClaim,
     WriterLock,
+    before_statement,
 )
 
 # LAST_WRITE marks a transaction's last statement, a write that must change
@@ -53,6 +57,79 @@ class Executes(Protocol):
     async def execute(
         self, statement: Executable, params: dict[str, Any] | None = None, /
     ) -> Result[Any]: ...
+
+
+class Prepared:
+    """A Core statement that a `Unit` runs straight on its DBAPI connection, for the
+    statements every update runs (the chat's load and save): SQLAlchemy's work per
+    execution (the compiled cache's lookup, an execution context, a result object)
+    cost more CPU than the statements themselves (BENCHMARKS.md, "CPU per update").
+    It is compiled once per dialect (and, for an UPDATE, per set of columns it
+    sets), and its values go through the column types' own bind and result
+    processors, as SQLAlchemy's execution would. Plain statements only: no
+    expanding IN, no column defaults computed in Python, no RETURNING."""
+
+    def __init__(self, statement: Select[Any] | Update) -> None:
+        self.statement = statement
+        self._compiled: dict[tuple[Dialect, tuple[str, ...] | None], _Compiled] = {}
+
+    def compiled(self, dialect: Dialect, column_keys: tuple[str, ...] | None = None) -> _Compiled:
+        key = (dialect, column_keys)
+        found = self._compiled.get(key)
+        if found is None:
+            found = self._compiled[key] = _Compiled.of(self.statement, dialect, column_keys)
+        return found
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A `Prepared` statement's SQL for one dialect, with its value conversions."""
+
+    sql: str
+    positional: bool
+    names: tuple[str, ...]  # the bound parameters, in the SQL's order when positional
+    binds: tuple[Callable[[Any], Any] | None, ...]
+    results: tuple[Callable[[Any], Any] | None, ...]  # one per selected column
+    fixed: dict[str, Any]  # values written in the statement itself (`version + 1`)
+
+    @classmethod
+    def of(
+        cls, statement: Select[Any] | Update, dialect: Dialect, column_keys: tuple[str, ...] | None
+    ) -> _Compiled:
+        compiled = statement.compile(
+            dialect=dialect, column_keys=list(column_keys) if column_keys is not None else None
+        )
+        assert isinstance(compiled, SQLCompiler)
+        if compiled.insert_prefetch or compiled.update_prefetch or compiled.returning:
+            raise ValueError("Prepared: Python-side column defaults or RETURNING")
+        names = tuple(compiled.positiontup or compiled.binds)
+        binds = tuple(
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in names
+        )
+        columns = statement.selected_columns if isinstance(statement, Select) else ()
+        results = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+        )
+        fixed = {
+            name: compiled.binds[name].effective_value
+            for name in names
+            if not compiled.binds[name].required
+        }
+        return cls(compiled.string, compiled.positional, names, binds, results, fixed)
+
+    def arguments(self, params: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        values = []
+        for name, bind in zip(self.names, self.binds, strict=True):
+            value = params[name] if name in params else self.fixed[name]
+            values.append(value if bind is None else bind(value))
+        return tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
+
+    def row(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(
+            value if result is None else result(value)
+            for value, result in zip(values, self.results, strict=True)
+        )
 
 
 class Unit:
@@ -85,12 +162,19 @@ class Unit:
         """A Core statement in the unit's transaction (the first connects and begins)."""
         return await greenlet_spawn(self._execute, statement, params)
 
-    async def last_write(self, statement: Executable, params: dict[str, Any]) -> int:
-        """The transaction's last statement, a write meant to change one row: when it
-        does, the transaction commits and the connection goes back, in the same trip;
-        otherwise the unit stays open (to be rolled back). Its row count."""
+    async def fetch_one(self, prepared: Prepared, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        """A prepared query's first row (the first statement connects and begins)."""
+        return await greenlet_spawn(self._fetch_one, prepared, params)
+
+    async def last_write(
+        self, prepared: Prepared, params: dict[str, Any], column_keys: tuple[str, ...]
+    ) -> int:
+        """The transaction's last statement, a prepared write setting `column_keys`
+        and meant to change one row: when it does, the transaction commits and the
+        connection goes back, in the same trip; otherwise the unit stays open (to be
+        rolled back). Its row count."""
         await self.flush()  # everything else first
-        return await greenlet_spawn(self._last_write, statement, params)
+        return await greenlet_spawn(self._last_write, prepared, params, column_keys)
 
     @property
     def session(self) -> AsyncSession:
@@ -138,12 +222,37 @@ class Unit:
     def _execute(self, statement: Executable, params: dict[str, Any] | None) -> Result[Any]:
         return self._connect().execute(statement, params)
 
-    def _last_write(self, statement: Executable, params: dict[str, Any]) -> int:
-        connection = self._connect()
-        rowcount: int = connection.execute(statement, params).rowcount
+    def _fetch_one(self, prepared: Prepared, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        compiled = prepared.compiled(self._engine.dialect)
+        cursor = self._cursor(compiled.sql, {})
+        try:
+            cursor.execute(compiled.sql, compiled.arguments(params))
+            values = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if values is None else compiled.row(values)
+
+    def _last_write(
+        self, prepared: Prepared, params: dict[str, Any], column_keys: tuple[str, ...]
+    ) -> int:
+        compiled = prepared.compiled(self._engine.dialect, column_keys)
+        cursor = self._cursor(compiled.sql, {LAST_WRITE: True})
+        try:
+            cursor.execute(compiled.sql, compiled.arguments(params))
+            rowcount: int = cursor.rowcount
+        finally:
+            cursor.close()
         if rowcount == 1:
             self._end(commit=True)
         return rowcount
+
+    def _cursor(self, sql: str, options: dict[str, Any]) -> Any:
+        """A DBAPI cursor on the unit's connection (connected and begun), with
+        SQLite's transaction rules applied to `sql` as the dialect would."""
+        dbapi_connection = self._connect().connection.dbapi_connection
+        if isinstance(dbapi_connection, OneHopConnection):
+            before_statement(dbapi_connection, sql, self._options | options, locks=False)
+        return dbapi_connection.cursor()  # type: ignore[union-attr]
 
     def _end(self, *, commit: bool) -> None:
         """Commits or rolls back, then gives the connection back (in a greenlet)."""

@@ -31,7 +31,7 @@ import collections
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
@@ -432,8 +432,17 @@ registry.register("sqlite.ocop_onehop", __name__, "OneHopDialect")
 def _gate(cursor: Any, statement: str, context: Any) -> None:
     """`OneHopDialect`'s check of a statement about to go to the driver: see there."""
     options = context.execution_options if context is not None else {}
+    before_statement(cursor._adapt_connection, statement, options, locks=locks_rows(context))
+
+
+def before_statement(
+    connection: OneHopConnection, statement: str, options: Mapping[str, Any], *, locks: bool
+) -> None:
+    """The rules of `OneHopDialect` for a statement about to go to `connection`'s
+    driver, under the execution `options` of its transaction (`locks`: a `SELECT ...
+    FOR UPDATE`). Also for statements run on the DBAPI connection directly
+    (storage/db.py `Prepared`)."""
     reads = statement.lstrip()[:7].upper().startswith(_READ_STATEMENTS)
-    connection: OneHopConnection = cursor._adapt_connection
     if options.get(READ_ONLY):
         if not reads:
             raise sqlite3.OperationalError(
@@ -447,7 +456,7 @@ def _gate(cursor: Any, statement: str, context: Any) -> None:
         return
     if writer.last_written and not reads:
         raise sqlite3.ProgrammingError("a write after the transaction's last write")
-    if not writer.holds and (not reads or locks_rows(context)):
+    if not writer.holds and (not reads or locks):
         # The transaction's first write: it goes to the driver's thread with
         # BEGIN IMMEDIATE, and the thread takes the writer before it.
         writer.connection = connection

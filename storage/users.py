@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
-from storage.db import LAST_WRITE, Unit
-from storage.models import Conversation, User
+from storage.db import Prepared, Unit
+from storage.models import Conversation, User, utcnow
 from storage.states.roles import Role
 
 _T = TypeVar("_T")
@@ -39,7 +39,7 @@ _USERS = cast(Table, User.__table__)
 _CONVERSATIONS = cast(Table, Conversation.__table__)
 # One Core query for the chat's two rows, built once (the values go in as bound
 # parameters): a user's columns, then the conversation's (None when it has none).
-_CHAT = (
+_CHAT = Prepared(
     select(*_USERS.columns, *_CONVERSATIONS.columns)
     .select_from(_USERS)
     .outerjoin(
@@ -53,9 +53,11 @@ _CHAT = (
         _USERS.c.channel == bindparam("channel"), _USERS.c.external_id == bindparam("external_id")
     )
 )
-_CONVERSATION = select(*_CONVERSATIONS.columns).where(
-    _CONVERSATIONS.c.channel == bindparam("channel"),
-    _CONVERSATIONS.c.chat_id == bindparam("chat_id"),
+_CONVERSATION = Prepared(
+    select(*_CONVERSATIONS.columns).where(
+        _CONVERSATIONS.c.channel == bindparam("channel"),
+        _CONVERSATIONS.c.chat_id == bindparam("chat_id"),
+    )
 )
 
 
@@ -84,10 +86,10 @@ async def load_chat(
     detached objects the unit adopts (they join its session if one opens); either
     may be missing."""
     params = {"channel": channel, "chat_id": chat_id, "external_id": external_id}
-    row = (await unit.execute(_CHAT, params)).first()
+    row = await unit.fetch_one(_CHAT, params)
     values: Sequence[Any] | None
     if row is None:
-        user, values = None, (await unit.execute(_CONVERSATION, params)).first()
+        user, values = None, await unit.fetch_one(_CONVERSATION, params)
     else:
         user = _detached(User, _USER_KEYS, row[: len(_USER_KEYS)])
         values = row[len(_USER_KEYS) :]
@@ -100,8 +102,8 @@ async def load_chat(
 
 
 # The conversation's save (`save_conversation`): the SET clause is the columns
-# passed as parameters, plus the version bump; the WHERE clause is the version check.
-_SAVE_CONVERSATION = (
+# that changed, plus the version bump; the WHERE clause is the version check.
+_SAVE_CONVERSATION = Prepared(
     update(_CONVERSATIONS)
     .where(
         _CONVERSATIONS.c.channel == bindparam("key_channel"),
@@ -109,7 +111,6 @@ _SAVE_CONVERSATION = (
         _CONVERSATIONS.c.version == bindparam("key_version"),
     )
     .values(version=_CONVERSATIONS.c.version + 1)
-    .execution_options(**{LAST_WRITE: True})
 )
 # The columns a save may change (the key and the version are in the WHERE clause).
 _CHANGEABLE = tuple(
@@ -133,16 +134,17 @@ async def save_conversation(unit: Unit, conversation: Conversation) -> None:
     if not state.has_identity:
         return
     unmodified = state.unmodified
-    params: dict[str, Any] = {
-        key: getattr(conversation, key) for key in _CHANGEABLE if key not in unmodified
-    }
+    changed = tuple(key for key in _CHANGEABLE if key not in unmodified or key == "updated_at")
+    params: dict[str, Any] = {key: getattr(conversation, key) for key in changed}
+    if "updated_at" in unmodified:  # what the column's onupdate would set
+        params["updated_at"] = utcnow()
     params.update(
         key_channel=conversation.channel,
         key_chat_id=conversation.chat_id,
         key_version=conversation.version,
     )
     unit.release(conversation)  # written here: nothing left for the flush
-    if await unit.last_write(_SAVE_CONVERSATION, params) != 1:
+    if await unit.last_write(_SAVE_CONVERSATION, params, changed) != 1:
         raise StaleDataError(
             f"conversations row {params['key_channel']}/{params['key_chat_id']} was saved "
             f"by another worker (version {params['key_version']} no longer current)"

@@ -5,10 +5,11 @@ ORM session only when something asks for one."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.runtime import Runtime
+from storage.db import Prepared
 from storage.models import Conversation, Producer, User
 from storage.producers import save_producer
 from storage.users import get_or_create_user, load_chat, save_conversation
@@ -176,3 +177,28 @@ async def test_the_session_needs_the_unit_connected(runtime: Runtime) -> None:
             unit.session  # noqa: B018  (the property opens it)
         await unit.connect()
         assert await unit.session.scalar(select(User.id).limit(1)) is None
+
+
+async def test_a_save_that_leaves_the_time_alone_still_stamps_it(runtime: Runtime) -> None:
+    """As the column's onupdate would: the row says when it last changed."""
+    await _start(runtime)
+    before, _ = await _stored(runtime)
+    async with runtime.db.unit() as unit:
+        _, conversation = await load_chat(unit, "telegram", "42", "42")
+        assert conversation is not None
+        conversation.step = "group"  # updated_at left as loaded
+        await save_conversation(unit, conversation)
+    after, _ = await _stored(runtime)
+    assert after.step == "group" and after.version == 2
+    assert after.updated_at > before.updated_at
+
+
+async def test_a_prepared_statement_refuses_what_it_cannot_run_alone(runtime: Runtime) -> None:
+    """`Prepared` runs plain statements only: an UPDATE that would need a column
+    default computed in Python (here `updated_at`'s onupdate) is refused, not run
+    without it."""
+    dialect = runtime.db.engine.dialect
+    statement = Prepared(update(Conversation).where(Conversation.chat_id == bindparam("c")))
+    with pytest.raises(ValueError, match="Python-side column defaults"):
+        statement.compiled(dialect, ("step",))
+    assert "updated_at" in statement.compiled(dialect, ("step", "updated_at")).sql
