@@ -220,8 +220,9 @@ async def _run_one(args: argparse.Namespace) -> dict[str, Any]:
                     if os.environ.get("TXBENCH_SQL"):
                         print(" ".join(statement.split())[:150], file=sys.stderr)
 
-                # Statements as they reach the DBAPI cursor: those SQLAlchemy executes
-                # and those a unit runs there itself (storage/db.py `Prepared`).
+                # Statements as they reach the DBAPI cursor: those SQLAlchemy executes,
+                # those a unit runs there itself (storage/db.py `Prepared`), and those
+                # read on the event loop (storage/sqlite_driver.py `LoopReader`).
                 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_cursor
 
                 from storage import sqlite_driver
@@ -229,19 +230,19 @@ async def _run_one(args: argparse.Namespace) -> dict[str, Any]:
                 cursor_classes: list[Any] = [AsyncAdapt_asyncpg_cursor]
                 if hasattr(sqlite_driver, "OneHopCursor"):
                     cursor_classes.append(sqlite_driver.OneHopCursor)
+                methods = [(cls, m) for cls in cursor_classes for m in ("execute", "executemany")]
+                if hasattr(sqlite_driver, "LoopReader"):  # reads on the event loop itself
+                    methods.append((sqlite_driver.LoopReader, "fetch_one"))
                 patched: list[tuple[Any, str, Any]] = []
-                for cls in cursor_classes:
-                    for method in ("execute", "executemany"):
-                        original_method = cls.__dict__.get(method) or getattr(cls, method)
+                for cls, method in methods:
+                    original_method = cls.__dict__.get(method) or getattr(cls, method)
 
-                        def counting(
-                            self: Any, sql: Any, *rest: Any, _o: Any = original_method
-                        ) -> Any:
-                            count(str(sql))
-                            return _o(self, sql, *rest)
+                    def counting(self: Any, sql: Any, *rest: Any, _o: Any = original_method) -> Any:
+                        count(str(sql))
+                        return _o(self, sql, *rest)
 
-                        patched.append((cls, method, cls.__dict__.get(method)))
-                        setattr(cls, method, counting)
+                    patched.append((cls, method, cls.__dict__.get(method)))
+                    setattr(cls, method, counting)
 
                 def trace(what: str, _targets: Any) -> None:
                     nonlocal switches

@@ -31,6 +31,7 @@ from storage.sqlite_driver import (
     DIALECT_DRIVER,
     READ_ONLY,
     WRITER,
+    LoopReader,
     OneHopConnection,
     OneHopDBAPI,
     WriterClaim,
@@ -143,9 +144,12 @@ class Unit:
     gives the connection back with it.
     """
 
-    def __init__(self, engine: AsyncEngine, options: dict[str, Any]) -> None:
+    def __init__(
+        self, engine: AsyncEngine, options: dict[str, Any], reader: LoopReader | None = None
+    ) -> None:
         self._engine = engine
         self._options = options
+        self._reader = reader
         self._connection: Connection | None = None
         self._session: AsyncSession | None = None
         self._adopted: list[object] = []
@@ -163,7 +167,21 @@ class Unit:
         return await greenlet_spawn(self._execute, statement, params)
 
     async def fetch_one(self, prepared: Prepared, params: dict[str, Any]) -> tuple[Any, ...] | None:
-        """A prepared query's first row (the first statement connects and begins)."""
+        """A prepared query's first row (the first statement connects and begins).
+
+        On SQLite, until the unit writes, the row is read on the event loop
+        (`LoopReader`): the rows the unit's own connection would read then (outside
+        a transaction, the latest committed), without a trip to its driver thread,
+        which cost several times the read itself (BENCHMARKS.md, "CPU per update").
+        """
+        claim: WriterClaim | None = self._options.get(WRITER)
+        if self._reader is not None and claim is not None and not claim.holds:
+            compiled = prepared.compiled(self._engine.dialect)
+            values = self._reader.fetch_one(compiled.sql, compiled.arguments(params))
+            if values is not LoopReader.WAIT:
+                if self._connection is None:
+                    await greenlet_spawn(self._connect)  # the unit's, for what follows
+                return None if values is None else compiled.row(values)
         return await greenlet_spawn(self._fetch_one, prepared, params)
 
     async def last_write(
@@ -296,6 +314,10 @@ class Database:
         self._writer_lock: WriterLock | None = (
             self.engine.dialect.dbapi.writer if self.is_sqlite else None  # type: ignore[union-attr]
         )
+        # The chat's rows are read on the event loop before a unit writes (a file
+        # database only: a second connection to ":memory:" would be another database).
+        database = make_url(url).database if self.is_sqlite else None
+        self._loop_reader = LoopReader(database) if database and database != ":memory:" else None
         # Reads share the engine's pool. On SQLite the option tells the hooks
         # below to BEGIN deferred and refuse writes (a WAL read is one snapshot
         # anyway); on PostgreSQL the transaction is READ ONLY and REPEATABLE
@@ -346,7 +368,11 @@ class Database:
         """Like `transaction()` (the same commit, rollback and SQLite writer rules),
         but yielding a `Unit`: a connection, and a session only if something asks."""
         writer = WriterClaim() if self._writer_lock is not None else None
-        unit = Unit(self.engine, {WRITER: writer} if writer is not None else {})
+        unit = (
+            Unit(self.engine, {WRITER: writer}, self._loop_reader)
+            if writer is not None
+            else Unit(self.engine, {})
+        )
         ended = False
         try:
             yield unit
@@ -379,6 +405,8 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
+        if self._loop_reader is not None:
+            self._loop_reader.close()
         await self.engine.dispose()
 
     async def migrate(self) -> None:

@@ -375,6 +375,57 @@ def locks_rows(context: Any) -> bool:
     return getattr(statement, "_for_update_arg", None) is not None
 
 
+class LoopReader:
+    """A read-only SQLite connection of the event loop's own thread, for short reads
+    that cost less than a trip to a driver thread: the chat's rows, by key, that every
+    update reads before its transaction writes (storage/db.py `Unit.fetch_one`).
+    Outside a transaction each read sees the latest committed rows, as the unit's
+    own connection would; WAL lets it read beside the writer. A read that would
+    have to wait (SQLITE_BUSY, e.g. another process recovering the WAL) does not
+    block the loop: it returns `WAIT`, and the caller takes the driver's thread.
+    So does a call from another thread than the one that first used it."""
+
+    WAIT = object()
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._connection: sqlite3.Connection | None = None
+        self._thread: int | None = None
+
+    def fetch_one(self, sql: str, parameters: Sequence[Any] | Mapping[str, Any]) -> Any:
+        """The first row (a tuple), None, or `WAIT`."""
+        if self._thread is None:
+            self._thread = threading.get_ident()
+        elif self._thread != threading.get_ident():
+            return self.WAIT
+        try:
+            if self._connection is None:
+                self._connection = self._open()
+            cursor = self._connection.execute(sql, parameters)
+            try:
+                return cursor.fetchone()
+            finally:
+                cursor.close()
+        except sqlite3.OperationalError as error:
+            if getattr(error, "sqlite_errorcode", 0) & 0xFF in (
+                sqlite3.SQLITE_BUSY,
+                sqlite3.SQLITE_LOCKED,
+            ):
+                return self.WAIT
+            raise
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
+    def _open(self) -> sqlite3.Connection:
+        # timeout 0: SQLITE_BUSY at once instead of waiting on the event loop.
+        connection = sqlite3.connect(self._path, timeout=0, isolation_level=None)
+        connection.execute("PRAGMA query_only=ON")
+        return connection
+
+
 @dataclass
 class WriterClaim:
     """One transaction's claim on the single writer (`WriterLock`, taken in the

@@ -5,17 +5,29 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from storage import sqlite_driver
-from storage.db import LAST_WRITE, Database
-from storage.sqlite_driver import _run_statement
+from storage.db import LAST_WRITE, Database, Prepared
+from storage.sqlite_driver import LoopReader, _run_statement
 
 ITEMS = Table(
     "items",
@@ -204,3 +216,94 @@ async def test_no_engine_event_listeners(db: Database) -> None:
     SQLAlchemy skips its event dispatch on every statement."""
     assert not db.engine.sync_engine._has_events
     assert db.engine.dialect.name == "sqlite"
+
+
+BY_ID = Prepared(select(ITEMS.c.id, ITEMS.c.name).where(ITEMS.c.id == bindparam("id")))
+RENAME = Prepared(update(ITEMS).where(ITEMS.c.id == bindparam("key")))
+
+
+async def test_a_units_reads_before_it_writes_stay_on_the_event_loop(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A unit's prepared read before its first write goes to no driver thread; its
+    last write goes with its BEGIN and COMMIT in one trip: one trip per update."""
+    async with db.transaction() as session:
+        await session.execute(insert(ITEMS).values(name="chè"))
+    trips = count_trips(monkeypatch)
+    async with db.unit() as unit:
+        assert await unit.fetch_one(BY_ID, {"id": 1}) == (1, "chè")
+        assert await unit.fetch_one(BY_ID, {"id": 2}) is None
+        assert trips == []
+        assert await unit.last_write(RENAME, {"key": 1, "name": "chè xanh"}, ("name",)) == 1
+    assert trips == ["_run_statement"]
+    async with db.read() as session:
+        assert list(await session.scalars(select(ITEMS.c.name))) == ["chè xanh"]
+
+
+async def test_after_its_first_write_a_unit_reads_its_own_transaction(db: Database) -> None:
+    async with db.transaction() as session:
+        await session.execute(insert(ITEMS).values(name="chè"))
+    async with db.unit() as unit:
+        await unit.execute(update(ITEMS).where(ITEMS.c.id == 1).values(name="chưa lưu"))
+        assert await unit.fetch_one(BY_ID, {"id": 1}) == (1, "chưa lưu")  # not committed yet
+        # Meanwhile the loop's own reader sees only what is committed.
+        reader = db._loop_reader
+        assert reader is not None
+        assert reader.fetch_one("SELECT name FROM items WHERE id = 1", ()) == ("chè",)
+
+
+async def test_a_read_that_would_wait_goes_to_the_thread_instead(
+    db: Database, tmp_path: Path
+) -> None:
+    """Another connection holding the database exclusively: the loop's reader does not
+    wait (it would stop every chat of the process), and says so at once."""
+    async with db.transaction() as session:
+        await session.execute(insert(ITEMS).values(name="chè"))
+    reader = db._loop_reader
+    assert reader is not None
+    reader.close()  # it opens again at its next read
+    await db.engine.dispose()  # exclusive mode under WAL needs the file to itself
+    holder = sqlite3.connect(tmp_path / "driver.db", isolation_level=None, timeout=5)
+    try:
+        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        holder.execute("UPDATE items SET name = 'khóa' WHERE id = 1")
+        holder.execute("COMMIT")  # exclusive mode keeps the lock after the commit
+        started = time.perf_counter()
+        assert reader.fetch_one("SELECT name FROM items", ()) is LoopReader.WAIT
+        assert time.perf_counter() - started < 1
+    finally:
+        holder.close()
+    assert reader.fetch_one("SELECT name FROM items", ()) == ("khóa",)
+
+
+async def test_a_unit_whose_loop_read_would_wait_reads_in_the_thread(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with db.transaction() as session:
+        await session.execute(insert(ITEMS).values(name="chè"))
+    reader = db._loop_reader
+    assert reader is not None
+    monkeypatch.setattr(reader, "fetch_one", lambda *_: LoopReader.WAIT)
+    trips = count_trips(monkeypatch)
+    async with db.unit() as unit:
+        assert await unit.fetch_one(BY_ID, {"id": 1}) == (1, "chè")
+    assert trips == ["_run_statement"]
+
+
+def test_the_loop_reader_answers_only_its_own_thread(tmp_path: Path) -> None:
+    path = tmp_path / "reader.db"
+    with sqlite3.connect(path) as setup:
+        setup.execute("CREATE TABLE t (x INTEGER)")
+    reader = LoopReader(str(path))
+    try:
+        assert reader.fetch_one("SELECT count(*) FROM t", ()) == (0,)
+        elsewhere: list[object] = []
+        thread = threading.Thread(target=lambda: elsewhere.append(reader.fetch_one("SELECT 1", ())))
+        thread.start()
+        thread.join()
+        assert elsewhere == [LoopReader.WAIT]
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            reader.fetch_one("INSERT INTO t VALUES (1)", ())
+    finally:
+        reader.close()
