@@ -89,6 +89,29 @@ async def _hand_over(connection: aiosqlite.Connection, function: Callable[..., T
     return await future
 
 
+async def _open(connection: aiosqlite.Connection) -> None:
+    """Runs the connection's connector in its thread (aiosqlite's `_connect`, through
+    the same safe hand-back as `_hand_over`)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[sqlite3.Connection] = loop.create_future()
+
+    def run() -> None:
+        try:
+            outcome: tuple[Any, BaseException | None] = (connection._connector(), None)
+        except BaseException as error:  # handed to the awaiting task
+            outcome = (None, error)
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
+            loop.call_soon_threadsafe(_settle, future, *outcome)
+
+    connection._tx.put_nowait((None, run))
+    try:
+        connection._connection = await future
+    except BaseException:
+        connection._running = False
+        connection._tx.put_nowait((None, lambda: aiosqlite.core._STOP_RUNNING_SENTINEL))
+        raise
+
+
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
     if future.done():  # the awaiting task was cancelled
         return
@@ -364,8 +387,16 @@ class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
         self.writer = WriterLock()  # one per engine: SQLite has one writer per file
 
     def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
-        adapted = super().connect(*arg, **kw)
-        return OneHopConnection(self, adapted._connection, self.writer)
+        """An aiosqlite connection opened as `aiosqlite.connect` opens one, except that
+        its thread hands the new connection back only to a loop that is still open
+        (see `_hand_over`: a connection still opening when a test's or a shutdown's
+        loop closes), and in autocommit mode from the start (the driver begins
+        nothing by itself; set later, it would be a trip of its own)."""
+        connection = aiosqlite.connect(*arg, **{"isolation_level": None, **kw})
+        connection._thread.daemon = True  # as SQLAlchemy's adapter makes it
+        connection._thread.start()
+        await_only(_open(connection))
+        return OneHopConnection(self, connection, self.writer)
 
 
 def locks_rows(context: Any) -> bool:

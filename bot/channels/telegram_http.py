@@ -14,12 +14,12 @@ left this machine carry an `aiohttp` cause the senders can tell apart; a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
 import aiohttp
+import orjson
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -132,11 +132,13 @@ class AiohttpRequest(BaseRequest):
         if files:
             body = aiohttp.FormData()
             for name, value in fields.items():
-                body.add_field(name, value if isinstance(value, str) else json.dumps(value))
+                body.add_field(
+                    name, value if isinstance(value, str) else orjson.dumps(value).decode()
+                )
             for name, (filename, content, mime) in files.items():
                 body.add_field(name, content, filename=filename, content_type=mime)
         else:
-            body = json.dumps(fields).encode()
+            body = orjson.dumps(fields)
         status, answer = await self._exchange(
             "POST",
             url,
@@ -196,7 +198,7 @@ def _result(status: int, body: bytes) -> Any:
     """The `result` of a Bot API answer, or the error PTB's own requests raise for it
     (BaseRequest's rules: retry_after and migrate_to_chat_id first, then the status)."""
     try:
-        answer = json.loads(body)
+        answer = orjson.loads(body)
     except ValueError:
         answer = None
     if not isinstance(answer, dict):
@@ -234,7 +236,7 @@ def _phrase(status: int) -> str:
 def _description(body: bytes) -> str:
     """The Bot API's description of an error, else the start of what a gateway answered."""
     try:
-        answer = json.loads(body)
+        answer = orjson.loads(body)
     except ValueError:
         return body[:100].decode(errors="replace").strip() or "server error"
     return str(answer.get("description", "")) if isinstance(answer, dict) else "server error"

@@ -7,6 +7,7 @@ the real Bot API path use `TelegramSender` against the fake Bot API instead.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
@@ -41,8 +42,11 @@ class FakeSender:
     sent: list[tuple[str, Outgoing]] = field(default_factory=list)
     edits: list[tuple[str, str, str, Buttons]] = field(default_factory=list)
     script: dict[str, list[Outcome]] = field(default_factory=dict)
+    delay: float = 0.0  # seconds each send takes, as a platform's answer would
 
     async def send(self, chat_id: str, message: Outgoing) -> Outcome:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         planned = self.script.get(chat_id)
         outcome = planned.pop(0) if planned else Outcome.sent(str(len(self.sent) + 1))
         if outcome.kind in ("sent", "unknown"):

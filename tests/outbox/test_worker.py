@@ -259,7 +259,9 @@ async def test_two_workers_never_send_the_same_row(
     sent = await queue(runtime, clock, AUDIENCE)
     other_db = Database(database_url)  # a second process has its own connections
     try:
-        one, two = FakeSender(), FakeSender()
+        # Sends that take a little time, as real ones do: the first worker cannot be
+        # done with all 120 before the second has leased its first batch.
+        one, two = FakeSender(delay=0.01), FakeSender(delay=0.01)
         first = make_worker(runtime, one, clock, worker_id="one", batch_size=7)
         second = make_worker(runtime, two, clock, worker_id="two", batch_size=7)
         second.db = other_db

@@ -202,3 +202,17 @@ async def test_a_prepared_statement_refuses_what_it_cannot_run_alone(runtime: Ru
     with pytest.raises(ValueError, match="Python-side column defaults"):
         statement.compiled(dialect, ("step",))
     assert "updated_at" in statement.compiled(dialect, ("step", "updated_at")).sql
+
+
+async def test_json_columns_keep_what_the_json_module_kept(runtime: Runtime) -> None:
+    """The JSON columns' text comes from orjson; what it stores reads back as the json
+    module's would have: keys that are not strings come back as strings, Vietnamese
+    text whole."""
+    await _start(runtime)
+    async with runtime.db.unit() as unit:
+        _, conversation = await load_chat(unit, "telegram", "42", "42")
+        assert conversation is not None
+        conversation.data = {"values": {1: "Chè Thái Nguyên", "giá": 120_000, "ok": None}}
+        await save_conversation(unit, conversation)
+    stored, _ = await _stored(runtime)
+    assert stored.data == {"values": {"1": "Chè Thái Nguyên", "giá": 120_000, "ok": None}}

@@ -307,3 +307,30 @@ def test_the_loop_reader_answers_only_its_own_thread(tmp_path: Path) -> None:
             reader.fetch_one("INSERT INTO t VALUES (1)", ())
     finally:
         reader.close()
+
+
+def test_a_connection_still_opening_when_its_loop_closes_raises_nothing(
+    tmp_path: Path,
+) -> None:
+    """A shutdown (or a test's end) may close the loop while a driver thread is still
+    opening a connection for it: the thread then hands the connection to nobody and
+    stops, instead of raising "Event loop is closed" into the void."""
+    gate = threading.Event()
+
+    def slow_connector() -> sqlite3.Connection:
+        gate.wait(5)
+        return sqlite3.connect(tmp_path / "late.db")
+
+    connection = aiosqlite.Connection(slow_connector, 64)
+    connection._thread.start()
+    loop = asyncio.new_event_loop()
+    try:
+        task = loop.create_task(sqlite_driver._open(connection))
+        loop.run_until_complete(asyncio.sleep(0.05))  # the connector has begun
+        task.cancel()
+        loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+    finally:
+        loop.close()
+    gate.set()
+    connection._thread.join(5)
+    assert not connection._thread.is_alive()  # stopped, and raised nothing
