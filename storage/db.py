@@ -319,10 +319,11 @@ class Database:
         # database only: a second connection to ":memory:" would be another database).
         database = make_url(url).database if self.is_sqlite else None
         self._loop_reader = LoopReader(database) if database and database != ":memory:" else None
-        # Reads share the engine's pool. On SQLite the option tells the hooks
-        # below to BEGIN deferred and refuse writes (a WAL read is one snapshot
-        # anyway); on PostgreSQL the transaction is READ ONLY and REPEATABLE
-        # READ, one snapshot too (both reset when the connection goes back).
+        # Reads share the engine's pool. On SQLite the option tells the dialect
+        # (storage/sqlite_driver.py) to BEGIN deferred and refuse writes (a WAL
+        # read is one snapshot anyway); on PostgreSQL the transaction is READ
+        # ONLY and REPEATABLE READ, one snapshot too (both reset when the
+        # connection goes back).
         readonly: dict[str, Any] = (
             {READ_ONLY: True}
             if self.is_sqlite
