@@ -288,7 +288,7 @@ class Settings:
     # Updates whose transaction runs at once, per process ([database]
     # concurrent_transactions): the rest wait their turn before their transaction
     # (not while fetching files or sending), so the CPU is not spent switching.
-    database_concurrent_transactions: int = 4
+    database_concurrent_transactions: int = 8
     telegram_bot_username: str = "ocop_assistant_bot"
     telegram_limits: SendLimits = field(default_factory=SendLimits)
     zalo_bot: ZaloBotSettings = field(default_factory=ZaloBotSettings)
@@ -427,7 +427,7 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         telegram_poll_timeout=int(telegram.get("poll_timeout", 30)),
         telegram_concurrent_updates=int(telegram.get("concurrent_updates", 64)),
         database_concurrent_transactions=_at_least_one(
-            raw.get("database", {}).get("concurrent_transactions", 4),
+            raw.get("database", {}).get("concurrent_transactions", 8),
             "[database] concurrent_transactions",
         ),
         telegram_bot_username=env.get(

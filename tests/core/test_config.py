@@ -22,7 +22,7 @@ def test_defaults_from_the_project_config() -> None:
     assert settings.media.thumbnail_side == 320
     assert settings.limits.max_price_vnd == 1_000_000_000
     assert settings.telegram_token is None
-    assert settings.database_concurrent_transactions == 4
+    assert settings.database_concurrent_transactions == 8
 
 
 @pytest.mark.parametrize("value", ["0", "-2", '"many"', "2.5", "true"])

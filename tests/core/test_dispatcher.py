@@ -250,11 +250,11 @@ async def test_error_leaves_the_conversation_as_it_was(
 async def test_at_most_the_configured_transactions_run_at_once(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Twelve producers at once: their transactions take turns, four at a time (the
+    """Twelve producers at once: their transactions take turns, eight at a time (the
     shipped `[database] concurrent_transactions`), and every chat is answered. (Their
     accounts exist: a first contact writes before the handler runs, and on SQLite the
     one writer would be what makes them take turns.)"""
-    assert runtime.settings.database_concurrent_transactions == 4
+    assert runtime.settings.database_concurrent_transactions == 8
     router = runtime.dispatcher.router
     inside, most = 0, 0
 
@@ -273,7 +273,7 @@ async def test_at_most_the_configured_transactions_run_at_once(
     for chat in chats:
         await make_user(runtime, chat)
     screens = await asyncio.gather(*(chat.say("/menu") for chat in chats))
-    assert most == 4
+    assert most == 8
     assert all(screen and screen[0].buttons for screen in screens)
 
 
