@@ -10,12 +10,12 @@ the whole statement - cursor, execute, fetch, close - in one hand-over;
 nothing else changes (same aiosqlite connections, same SQL, same errors).
 
 `OneHopDialect` (SQLAlchemy's aiosqlite dialect with this adapter) also applies
-the transaction rules of storage/db.py's `Database` to each statement on its way
-to the driver. Used by storage/db.py for SQLite only. It is the one module that leans on
-other libraries' internals: SQLAlchemy's aiosqlite adapter classes and their
-private members, aiosqlite's thread queue `_tx`, `_conn` and its stop
-sentinel (to hand work over without tying it to a loop that may have closed
-at shutdown: see `_hand_over`), and a statement's
+the transaction rules of storage/db.py's `Database` to each statement on its
+way to the driver. Used by storage/db.py for SQLite only. It is the one module
+that leans on other libraries' internals: SQLAlchemy's aiosqlite adapter
+classes and their private members, aiosqlite's thread queue `_tx`, its
+connector, `_conn` and its stop sentinel (to hand work over without tying it
+to a loop that may have closed at shutdown: see `_send`), and a statement's
 `_for_update_arg` (`locks_rows`). A version with only public APIs (the stock
 adapter through `async_creator`) cost about 9% more CPU per update in the
 closed-loop bench (BENCHMARKS.md, "SQLite driver"), so instead both libraries
@@ -65,15 +65,34 @@ T = TypeVar("T")
 
 async def _hand_over(connection: aiosqlite.Connection, function: Callable[..., T], *args: Any) -> T:
     """Runs `function(*args)` in the connection's thread and waits for its result.
-
-    What aiosqlite's `_execute` does, except that the thread hands the result
-    back only to a loop that is still open: when the awaiting task is cancelled
-    at shutdown and the loop closes before the statement ends, aiosqlite's
-    thread would raise `RuntimeError: Event loop is closed` into nowhere.
-    Every trip to the thread goes through here (tests count them here).
+    Every trip to the thread for a statement goes through here (tests count them here).
     """
     if not connection._running or connection._connection is None:
         raise ValueError("Connection closed")
+    return await _send(connection, function, *args)
+
+
+async def _open(connection: aiosqlite.Connection) -> None:
+    """Runs the connection's connector in its thread: aiosqlite's `_connect`, with the
+    result handed back as `_send` hands it."""
+    try:
+        connection._connection = await _send(connection, connection._connector)
+    except BaseException:
+        connection._running = False
+        connection._tx.put_nowait((None, lambda: aiosqlite.core._STOP_RUNNING_SENTINEL))
+        raise
+
+
+def _send(
+    connection: aiosqlite.Connection, function: Callable[..., T], *args: Any
+) -> asyncio.Future[T]:
+    """Queues `function(*args)` for the connection's thread; the future gets its result.
+
+    What aiosqlite's `_execute` does, except that the thread hands the result
+    back only to a loop that is still open: when the awaiting task is cancelled
+    at shutdown and the loop closes before the call ends, aiosqlite's thread
+    would raise `RuntimeError: Event loop is closed` into nowhere.
+    """
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
 
@@ -86,30 +105,7 @@ async def _hand_over(connection: aiosqlite.Connection, function: Callable[..., T
             loop.call_soon_threadsafe(_settle, future, *outcome)
 
     connection._tx.put_nowait((None, run))
-    return await future
-
-
-async def _open(connection: aiosqlite.Connection) -> None:
-    """Runs the connection's connector in its thread (aiosqlite's `_connect`, through
-    the same safe hand-back as `_hand_over`)."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[sqlite3.Connection] = loop.create_future()
-
-    def run() -> None:
-        try:
-            outcome: tuple[Any, BaseException | None] = (connection._connector(), None)
-        except BaseException as error:  # handed to the awaiting task
-            outcome = (None, error)
-        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
-            loop.call_soon_threadsafe(_settle, future, *outcome)
-
-    connection._tx.put_nowait((None, run))
-    try:
-        connection._connection = await future
-    except BaseException:
-        connection._running = False
-        connection._tx.put_nowait((None, lambda: aiosqlite.core._STOP_RUNNING_SENTINEL))
-        raise
+    return future
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
