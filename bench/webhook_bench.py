@@ -12,18 +12,28 @@ one commit, as the webhook stores them; the clock runs from that commit until
 every row is answered ("sent"). K = 1 and K = 2 alternate for `--rounds`
 rounds; the medians are compared. Target: 2 workers ≥ 1.5× one worker's
 updates per second, with the machine's core count beside it.
+
+CPU is counted over the same window: the workers' own, PostgreSQL's (its
+processes), the fakes', and the rest of the machine's (the kernel's network
+work on loopback, this process's polling, anything else). From the one-worker
+figures it prints the ceiling the machine allows: one worker is held to a core
+by its event loop (W CPU-ms per update), and two workers can go no faster than
+the cores can do the whole update, W plus everything else (X): 2 workers /
+1 worker ≤ min(2, cores × W / (W + X)).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +58,28 @@ def _dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-async def _count_sent(url: str) -> int:
+@dataclass(frozen=True)
+class Run:
+    """One run's updates per second and CPU-ms per update, by who spent them."""
+
+    rate: float
+    workers: float
+    postgres: float
+    fakes: float
+    rest: float  # the kernel's loopback work, this process, anything else
+
+    @property
+    def others(self) -> float:
+        return self.postgres + self.fakes + self.rest
+
+
+async def _until_sent(url: str, total: int) -> None:
+    """Polls (one connection: a new one each time would cost PostgreSQL a process)."""
     connection = await asyncpg.connect(_dsn(url))
     try:
-        return int(await connection.fetchval("SELECT count(*) FROM inbox WHERE status = 'sent'"))
+        sql = "SELECT count(*) FROM inbox WHERE status = 'sent'"
+        while int(await connection.fetchval(sql)) < total:  # noqa: ASYNC110 - polls the database
+            await asyncio.sleep(0.1)
     finally:
         await connection.close()
 
@@ -79,10 +107,9 @@ async def _until_getme(fakes: list[asyncio.subprocess.Process]) -> None:
             pass
 
 
-async def one_run(workers: int, chats: int, directory: Path) -> tuple[float, float, float]:
-    """Updates per second that `workers` processes answer, from the inbox's commit; the
-    workers' CPU milliseconds per update (start-up left out), and the rest of the
-    machine's (PostgreSQL, the fakes, this process, anything else running)."""
+async def one_run(workers: int, chats: int, directory: Path) -> Run:
+    """Updates per second that `workers` processes answer, from the inbox's commit, and
+    the CPU milliseconds per update spent meanwhile (start-up left out)."""
     name = f"ocop_bench_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(_dsn(POSTGRES_URL), timeout=5)
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -118,7 +145,6 @@ async def one_run(workers: int, chats: int, directory: Path) -> tuple[float, flo
         async with asyncio.timeout(180):
             await _until_getme(fakes)
         await asyncio.sleep(0.5)  # past the workers' first idle polls
-        before, machine_before = _cpu_seconds(processes), _machine_busy()
         db = Database(url)
         try:
             async with db.transaction() as session:
@@ -129,16 +155,21 @@ async def one_run(workers: int, chats: int, directory: Path) -> tuple[float, flo
                         key = str(update["update_id"])
                         await inbox.store(session, "telegram", key, str(user.id), update)
             started = time.perf_counter()
+            before = _cpu_seconds(processes), _postgres_seconds(), _cpu_seconds(fakes)
+            machine_before = _machine_busy()
         finally:
             await db.dispose()
         total = chats * len(SCRIPT)
         async with asyncio.timeout(900):
-            while await _count_sent(url) < total:  # noqa: ASYNC110 - polls the database
-                await asyncio.sleep(0.1)
+            await _until_sent(url, total)
         elapsed = time.perf_counter() - started
-        cpu = _cpu_seconds(processes) - before
-        rest = _machine_busy() - machine_before - cpu
-        return total / elapsed, cpu * 1000 / total, rest * 1000 / total
+        after = _cpu_seconds(processes), _postgres_seconds(), _cpu_seconds(fakes)
+        machine = _machine_busy() - machine_before
+        workers_ms, postgres_ms, fakes_ms = (
+            (end - start) * 1000 / total for start, end in zip(before, after, strict=True)
+        )
+        rest_ms = machine * 1000 / total - workers_ms - postgres_ms - fakes_ms
+        return Run(total / elapsed, workers_ms, postgres_ms, fakes_ms, rest_ms)
     finally:
         for process in processes + fakes:
             if process.returncode is None:
@@ -155,6 +186,18 @@ def _machine_busy() -> float:
     return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
 
 
+def _postgres_seconds() -> float:
+    """CPU seconds of PostgreSQL's processes still running (its server, the pools'
+    backends)."""
+    total = 0.0
+    for process in psutil.process_iter(["name"]):
+        if process.info["name"] == "postgres":
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                total += times.user + times.system
+    return total
+
+
 def _cpu_seconds(processes: list[asyncio.subprocess.Process]) -> float:
     total = 0.0
     for process in processes:
@@ -165,25 +208,28 @@ def _cpu_seconds(processes: list[asyncio.subprocess.Process]) -> float:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     info = machine_info()
-    rates: dict[int, list[float]] = {1: [], 2: []}
-    cpu: dict[int, list[float]] = {1: [], 2: []}
-    rest: dict[int, list[float]] = {1: [], 2: []}
+    runs: dict[int, list[Run]] = {1: [], 2: []}
     with tempfile.TemporaryDirectory() as folder:
         for round_number in range(args.rounds):
             for workers in (1, 2):
-                rate, cpu_ms, rest_ms = await one_run(workers, args.chats, Path(folder))
-                rates[workers].append(rate)
-                cpu[workers].append(cpu_ms)
-                rest[workers].append(rest_ms)
+                m = await one_run(workers, args.chats, Path(folder))
+                runs[workers].append(m)
                 print(
-                    f"round {round_number + 1}: {workers} worker(s): {rate:.1f} updates/s, "
-                    f"workers {cpu_ms:.1f} CPU-ms per update, the rest of the machine "
-                    f"{rest_ms:.1f} (cores busy {rate * (cpu_ms + rest_ms) / 1000:.2f}; "
-                    f"load {os.getloadavg()[0]:.2f})",
+                    f"round {round_number + 1}: {workers} worker(s): {m.rate:.1f} updates/s; "
+                    f"CPU-ms per update: workers {m.workers:.2f}, PostgreSQL {m.postgres:.2f}, "
+                    f"fakes {m.fakes:.2f}, the rest {m.rest:.2f} (cores busy "
+                    f"{m.rate * (m.workers + m.others) / 1000:.2f}; load {os.getloadavg()[0]:.2f})",
                     flush=True,
                 )
-    one, two = statistics.median(rates[1]), statistics.median(rates[2])
+
+    def median(workers: int, figure: str) -> float:
+        return float(statistics.median(getattr(run, figure) for run in runs[workers]))
+
+    one, two = median(1, "rate"), median(2, "rate")
     ratio = two / one
+    cores = int(info["cores"])
+    w, x = median(1, "workers"), median(1, "others")
+    ceiling = min(2.0, cores * w / (w + x))
     result = {
         "machine": info,
         "chats": args.chats,
@@ -191,19 +237,25 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "one": one,
         "two": two,
         "ratio": ratio,
-        "cpu_ms": {k: statistics.median(v) for k, v in cpu.items()},
-        "rest_cpu_ms": {k: statistics.median(v) for k, v in rest.items()},
+        "cpu_ms": {k: median(k, "workers") for k in runs},
+        "postgres_cpu_ms": {k: median(k, "postgres") for k in runs},
+        "fakes_cpu_ms": {k: median(k, "fakes") for k in runs},
+        "rest_cpu_ms": {k: median(k, "rest") for k in runs},
+        "ceiling": ceiling,
         "met": ratio >= TARGET,
         "load at end": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
     print(
         f"webhook mode, PostgreSQL, {result['updates']:,} updates ({args.chats} chats × "
         f"{len(SCRIPT)}): 1 worker {one:.1f} updates/s, 2 workers {two:.1f} updates/s "
-        f"(medians of {args.rounds}): {ratio:.2f}× on {info['cores']} cores; workers' CPU "
-        f"per update {result['cpu_ms'][1]:.1f} ms and {result['cpu_ms'][2]:.1f} ms, the rest "
-        f"of the machine's {result['rest_cpu_ms'][1]:.1f} and {result['rest_cpu_ms'][2]:.1f} ms; "
-        f"{'met' if result['met'] else 'MISSED'} (target ≥ {TARGET}×); "
-        f"load {info['load at start']} at start, {result['load at end']} at end"
+        f"(medians of {args.rounds}): {ratio:.2f}× on {cores} cores; "
+        f"{'met' if result['met'] else 'MISSED'} (target ≥ {TARGET}×). CPU-ms per update "
+        f"(1 worker, 2 workers): workers {w:.2f}, {result['cpu_ms'][2]:.2f}; PostgreSQL "
+        f"{result['postgres_cpu_ms'][1]:.2f}, {result['postgres_cpu_ms'][2]:.2f}; fakes "
+        f"{result['fakes_cpu_ms'][1]:.2f}, {result['fakes_cpu_ms'][2]:.2f}; the rest "
+        f"{result['rest_cpu_ms'][1]:.2f}, {result['rest_cpu_ms'][2]:.2f}. Ceiling on "
+        f"{cores} cores, min(2, cores × W / (W + X)) with W = {w:.2f} and X = {x:.2f}: "
+        f"{ceiling:.2f}×; load {info['load at start']} at start, {result['load at end']} at end"
     )
     return result
 

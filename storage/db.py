@@ -332,6 +332,11 @@ class Database:
         self._reads = async_sessionmaker(
             self.engine.execution_options(**readonly), expire_on_commit=False, autoflush=False
         )
+        self._each_commits = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+            expire_on_commit=False,
+            autoflush=False,
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -389,6 +394,21 @@ class Database:
             unit._close_session()
             if not ended and writer is not None and writer.connection is not None:
                 writer.connection.give_back_writer()
+
+    @asynccontextmanager
+    async def statements(self) -> AsyncIterator[AsyncSession]:
+        """A session whose statements each commit on their own, for a statement or two
+        that are each whole by themselves (the inbox worker's bookkeeping of every
+        update). On PostgreSQL the connection is in autocommit mode: no BEGIN and
+        COMMIT round trips around each statement. On SQLite, one `transaction()`
+        (its writer rules; a commit there is no round trip). Statements only: changes
+        made to the objects it loads are not written."""
+        if self._writer_lock is not None:
+            async with self.transaction() as session:
+                yield session
+        else:
+            async with self._each_commits() as session:
+                yield session
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     ColumnElement,
     CursorResult,
     and_,
+    bindparam,
     case,
     delete,
     func,
@@ -120,45 +121,104 @@ async def lease(
     return taken
 
 
-def _first_open_of_its_chat() -> ColumnElement[bool]:
+def _first_open_of_its_chat(row: Any = InboxUpdate, besides: Any = None) -> ColumnElement[bool]:
+    """No earlier row of `row`'s chat is still open (`row`: the table or an alias), but
+    `besides` (a row id) if given."""
     earlier = aliased(InboxUpdate)
-    return ~(
-        select(earlier.id)
+    conditions = [
+        earlier.channel == row.channel,
+        earlier.chat_key == row.chat_key,
+        earlier.id < row.id,
+        earlier.status.in_(OPEN),
+    ]
+    if besides is not None:
+        conditions.append(earlier.id != besides)
+    return ~select(earlier.id).where(*conditions).exists()
+
+
+# The statements every update runs, built once: building them (the correlated
+# subquery above especially) cost the worker more CPU than running them
+# (BENCHMARKS.md, "Webhook mode"); SQLAlchemy caches their compiled form by a
+# key it memoizes on the statement object.
+_NEXT = aliased(InboxUpdate)
+_LEASE_NEXT = (
+    update(InboxUpdate)
+    .where(
+        InboxUpdate.id
+        == select(_NEXT.id)
         .where(
-            earlier.channel == InboxUpdate.channel,
-            earlier.chat_key == InboxUpdate.chat_key,
-            earlier.id < InboxUpdate.id,
-            earlier.status.in_(OPEN),
+            _NEXT.channel == bindparam("of_channel"),
+            _NEXT.chat_key == bindparam("of_chat"),
+            _NEXT.id > bindparam("after"),
+            _NEXT.status == PENDING,
+            _first_open_of_its_chat(_NEXT, besides=bindparam("after")),
         )
-        .exists()
+        .order_by(_NEXT.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
     )
+    .values(
+        status=LEASED,
+        attempts=InboxUpdate.attempts + 1,
+        lease_owner=bindparam("worker"),
+        lease_until=bindparam("until"),
+    )
+    .returning(InboxUpdate)
+    .execution_options(synchronize_session=False)
+)
+_MARK_HANDLED = (
+    update(InboxUpdate)
+    .where(
+        InboxUpdate.id == bindparam("row_id"),
+        InboxUpdate.status == LEASED,
+        InboxUpdate.lease_owner == bindparam("worker"),
+    )
+    .values(status=HANDLED, replies=bindparam("queued"), handled_at=bindparam("now"))
+    .execution_options(**_QUIET)
+)
+_BEGIN_SEND = (
+    update(InboxUpdate)
+    .where(
+        InboxUpdate.id == bindparam("row_id"),
+        InboxUpdate.status == HANDLED,
+        InboxUpdate.lease_owner == bindparam("worker"),
+    )
+    .values(status=SENDING, lease_until=bindparam("until"))
+    .returning(InboxUpdate.replies)
+    .execution_options(**_QUIET)
+)
+_MARK_SENT = (
+    update(InboxUpdate)
+    .where(
+        InboxUpdate.id == bindparam("row_id"),
+        InboxUpdate.status == SENDING,
+        InboxUpdate.lease_owner == bindparam("worker"),
+    )
+    .values(status=SENT, sent_at=bindparam("now"), lease_owner=None, lease_until=None)
+    .execution_options(**_QUIET)
+)
 
 
 async def lease_next(
     session: AsyncSession, row: InboxUpdate, worker: str, until: dt.datetime
 ) -> InboxUpdate | None:
-    """The chat's next update, leased to `worker`, once `row` is finished in this same
-    transaction: a worker that has just answered a chat goes on with it without a
-    round through `lease`."""
-    query = (
-        select(InboxUpdate)
-        .where(
-            InboxUpdate.channel == row.channel,
-            InboxUpdate.chat_key == row.chat_key,
-            InboxUpdate.id > row.id,
-            InboxUpdate.status == PENDING,
-            _first_open_of_its_chat(),
-        )
-        .order_by(InboxUpdate.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
+    """The chat's next update, leased to `worker`, which is finishing `row` (its replies
+    sent, the row not yet marked so): a worker that has just answered a chat goes on
+    with it without a round through `lease`. Asked before `row` is marked sent, so
+    no other worker can lease the chat in between (each is a statement of its own,
+    `Database.statements()`). One statement: the row is found, locked and leased."""
+    found = await session.scalars(
+        _LEASE_NEXT,
+        {
+            "of_channel": row.channel,
+            "of_chat": row.chat_key,
+            "after": row.id,
+            "worker": worker,
+            "until": until,
+        },
     )
-    following = await session.scalar(query)
-    if following is not None:
-        following.status, following.attempts = LEASED, following.attempts + 1
-        following.lease_owner, following.lease_until = worker, until
-        await session.flush()
-    return following
+    return found.first()
 
 
 async def mark_handled(
@@ -167,14 +227,7 @@ async def mark_handled(
     """Records the update as handled with the replies it queued; False if the row is no
     longer this worker's (its lease ran out and another took it, or it was handled)."""
     result = await session.execute(
-        update(InboxUpdate)
-        .where(
-            InboxUpdate.id == row_id,
-            InboxUpdate.status == LEASED,
-            InboxUpdate.lease_owner == worker,
-        )
-        .values(status=HANDLED, replies=replies, handled_at=now)
-        .execution_options(**_QUIET)
+        _MARK_HANDLED, {"row_id": row_id, "worker": worker, "queued": replies, "now": now}
     )
     return _rowcount(result) == 1
 
@@ -185,15 +238,7 @@ async def begin_send(
     """Marks a handled row "sending" and returns its queued replies; None if it is not this
     worker's to send. Committed before the first API call: never sent twice."""
     result = await session.execute(
-        update(InboxUpdate)
-        .where(
-            InboxUpdate.id == row_id,
-            InboxUpdate.status == HANDLED,
-            InboxUpdate.lease_owner == worker,
-        )
-        .values(status=SENDING, lease_until=until)
-        .returning(InboxUpdate.replies)
-        .execution_options(**_QUIET)
+        _BEGIN_SEND, {"row_id": row_id, "worker": worker, "until": until}
     )
     stored = result.first()
     if stored is None:
@@ -202,16 +247,7 @@ async def begin_send(
 
 
 async def mark_sent(session: AsyncSession, row_id: int, worker: str, now: dt.datetime) -> bool:
-    result = await session.execute(
-        update(InboxUpdate)
-        .where(
-            InboxUpdate.id == row_id,
-            InboxUpdate.status == SENDING,
-            InboxUpdate.lease_owner == worker,
-        )
-        .values(status=SENT, sent_at=now, lease_owner=None, lease_until=None)
-        .execution_options(**_QUIET)
-    )
+    result = await session.execute(_MARK_SENT, {"row_id": row_id, "worker": worker, "now": now})
     return _rowcount(result) == 1
 
 

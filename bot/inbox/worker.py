@@ -200,11 +200,14 @@ class InboxWorker:
             except Exception:
                 log.exception("inbox: delivering the replies to update %d failed", row.id)
             now = self.clock()
-            async with self.db.transaction() as session:
+            async with self.db.statements() as session:
+                # The chat's next row first: until `row` is marked sent, no other
+                # worker can take the chat (its order holds either way).
+                following = None
+                if not self._stopping.is_set():
+                    following = await inbox.lease_next(session, row, self.id, self._lease_end(now))
                 await inbox.mark_sent(session, row.id, self.id, now)
-                if self._stopping.is_set():
-                    return None
-                return await inbox.lease_next(session, row, self.id, self._lease_end(now))
+                return following
         except Exception:
             log.exception(
                 "inbox: update %d failed; another worker takes it after the lease", row.id
@@ -258,5 +261,5 @@ class InboxWorker:
 
     async def _begin_send(self, row: InboxUpdate) -> dict[str, Any] | None:
         now = self.clock()
-        async with self.db.transaction() as session:
+        async with self.db.statements() as session:
             return await inbox.begin_send(session, row.id, self.id, self._lease_end(now))

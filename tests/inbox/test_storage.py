@@ -122,3 +122,57 @@ async def test_an_update_that_no_worker_finishes_is_given_up_and_the_chat_goes_o
     async with db.transaction() as session:
         failed = await session.scalar(select(InboxUpdate.status).where(InboxUpdate.id == 1))
     assert failed == inbox.FAILED
+
+
+async def test_a_worker_goes_on_with_its_chat_before_marking_the_last_update_sent(
+    db: Database,
+) -> None:
+    for key, chat in [("1", "a"), ("2", "a"), ("3", "b"), ("4", "a")]:
+        await store(db, key, chat)
+    assert await lease(db, "w1") == ["1", "3"]
+    async with db.transaction() as session:
+        assert await inbox.mark_handled(session, 1, "w1", {"replies": []}, NOW)
+    async with db.transaction() as session:
+        assert await inbox.begin_send(session, 1, "w1", NOW + LEASE) is not None
+    async with db.statements() as session:
+        row = await session.get_one(InboxUpdate, 1)
+        following = await inbox.lease_next(session, row, "w1", NOW + LEASE)
+        assert following is not None
+        assert (following.update_key, following.status, following.lease_owner) == (
+            "2",
+            inbox.LEASED,
+            "w1",
+        )
+        assert following.attempts == 1
+        if not db.is_sqlite:  # (on SQLite another worker's lease waits for this writer)
+            # Committed by itself, before update 1 is marked sent: chat a's next
+            # update is w1's already, so no other worker can take the chat in between.
+            assert await lease(db, "w2") == []
+        assert await inbox.mark_sent(session, 1, "w1", NOW)
+    assert await lease(db, "w2") == []  # "4" waits for "2"; chat b's "3" is w1's
+
+
+async def test_a_chat_with_nothing_waiting_has_no_next_update(db: Database) -> None:
+    await store(db, "1", "a")
+    await store(db, "2", "b")  # another chat's update is never the next one
+    assert await lease(db, "w1", limit=1) == ["1"]
+    async with db.statements() as session:
+        row = await session.get_one(InboxUpdate, 1)
+        assert await inbox.lease_next(session, row, "w1", NOW + LEASE) is None
+    assert await lease(db, "w2") == ["2"]
+
+
+async def test_statements_each_commit_on_postgresql_and_share_a_transaction_on_sqlite(
+    db: Database,
+) -> None:
+    await store(db, "1", "a")
+    with pytest.raises(RuntimeError):
+        async with db.statements() as session:
+            assert await lease(db, "w1") == ["1"]
+            await inbox.release(session, [1], "w1")
+            raise RuntimeError("the worker fails after its statement")
+    # PostgreSQL: the release committed by itself (autocommit, no BEGIN or COMMIT
+    # round trips); SQLite: one transaction, rolled back with the error.
+    async with db.read() as session:
+        status = await session.scalar(select(InboxUpdate.status).where(InboxUpdate.id == 1))
+    assert status == (inbox.LEASED if db.is_sqlite else inbox.PENDING)
