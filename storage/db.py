@@ -11,12 +11,22 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import orjson
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Dialect, Executable, Result, Select, Update, event, inspect
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Executable,
+    Result,
+    Select,
+    Table,
+    Update,
+    event,
+    inspect,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -25,6 +35,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
 
@@ -45,6 +56,7 @@ from storage.sqlite_driver import (
 # goes to the driver with it. Re-exported: callers need not know the driver.
 from storage.sqlite_driver import LAST_WRITE as LAST_WRITE
 
+_T = TypeVar("_T")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Connections per engine. On SQLite a transaction keeps its connection while
 # it queues for the write lock, so the pool is sized for a busy chat.
@@ -296,6 +308,22 @@ class Unit:
             self._session = None
 
 
+def attribute_keys(cls: type[Any], table: Table) -> tuple[str, ...]:
+    """The mapped class's attribute names for the table's columns, in the table's order."""
+    mapper = inspect(cls)
+    return tuple(mapper.get_property_by_column(column).key for column in table.columns)
+
+
+def detached(cls: type[_T], keys: tuple[str, ...], values: Sequence[Any]) -> _T:
+    """A mapped object from a row's values (`keys`: its attribute names, in the row's
+    order), detached, as if loaded by a session now closed: what the ORM's loading
+    does, without its per-query machinery."""
+    instance: _T = inspect(cls).class_manager.new_instance()
+    instance.__dict__.update(zip(keys, values, strict=True))
+    make_transient_to_detached(instance)
+    return instance
+
+
 def _changed(instance: object) -> bool:
     state = inspect(instance)
     return state.modified or not state.has_identity
@@ -332,11 +360,7 @@ class Database:
         self._reads = async_sessionmaker(
             self.engine.execution_options(**readonly), expire_on_commit=False, autoflush=False
         )
-        self._each_commits = async_sessionmaker(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"),
-            expire_on_commit=False,
-            autoflush=False,
-        )
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -396,19 +420,18 @@ class Database:
                 writer.connection.give_back_writer()
 
     @asynccontextmanager
-    async def statements(self) -> AsyncIterator[AsyncSession]:
-        """A session whose statements each commit on their own, for a statement or two
-        that are each whole by themselves (the inbox worker's bookkeeping of every
-        update). On PostgreSQL the connection is in autocommit mode: no BEGIN and
-        COMMIT round trips around each statement. On SQLite, one `transaction()`
-        (its writer rules; a commit there is no round trip). Statements only: changes
-        made to the objects it loads are not written."""
+    async def statements(self) -> AsyncIterator[Executes]:
+        """Core statements that each commit on their own, for a statement or two that
+        are each whole by themselves (the inbox worker's bookkeeping of every update).
+        On PostgreSQL a connection in autocommit mode: no BEGIN and COMMIT round trips
+        around each statement, and no ORM session. On SQLite, one `transaction()`
+        (its writer rules; a commit there is no round trip)."""
         if self._writer_lock is not None:
             async with self.transaction() as session:
                 yield session
         else:
-            async with self._each_commits() as session:
-                yield session
+            async with self._autocommit.connect() as connection:
+                yield connection
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -22,6 +22,7 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     CursorResult,
+    Table,
     and_,
     bindparam,
     case,
@@ -34,9 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from storage.db import Executes
+from storage.db import Executes, attribute_keys, detached
 from storage.models import InboxUpdate, utcnow
 
 PENDING = "pending"
@@ -121,104 +121,103 @@ async def lease(
     return taken
 
 
-def _first_open_of_its_chat(row: Any = InboxUpdate, besides: Any = None) -> ColumnElement[bool]:
-    """No earlier row of `row`'s chat is still open (`row`: the table or an alias), but
-    `besides` (a row id) if given."""
-    earlier = aliased(InboxUpdate)
+_INBOX = cast(Table, InboxUpdate.__table__)
+_INBOX_KEYS = attribute_keys(InboxUpdate, _INBOX)
+
+
+def _first_open_of_its_chat(row: Any = _INBOX.c, besides: Any = None) -> ColumnElement[bool]:
+    """No earlier row of `row`'s chat is still open (`row`: the columns of the table or
+    of an alias of it), but `besides` (a row id) if given."""
+    earlier = _INBOX.alias()
     conditions = [
-        earlier.channel == row.channel,
-        earlier.chat_key == row.chat_key,
-        earlier.id < row.id,
-        earlier.status.in_(OPEN),
+        earlier.c.channel == row.channel,
+        earlier.c.chat_key == row.chat_key,
+        earlier.c.id < row.id,
+        earlier.c.status.in_(OPEN),
     ]
     if besides is not None:
-        conditions.append(earlier.id != besides)
-    return ~select(earlier.id).where(*conditions).exists()
+        conditions.append(earlier.c.id != besides)
+    return ~select(earlier.c.id).where(*conditions).exists()
 
 
-# The statements every update runs, built once: building them (the correlated
-# subquery above especially) cost the worker more CPU than running them
-# (BENCHMARKS.md, "Webhook mode"); SQLAlchemy caches their compiled form by a
-# key it memoizes on the statement object.
-_NEXT = aliased(InboxUpdate)
+# The statements every update runs, built once and in Core: building them (the
+# correlated subquery above especially) and the ORM's planning of each cost the
+# worker more CPU than running them (BENCHMARKS.md, "Webhook mode"). SQLAlchemy
+# caches their compiled form by a key it memoizes on the statement object.
+_NEXT = _INBOX.alias("following")
 _LEASE_NEXT = (
-    update(InboxUpdate)
+    update(_INBOX)
     .where(
-        InboxUpdate.id
-        == select(_NEXT.id)
+        _INBOX.c.id
+        == select(_NEXT.c.id)
         .where(
-            _NEXT.channel == bindparam("of_channel"),
-            _NEXT.chat_key == bindparam("of_chat"),
-            _NEXT.id > bindparam("after"),
-            _NEXT.status == PENDING,
-            _first_open_of_its_chat(_NEXT, besides=bindparam("after")),
+            _NEXT.c.channel == bindparam("of_channel"),
+            _NEXT.c.chat_key == bindparam("of_chat"),
+            _NEXT.c.id > bindparam("after"),
+            _NEXT.c.status == PENDING,
+            _first_open_of_its_chat(_NEXT.c, besides=bindparam("after")),
         )
-        .order_by(_NEXT.id)
+        .order_by(_NEXT.c.id)
         .limit(1)
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
     .values(
         status=LEASED,
-        attempts=InboxUpdate.attempts + 1,
+        attempts=_INBOX.c.attempts + 1,
         lease_owner=bindparam("worker"),
         lease_until=bindparam("until"),
     )
-    .returning(InboxUpdate)
-    .execution_options(synchronize_session=False)
+    .returning(*_INBOX.columns)
 )
 _MARK_HANDLED = (
-    update(InboxUpdate)
+    update(_INBOX)
     .where(
-        InboxUpdate.id == bindparam("row_id"),
-        InboxUpdate.status == LEASED,
-        InboxUpdate.lease_owner == bindparam("worker"),
+        _INBOX.c.id == bindparam("row_id"),
+        _INBOX.c.status == LEASED,
+        _INBOX.c.lease_owner == bindparam("worker"),
     )
     .values(status=HANDLED, replies=bindparam("queued"), handled_at=bindparam("now"))
-    .execution_options(**_QUIET)
 )
 _BEGIN_SEND = (
-    update(InboxUpdate)
+    update(_INBOX)
     .where(
-        InboxUpdate.id == bindparam("row_id"),
-        InboxUpdate.status == HANDLED,
-        InboxUpdate.lease_owner == bindparam("worker"),
+        _INBOX.c.id == bindparam("row_id"),
+        _INBOX.c.status == HANDLED,
+        _INBOX.c.lease_owner == bindparam("worker"),
     )
     .values(status=SENDING, lease_until=bindparam("until"))
-    .returning(InboxUpdate.replies)
-    .execution_options(**_QUIET)
+    .returning(_INBOX.c.replies)
 )
 _MARK_SENT = (
-    update(InboxUpdate)
+    update(_INBOX)
     .where(
-        InboxUpdate.id == bindparam("row_id"),
-        InboxUpdate.status == SENDING,
-        InboxUpdate.lease_owner == bindparam("worker"),
+        _INBOX.c.id == bindparam("row_id"),
+        _INBOX.c.status == SENDING,
+        _INBOX.c.lease_owner == bindparam("worker"),
     )
     .values(status=SENT, sent_at=bindparam("now"), lease_owner=None, lease_until=None)
-    .execution_options(**_QUIET)
 )
 
 
 async def lease_next(
-    session: AsyncSession, row: InboxUpdate, worker: str, until: dt.datetime
+    session: Executes, row: InboxUpdate, worker: str, until: dt.datetime
 ) -> InboxUpdate | None:
     """The chat's next update, leased to `worker`, which is finishing `row` (its replies
     sent, the row not yet marked so): a worker that has just answered a chat goes on
     with it without a round through `lease`. Asked before `row` is marked sent, so
     no other worker can lease the chat in between (each is a statement of its own,
-    `Database.statements()`). One statement: the row is found, locked and leased."""
-    found = await session.scalars(
-        _LEASE_NEXT,
-        {
-            "of_channel": row.channel,
-            "of_chat": row.chat_key,
-            "after": row.id,
-            "worker": worker,
-            "until": until,
-        },
-    )
-    return found.first()
+    `Database.statements()`). One statement: the row is found, locked and leased;
+    it comes back detached (nothing the caller changes on it is written)."""
+    params = {
+        "of_channel": row.channel,
+        "of_chat": row.chat_key,
+        "after": row.id,
+        "worker": worker,
+        "until": until,
+    }
+    found = (await session.execute(_LEASE_NEXT, params)).first()
+    return None if found is None else detached(InboxUpdate, _INBOX_KEYS, found)
 
 
 async def mark_handled(
@@ -233,7 +232,7 @@ async def mark_handled(
 
 
 async def begin_send(
-    session: AsyncSession, row_id: int, worker: str, until: dt.datetime
+    session: Executes, row_id: int, worker: str, until: dt.datetime
 ) -> dict[str, Any] | None:
     """Marks a handled row "sending" and returns its queued replies; None if it is not this
     worker's to send. Committed before the first API call: never sent twice."""
@@ -246,7 +245,7 @@ async def begin_send(
     return cast(dict[str, Any], stored[0] or {})
 
 
-async def mark_sent(session: AsyncSession, row_id: int, worker: str, now: dt.datetime) -> bool:
+async def mark_sent(session: Executes, row_id: int, worker: str, now: dt.datetime) -> bool:
     result = await session.execute(_MARK_SENT, {"row_id": row_id, "worker": worker, "now": now})
     return _rowcount(result) == 1
 

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
-from storage.db import Prepared, Unit
+from storage.db import Prepared, Unit, attribute_keys, detached
 from storage.models import Conversation, User, utcnow
 from storage.states.roles import Role
-
-_T = TypeVar("_T")
 
 
 async def get_or_create_user(
@@ -61,22 +58,8 @@ _CONVERSATION = Prepared(
 )
 
 
-def _attribute_keys(cls: type[Any], table: Table) -> tuple[str, ...]:
-    mapper = inspect(cls)
-    return tuple(mapper.get_property_by_column(column).key for column in table.columns)
-
-
-_USER_KEYS = _attribute_keys(User, _USERS)
-_CONVERSATION_KEYS = _attribute_keys(Conversation, _CONVERSATIONS)
-
-
-def _detached(cls: type[_T], keys: tuple[str, ...], values: Sequence[Any]) -> _T:
-    """A mapped object from its row's values, detached (as if loaded by a session now
-    closed): what the ORM's loading does, without its per-query machinery."""
-    instance: _T = inspect(cls).class_manager.new_instance()
-    instance.__dict__.update(zip(keys, values, strict=True))
-    make_transient_to_detached(instance)
-    return instance
+_USER_KEYS = attribute_keys(User, _USERS)
+_CONVERSATION_KEYS = attribute_keys(Conversation, _CONVERSATIONS)
 
 
 async def load_chat(
@@ -91,12 +74,12 @@ async def load_chat(
     if row is None:
         user, values = None, await unit.fetch_one(_CONVERSATION, params)
     else:
-        user = _detached(User, _USER_KEYS, row[: len(_USER_KEYS)])
+        user = detached(User, _USER_KEYS, row[: len(_USER_KEYS)])
         values = row[len(_USER_KEYS) :]
         unit.adopt(user)
     if values is None or values[0] is None:  # no conversation (its key is never NULL)
         return user, None
-    conversation = _detached(Conversation, _CONVERSATION_KEYS, values)
+    conversation = detached(Conversation, _CONVERSATION_KEYS, values)
     unit.adopt(conversation)
     return user, conversation
 

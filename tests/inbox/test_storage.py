@@ -46,6 +46,11 @@ async def finish(db: Database, key: str, worker: str) -> None:
         assert await inbox.mark_sent(session, row_id, worker, NOW)
 
 
+async def first_row(db: Database) -> InboxUpdate:
+    async with db.read() as session:
+        return await session.get_one(InboxUpdate, 1)
+
+
 async def test_a_redelivered_update_is_stored_once(db: Database) -> None:
     assert await store(db, "1", "chat-a")
     assert not await store(db, "1", "chat-a")
@@ -134,8 +139,8 @@ async def test_a_worker_goes_on_with_its_chat_before_marking_the_last_update_sen
         assert await inbox.mark_handled(session, 1, "w1", {"replies": []}, NOW)
     async with db.transaction() as session:
         assert await inbox.begin_send(session, 1, "w1", NOW + LEASE) is not None
+    row = await first_row(db)
     async with db.statements() as session:
-        row = await session.get_one(InboxUpdate, 1)
         following = await inbox.lease_next(session, row, "w1", NOW + LEASE)
         assert following is not None
         assert (following.update_key, following.status, following.lease_owner) == (
@@ -144,6 +149,7 @@ async def test_a_worker_goes_on_with_its_chat_before_marking_the_last_update_sen
             "w1",
         )
         assert following.attempts == 1
+        assert following.payload == {"update_id": 2}
         if not db.is_sqlite:  # (on SQLite another worker's lease waits for this writer)
             # Committed by itself, before update 1 is marked sent: chat a's next
             # update is w1's already, so no other worker can take the chat in between.
@@ -156,8 +162,8 @@ async def test_a_chat_with_nothing_waiting_has_no_next_update(db: Database) -> N
     await store(db, "1", "a")
     await store(db, "2", "b")  # another chat's update is never the next one
     assert await lease(db, "w1", limit=1) == ["1"]
+    row = await first_row(db)
     async with db.statements() as session:
-        row = await session.get_one(InboxUpdate, 1)
         assert await inbox.lease_next(session, row, "w1", NOW + LEASE) is None
     assert await lease(db, "w2") == ["2"]
 
@@ -169,10 +175,10 @@ async def test_statements_each_commit_on_postgresql_and_share_a_transaction_on_s
     with pytest.raises(RuntimeError):
         async with db.statements() as session:
             assert await lease(db, "w1") == ["1"]
-            await inbox.release(session, [1], "w1")
+            assert await inbox.mark_handled(session, 1, "w1", {"replies": []}, NOW)
             raise RuntimeError("the worker fails after its statement")
-    # PostgreSQL: the release committed by itself (autocommit, no BEGIN or COMMIT
+    # PostgreSQL: the statement committed by itself (autocommit, no BEGIN or COMMIT
     # round trips); SQLite: one transaction, rolled back with the error.
     async with db.read() as session:
         status = await session.scalar(select(InboxUpdate.status).where(InboxUpdate.id == 1))
-    assert status == (inbox.LEASED if db.is_sqlite else inbox.PENDING)
+    assert status == (inbox.LEASED if db.is_sqlite else inbox.HANDLED)
