@@ -23,6 +23,7 @@ from sqlalchemy import (
     ColumnElement,
     CursorResult,
     Table,
+    Update,
     and_,
     bindparam,
     case,
@@ -170,33 +171,27 @@ _LEASE_NEXT = (
     )
     .returning(*_INBOX.columns)
 )
-_MARK_HANDLED = (
-    update(_INBOX)
-    .where(
+
+
+def _own_row(status: str) -> Update:
+    """An UPDATE of row `row_id`, only while it is in `status` and leased to `worker`."""
+    return update(_INBOX).where(
         _INBOX.c.id == bindparam("row_id"),
-        _INBOX.c.status == LEASED,
+        _INBOX.c.status == status,
         _INBOX.c.lease_owner == bindparam("worker"),
     )
-    .values(status=HANDLED, replies=bindparam("queued"), handled_at=bindparam("now"))
+
+
+_MARK_HANDLED = _own_row(LEASED).values(
+    status=HANDLED, replies=bindparam("queued"), handled_at=bindparam("now")
 )
 _BEGIN_SEND = (
-    update(_INBOX)
-    .where(
-        _INBOX.c.id == bindparam("row_id"),
-        _INBOX.c.status == HANDLED,
-        _INBOX.c.lease_owner == bindparam("worker"),
-    )
+    _own_row(HANDLED)
     .values(status=SENDING, lease_until=bindparam("until"))
     .returning(_INBOX.c.replies)
 )
-_MARK_SENT = (
-    update(_INBOX)
-    .where(
-        _INBOX.c.id == bindparam("row_id"),
-        _INBOX.c.status == SENDING,
-        _INBOX.c.lease_owner == bindparam("worker"),
-    )
-    .values(status=SENT, sent_at=bindparam("now"), lease_owner=None, lease_until=None)
+_MARK_SENT = _own_row(SENDING).values(
+    status=SENT, sent_at=bindparam("now"), lease_owner=None, lease_until=None
 )
 
 
