@@ -53,6 +53,7 @@ from bench.common import (
     Driver,
     aiogram_command,
     bot_command,
+    collector_paused,
     copy_database,
     echo_command,
     fmt_ms,
@@ -267,18 +268,19 @@ async def _window(
     driver = side.driver
     first_record = len(driver.records)
     errors_before = len(driver.errors)
-    driver.start_all()
-    await asyncio.sleep(args.closed_warmup)
-    assert proc.ps is not None
-    meter = CpuMeter({"bot": proc.ps, "bench": psutil.Process()})
-    start = time.perf_counter()
-    if diag in ("pyspy", "pyspy-gil"):
-        out = Path(args.profile) / f"{NAME}-{side.kind}-{diag}.txt"
-        await profile.record(proc.pid, args.closed_window, out, gil=diag == "pyspy-gil")
-    await asyncio.sleep(max(0.0, start + args.closed_window - time.perf_counter()))
-    end = time.perf_counter()
-    cpu = meter.stop()
-    await driver.pause(limit=60)
+    with collector_paused():
+        driver.start_all()
+        await asyncio.sleep(args.closed_warmup)
+        assert proc.ps is not None
+        meter = CpuMeter({"bot": proc.ps, "bench": psutil.Process()})
+        start = time.perf_counter()
+        if diag in ("pyspy", "pyspy-gil"):
+            out = Path(args.profile) / f"{NAME}-{side.kind}-{diag}.txt"
+            await profile.record(proc.pid, args.closed_window, out, gil=diag == "pyspy-gil")
+        await asyncio.sleep(max(0.0, start + args.closed_window - time.perf_counter()))
+        end = time.perf_counter()
+        cpu = meter.stop()
+        await driver.pause(limit=60)
     side.api.trim()
     window = [r for r in driver.records[first_record:] if start <= r.done < end]
     latencies = [r.latency for r in window]

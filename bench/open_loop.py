@@ -41,6 +41,7 @@ from bench.common import (
     CpuMeter,
     Driver,
     bot_command,
+    collector_paused,
     copy_database,
     echo_command,
     fmt_ms,
@@ -165,7 +166,8 @@ async def _one_run(
                         gil=diag == "pyspy-gil",
                     )
                 )
-            plan = await _timetable(driver, args.open_rate, seconds)
+            with collector_paused():
+                plan = await _timetable(driver, args.open_rate, seconds)
             if spy is not None:
                 await spy
             cpu = meter.stop()

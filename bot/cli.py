@@ -493,6 +493,12 @@ async def _work(settings: Settings, stop: asyncio.Event | None = None) -> int:
     return 0
 
 
+# The collector's first generation is collected after this many new container
+# objects instead of CPython's 700: most of an update's objects are freed by
+# their reference counts before then, so far fewer are walked at all.
+GC_THRESHOLDS = (10_000, 10, 10)
+
+
 def _settle_heap() -> None:
     """Once a long-running command has started: what start-up built (modules, the
     ORM's mappers, the catalogs) lives until exit, so it leaves the collector's
@@ -500,6 +506,7 @@ def _settle_heap() -> None:
     of every object of the process (BENCHMARKS.md, "CPU per update")."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:

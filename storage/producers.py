@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.text import fold
+from storage.db import Prepared, Unit
 from storage.models import Producer
 
 PROFILE_FIELDS = (
@@ -28,6 +29,19 @@ PROFILE_FIELDS = (
 
 async def producer_of_user(session: AsyncSession, user_id: int) -> Producer | None:
     return await session.scalar(select(Producer).where(Producer.user_id == user_id))
+
+
+_PRODUCERS = cast(Table, Producer.__table__)
+_PRODUCER_ID = Prepared(select(_PRODUCERS.c.id).where(_PRODUCERS.c.user_id == bindparam("user_id")))
+
+
+async def producer_id_of_user(unit: Unit, user_id: int) -> int | None:
+    """The id of the user's producer profile, read as the chat's rows are: a step
+    that only needs to know the profile exists (starting a product, saving it)
+    opens no ORM session for it. What the unit has not written yet is written first."""
+    await unit.flush()
+    row = await unit.fetch_one(_PRODUCER_ID, {"user_id": user_id})
+    return None if row is None else int(row[0])
 
 
 async def save_producer(session: AsyncSession, user_id: int, fields: dict[str, Any]) -> Producer:

@@ -23,7 +23,7 @@ from bot.flows.cards import product_card
 from bot.flows.engine import Choice, Flow, Step
 from bot.flows.ownership import owned_product
 from storage.models import Certification, Product
-from storage.producers import producer_of_user
+from storage.producers import producer_id_of_user
 from storage.products import create_product, update_product
 
 UNITS = ("unit.box", "unit.bottle", "unit.pack", "unit.bag", "unit.jar", "unit.kg", "unit.piece")
@@ -260,8 +260,8 @@ def _summary(ctx: Context, values: dict[str, Any]) -> str:
 
 async def _finish(ctx: Context, values: dict[str, Any], target: int | None) -> list[Reply]:
     t = ctx.t
-    producer = await producer_of_user(ctx.session, ctx.user.id)
-    if producer is None:
+    producer_id = await producer_id_of_user(ctx.unit, ctx.user.id)
+    if producer_id is None:
         return [Reply(t("product.need_profile"))] + await goto(ctx, MENU.action())
     if target is not None:
         product = await owned_product(ctx, target)
@@ -272,7 +272,7 @@ async def _finish(ctx: Context, values: dict[str, Any], target: int | None) -> l
         )
         return [Reply(t("product.updated"))] + await goto(ctx, PRODUCT.action(product.id))
     product = await create_product(
-        ctx.session, producer.id, to_columns(values), to_certifications(values), now=ctx.now()
+        ctx.session, producer_id, to_columns(values), to_certifications(values), now=ctx.now()
     )
     buttons = [
         [Button(t("product.add_photos"), PHOTOS_ADD.action(product.id))],

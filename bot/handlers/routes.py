@@ -85,7 +85,7 @@ from bot.handlers.profile import profile_edit_menu, profile_view
 from bot.handlers.routing import ADMIN, ANYONE, Feature, Route, allowed
 from storage.audit import record
 from storage.models import Product
-from storage.producers import producer_of_user
+from storage.producers import producer_id_of_user, producer_of_user
 from storage.products import delete_product, products_of_producer
 from storage.states.roles import Role
 
@@ -325,7 +325,7 @@ async def _profile_field(ctx: Context, router: Router, args: tuple[str, ...]) ->
 
 
 async def _new_product(ctx: Context, router: Router, _args: tuple[str, ...]) -> list[Reply]:
-    if await producer_of_user(ctx.session, ctx.user.id) is None:
+    if await producer_id_of_user(ctx.unit, ctx.user.id) is None:
         return noted(ctx.t("register.first"), await engine.start(ctx, router.flows["register"]))
     return await engine.start(ctx, router.flows["product"])
 

@@ -71,11 +71,16 @@ async def test_run_polls_answers_and_reports_a_revoked_token(settings: Settings)
 
 def test_a_started_process_takes_its_start_up_heap_out_of_collections() -> None:
     """`ocop-bot run` and `work`, once started, freeze what start-up built: later full
-    collections walk only what updates made since."""
+    collections walk only what updates made since, and the young generation is
+    collected far less often than CPython's default."""
+    thresholds = gc.get_threshold()
     gc.unfreeze()
     try:
         cli._settle_heap()
         assert gc.get_freeze_count() > 10_000  # the modules, the ORM, the catalogs
         assert gc.get_count()[0] < 100  # and what was garbage went first
+        assert gc.get_threshold() == cli.GC_THRESHOLDS
+        assert cli.GC_THRESHOLDS[0] > 10 * 700
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)

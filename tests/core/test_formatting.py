@@ -73,6 +73,20 @@ def test_money_is_vnd_without_minor_unit(vi: Translator, en: Translator) -> None
     assert en.money(125_000) == "₫125,000"
 
 
+def test_numbers_and_prices_stay_in_each_language_when_shown_again(
+    vi: Translator, en: Translator
+) -> None:
+    # Formatted numbers are remembered (Babel is slow); the language is part of what
+    # is remembered, so a Vietnamese price never shows in English form.
+    for _ in range(2):
+        assert vi.number(1500) == "1.500"
+        assert en.number(1500) == "1,500"
+        assert vi.money(35_000) == "35.000\xa0₫"
+        assert en.money(35_000) == "₫35,000"
+    assert vi.number(2.5) == "2,5"
+    assert en.number(2.5) == "2.5"
+
+
 def test_dates_read_day_first(vi: Translator, en: Translator) -> None:
     assert formatting.iso_date(vi, "2024-05-20") == "20/05/2024"
     assert formatting.iso_date(en, dt.date(2027, 12, 31)) == "31/12/2027"

@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.runtime import Runtime
 from storage.db import Prepared
 from storage.models import Conversation, Producer, User
-from storage.producers import save_producer
+from storage.producers import producer_id_of_user, save_producer
 from storage.users import get_or_create_user, load_chat, save_conversation
 from tests.helpers import PRODUCER_FIELDS
 
@@ -108,6 +108,27 @@ async def test_the_session_takes_in_the_chat_and_sees_what_the_step_changed(
     async with runtime.db.read() as session:
         producer = await session.scalar(select(Producer).where(Producer.user_id == user.id))
     assert producer is not None and producer.name == "HTX Chè Tân Cương"
+
+
+async def test_whether_the_producer_exists_is_read_without_a_session(runtime: Runtime) -> None:
+    """/newproduct and the product's save only need the profile's id: read like the
+    chat's rows, no session opened; a profile the unit's session just saved counts."""
+    await _start(runtime)
+    async with runtime.db.unit() as unit:
+        user, conversation = await load_chat(unit, "telegram", "42", "42")
+        assert user is not None and conversation is not None
+        assert await producer_id_of_user(unit, user.id) is None
+        assert unit._session is None
+        await save_producer(unit.session, user.id, dict(PRODUCER_FIELDS, name="HTX Chè Tân Cương"))
+        saved = await producer_id_of_user(unit, user.id)
+        await save_conversation(unit, conversation)
+    async with runtime.db.read() as session:
+        producer = await session.scalar(select(Producer).where(Producer.user_id == user.id))
+    assert producer is not None and saved == producer.id
+    async with runtime.db.unit() as unit:
+        assert await producer_id_of_user(unit, user.id) == producer.id
+        assert await producer_id_of_user(unit, user.id + 1000) is None
+        assert unit._session is None
 
 
 async def test_a_new_conversation_is_inserted_at_the_end(runtime: Runtime) -> None:
