@@ -12,8 +12,10 @@ fresh database. First each user is walked `i mod 20` steps (not counted), so
 the measured updates see the steady-state mix of steps, saves included; then
 `--updates` updates are handled, one user after another in turn, and the
 process CPU time (the event loop and aiosqlite's thread) and the event-loop
-thread's own CPU time are divided by the updates. A second, shorter pass
-counts what one update costs the database layer: statements (by kind),
+thread's own CPU time are divided by the updates (and, with `--concurrency 1`,
+each update's event-loop CPU is kept by step of the form:
+`loop_cpu_ms_by_step`, medians, 0 being /newproduct and 19 the save). A
+second, shorter pass counts what one update costs the database layer: statements (by kind),
 greenlet switches (SQLAlchemy's asyncio bridge) and, on SQLite, hand-overs
 to aiosqlite's thread.
 
@@ -120,6 +122,10 @@ class Walker:
         self.caps = CAPABILITIES
         self.place: dict[str, int] = {}
         self.screen: dict[str, list[Any]] = {}
+        # The event loop's CPU seconds of each update, by step of the form, once
+        # `timed` (the measured walk): which steps cost more than the others.
+        self.timed = False
+        self.by_step: dict[int, list[float]] = {}
 
     async def step(self, user_id: str) -> None:
         from bot.core.types import Incoming
@@ -131,7 +137,10 @@ class Walker:
             incoming.text = step.value
         else:
             incoming.callback = self._callback(user_id, step.value)
+        began = time.thread_time()
         replies = await self.runtime.dispatcher.handle(incoming, self.caps)
+        if self.timed:
+            self.by_step.setdefault(index, []).append(time.thread_time() - began)
         text = "\n".join(reply.text for reply in replies)
         if step.expect not in text:
             raise AssertionError(f"step {index} ({step.value!r}): {text[:300]!r}")
@@ -203,7 +212,9 @@ async def _run_one(args: argparse.Namespace) -> dict[str, Any]:
                 wall = time.perf_counter()
                 if profiler is not None:
                     profiler.enable()
+                walker.timed = args.concurrency <= 1  # one at a time: each update's own CPU
                 await _walk(walker, order, args.concurrency)
+                walker.timed = False
                 if profiler is not None:
                     profiler.disable()
                 cpu, thread = time.process_time() - cpu, time.thread_time() - thread
@@ -296,6 +307,12 @@ async def _run_one(args: argparse.Namespace) -> dict[str, Any]:
         "statements_by_kind": {k: v / counted for k, v in sorted(statements.items())},
         "greenlet_switches_per_update": switches / counted,
         "aiosqlite_handovers_per_update": handovers / counted,
+        # Median event-loop CPU of one update at each step of the form (0: /newproduct,
+        # the last: the save), with --concurrency 1.
+        "loop_cpu_ms_by_step": {
+            str(step): round(1000 * statistics.median(times), 3)
+            for step, times in sorted(walker.by_step.items())
+        },
     }
 
 
@@ -358,6 +375,11 @@ def _compare(args: argparse.Namespace) -> dict[str, Any]:
             )
         }
         summary[tree]["statements_by_kind"] = results[-1]["statements_by_kind"]
+        steps = results[-1].get("loop_cpu_ms_by_step", {})
+        summary[tree]["loop_cpu_ms_by_step"] = {
+            step: statistics.median(r["loop_cpu_ms_by_step"][step] for r in results)
+            for step in steps
+        }
     print(f"\nmedians of {args.rounds} rounds, {args.updates} updates each ({args.database_url}):")
     for tree, figures in summary.items():
         print(
@@ -368,6 +390,9 @@ def _compare(args: argparse.Namespace) -> dict[str, Any]:
             f"{figures['greenlet_switches_per_update']:.1f} greenlet switches, "
             f"{figures['aiosqlite_handovers_per_update']:.2f} aiosqlite hand-overs"
         )
+        if figures["loop_cpu_ms_by_step"]:
+            by_step = ", ".join(f"{k}: {v:.2f}" for k, v in figures["loop_cpu_ms_by_step"].items())
+            print(f"    event-loop CPU-ms by step of the form: {by_step}")
     ratios: dict[str, float] = {}
     if len(trees) == 2:
         a, b = (summary[t]["cpu_ms_per_update"] for t in trees)

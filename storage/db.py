@@ -174,9 +174,12 @@ class Unit:
         await greenlet_spawn(self._connect)
 
     async def execute(
-        self, statement: Executable, params: dict[str, Any] | None = None
+        self,
+        statement: Executable,
+        params: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
     ) -> Result[Any]:
-        """A Core statement in the unit's transaction (the first connects and begins)."""
+        """A Core statement in the unit's transaction (the first connects and begins);
+        a list of parameter sets runs it once for each."""
         return await greenlet_spawn(self._execute, statement, params)
 
     async def fetch_one(self, prepared: Prepared, params: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -250,7 +253,9 @@ class Unit:
             self._connection = connection
         return self._connection
 
-    def _execute(self, statement: Executable, params: dict[str, Any] | None) -> Result[Any]:
+    def _execute(
+        self, statement: Executable, params: dict[str, Any] | Sequence[dict[str, Any]] | None
+    ) -> Result[Any]:
         return self._connect().execute(statement, params)
 
     def _fetch_one(self, prepared: Prepared, params: dict[str, Any]) -> tuple[Any, ...] | None:

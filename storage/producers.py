@@ -38,8 +38,9 @@ _PRODUCER_ID = Prepared(select(_PRODUCERS.c.id).where(_PRODUCERS.c.user_id == bi
 async def producer_id_of_user(unit: Unit, user_id: int) -> int | None:
     """The id of the user's producer profile, read as the chat's rows are: a step
     that only needs to know the profile exists (starting a product, saving it)
-    opens no ORM session for it. What the unit has not written yet is written first."""
-    await unit.flush()
+    opens no ORM session for it. A profile the unit has written counts
+    (`save_producer` flushes); the step's other changes stay unwritten until the
+    conversation's save."""
     row = await unit.fetch_one(_PRODUCER_ID, {"user_id": user_id})
     return None if row is None else int(row[0])
 

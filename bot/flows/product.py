@@ -24,7 +24,7 @@ from bot.flows.engine import Choice, Flow, Step
 from bot.flows.ownership import owned_product
 from storage.models import Certification, Product
 from storage.producers import producer_id_of_user
-from storage.products import create_product, update_product
+from storage.products import add_product, update_product
 
 UNITS = ("unit.box", "unit.bottle", "unit.pack", "unit.bag", "unit.jar", "unit.kg", "unit.piece")
 
@@ -271,17 +271,18 @@ async def _finish(ctx: Context, values: dict[str, Any], target: int | None) -> l
             ctx.session, product, to_columns(values), to_certifications(values), now=ctx.now()
         )
         return [Reply(t("product.updated"))] + await goto(ctx, PRODUCT.action(product.id))
-    product = await create_product(
-        ctx.session, producer_id, to_columns(values), to_certifications(values), now=ctx.now()
+    columns = to_columns(values)
+    product_id, code = await add_product(
+        ctx.unit, producer_id, columns, to_certifications(values), now=ctx.now()
     )
     buttons = [
-        [Button(t("product.add_photos"), PHOTOS_ADD.action(product.id))],
+        [Button(t("product.add_photos"), PHOTOS_ADD.action(product_id))],
         [
-            Button(t("product.view"), PRODUCT.action(product.id)),
+            Button(t("product.view"), PRODUCT.action(product_id)),
             Button(t("menu.back_to_menu"), MENU.action()),
         ],
     ]
-    return [Reply(t("product.created", name=product.name, code=product.code), buttons=buttons)]
+    return [Reply(t("product.created", name=columns["name"], code=code), buttons=buttons)]
 
 
 async def _exit(ctx: Context, target: int | None) -> list[Reply]:

@@ -112,10 +112,10 @@ async def test_unexpected_error(
     # the summary's Save button is still the current one, and pressing it again works.
     summary = await bao.walk(PRODUCT_STEPS_EN[step_index("200 g") : -1])
 
-    async def broken_create(*_args: object, **_kwargs: object) -> None:
+    async def broken_add(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("database hiccup")
 
-    monkeypatch.setattr("bot.flows.product.create_product", broken_create)
+    monkeypatch.setattr("bot.flows.product.add_product", broken_add)
     screen = await bao.press("💾 Save", summary.message_with("💾 Save"))
     match = ERROR.fullmatch(screen.texts[0])
     assert match and len(screen) == 1, screen
