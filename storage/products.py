@@ -30,6 +30,20 @@ async def _unused_code(execute: Callable[[Executable], Awaitable[Result[Any]]]) 
             return code
 
 
+def _new_row(
+    producer_id: int, code: str, columns: dict[str, Any], now: dt.datetime
+) -> dict[str, Any]:
+    """A new product's column values: the producer's, and waiting for review."""
+    return {
+        **columns,
+        "producer_id": producer_id,
+        "code": code,
+        "review_status": ReviewStatus.PENDING,
+        "submitted_at": now,
+        "name_folded": fold(columns["name"]),
+    }
+
+
 async def create_product(
     session: AsyncSession,
     producer_id: int,
@@ -39,10 +53,8 @@ async def create_product(
     now: dt.datetime | None = None,
 ) -> Product:
     """A new product, waiting in the officers' review queue."""
-    product = Product(producer_id=producer_id, code=await _unused_code(session.execute), **columns)
-    product.review_status = ReviewStatus.PENDING
-    product.submitted_at = now or utcnow()
-    product.name_folded = fold(product.name)
+    code = await _unused_code(session.execute)
+    product = Product(**_new_row(producer_id, code, columns, now or utcnow()))
     product.photos = []  # set, not lazy-loaded: an async session cannot load on access
     product.listings = []
     product.certifications = [
@@ -72,14 +84,7 @@ async def add_product(
     session (building the Product and its unit of work cost several times the
     statements). The new product's id and code."""
     code = await _unused_code(unit.execute)
-    row = {
-        **columns,
-        "producer_id": producer_id,
-        "code": code,
-        "review_status": ReviewStatus.PENDING,
-        "submitted_at": now,
-        "name_folded": fold(columns["name"]),
-    }
+    row = _new_row(producer_id, code, columns, now)
     # The values as parameters of a constant statement (compiled once, cached), not
     # in it: 27 literals made SQLAlchemy build and hash a new statement every time.
     product_id = (await unit.execute(_INSERT_PRODUCT, row)).scalar_one()
